@@ -1,0 +1,53 @@
+using Opportunites.Web.Data;
+using Opportunites.Web.Demo;
+
+namespace Opportunites.Web.Cli;
+
+/// <summary>
+/// Verbs of the app (`dotnet run --project src/Opportunites.Web -- migrate`). They use the app's own configuration
+/// (appsettings + environment), so they work wherever `./run.sh` does, with no extra setting.
+/// </summary>
+public static class CommandLine
+{
+    private const string Usage = """
+        Usage : Opportunites.Web [verbe]
+          (aucun)   démarre le site
+          migrate   applique les migrations de db/migrations puis s'arrête
+          demo      applique les migrations et charge les données de démonstration si la base est vide
+        """;
+
+    /// <returns>true when a verb ran (the process should exit), false to start the web app.</returns>
+    public static async Task<bool> TryRunAsync(WebApplication app, string[] args)
+    {
+        // The first argument is the verb; options (--urls x, Key=Value) belong to the host configuration.
+        if (args.Length == 0 || args[0].StartsWith('-') || args[0].Contains('='))
+        {
+            return false;
+        }
+
+        var verbs = args;
+
+        var services = app.Services;
+        switch (verbs[0])
+        {
+            case "migrate":
+                var applied = await services.GetRequiredService<Migrator>().MigrateAsync();
+                Console.WriteLine($"Migrations : {applied} appliquée(s), base à jour.");
+                break;
+            case "demo":
+                await services.GetRequiredService<Migrator>().MigrateAsync();
+                var loaded = await ActivatorUtilities.CreateInstance<DemoData>(services).LoadIfEmptyAsync();
+                Console.WriteLine(loaded > 0 ? $"Démonstration : {loaded} offres chargées." : "Démonstration : la base contient déjà des offres.");
+                break;
+            case "help" or "aide":
+                Console.WriteLine(Usage);
+                break;
+            default:
+                await Console.Error.WriteLineAsync($"Verbe inconnu : {verbs[0]}\n{Usage}");
+                Environment.ExitCode = 2;
+                break;
+        }
+
+        return true;
+    }
+}

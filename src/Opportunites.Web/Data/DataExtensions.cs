@@ -1,0 +1,63 @@
+using Dapper;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Opportunites.Web.Data;
+
+public static class DataExtensions
+{
+    public static void AddData(this WebApplicationBuilder builder)
+    {
+        // Columns are snake_case, C# properties PascalCase.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+        // Resolved lazily so that tests (and verbs) can override the connection string after Program runs.
+        builder.Services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddSingleton<Migrator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+    }
+
+    public static NpgsqlDataSource CreateDataSource(IConfiguration configuration)
+    {
+        var cs = configuration.GetConnectionString("Default");
+        if (string.IsNullOrWhiteSpace(cs))
+        {
+            throw new InvalidOperationException(
+                "Aucune base configurée : définissez ConnectionStrings__Default (voir README).");
+        }
+
+        var csb = new NpgsqlConnectionStringBuilder(cs);
+        // Fewer round trips per page view: keep session state across pooled opens and prepare hot statements.
+        csb.NoResetOnClose = true;
+        if (csb.MaxAutoPrepare == 0)
+        {
+            csb.MaxAutoPrepare = 50;
+        }
+
+        csb.ApplicationName ??= "opportunites";
+        return NpgsqlDataSource.Create(csb.ConnectionString);
+    }
+
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync();
+    }
+}
+
+internal sealed class DatabaseHealthCheck(NpgsqlDataSource db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: ct));
+            return HealthCheckResult.Healthy("base de données joignable");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy("base de données injoignable", ex);
+        }
+    }
+}

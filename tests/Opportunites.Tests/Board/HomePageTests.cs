@@ -1,0 +1,66 @@
+using System.Net;
+using Opportunites.Tests;
+using Opportunites.Tests.Infrastructure;
+
+namespace Opportunites.Tests.Board;
+
+public sealed class HomePageTests
+{
+    [Test]
+    public async Task Home_OpenOpportunityCreatedByTest_IsListedWithFrenchDeadline()
+    {
+        var title = TestData.Unique("AAP lutte contre la précarité étudiante");
+        // A deadline earlier than any other row: it must come first, soonest deadline first.
+        var deadline = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(2));
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["33"], deadline: deadline);
+        await using var app = new AppFactory();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(html, Does.Contain(title));
+        Assert.That(html, Does.Contain($"Jusqu'au {deadline:dd/MM/yyyy}"));
+    }
+
+    [Test]
+    public async Task Home_ExpiredOrDraftOpportunity_IsNotListed()
+    {
+        var expired = TestData.Unique("Offre expirée");
+        var draft = TestData.Unique("Offre brouillon");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, expired, ["33"], deadline: new DateOnly(2020, 1, 1));
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, draft, ["33"], status: "draft");
+        await using var app = new AppFactory();
+        using var client = app.CreateClient();
+
+        var html = await client.GetStringAsync("/");
+
+        Assert.That(html, Does.Not.Contain(expired));
+        Assert.That(html, Does.Not.Contain(draft));
+    }
+
+    [Test]
+    public async Task Healthz_DatabaseReachable_ReportsHealthy()
+    {
+        await using var app = new AppFactory();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/healthz");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task UnknownPage_Answers404InFrench()
+    {
+        await using var app = new AppFactory();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/cette-page-n-existe-pas");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("Page introuvable"));
+    }
+}

@@ -1,0 +1,58 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Demo;
+
+namespace Opportunites.Tests.Demo;
+
+public sealed class DemoDataTests
+{
+    private static string N51Path => Path.Combine(DemoData.DefaultDirectory, "opportunites-n51.csv");
+
+    [Test]
+    public void ReadNewsletterCsv_N51_ParsesEveryLineWithAccentsIntact()
+    {
+        var rows = DemoData.ReadNewsletterCsv(N51Path);
+
+        var dataLines = File.ReadAllLines(N51Path).Skip(1).Count(l => l.Length > 0);
+        Assert.That(rows, Has.Count.EqualTo(dataLines).And.Count.EqualTo(13));
+        Assert.That(rows.Count(r => r.Kind == "aap"), Is.EqualTo(7));
+        Assert.That(rows.Count(r => r.Kind == "emploi"), Is.EqualTo(6));
+        Assert.That(rows.Select(r => r.Title), Does.Contain("Réfèrent insertion"));
+        Assert.That(rows.Select(r => r.Title), Does.Contain("FDVA \"fonctionnement-innovation\" 2025"));
+        Assert.That(rows.Select(r => r.Issuer), Does.Contain("Ministère des sports, de la jeunesse et de la vie associative"));
+        var deuxSevres = rows.Single(r => r.TerritoryCode == "79");
+        Assert.That(deuxSevres.TerritoryName, Is.EqualTo("Deux-Sèvres"));
+        Assert.That(deuxSevres.Deadline, Is.EqualTo(new DateOnly(2025, 6, 30)));
+    }
+
+    [Test]
+    public async Task LoadIfEmpty_EmptyDatabase_LoadsN51OpenTodayAndSomeArchive_OnceOnly()
+    {
+        var cs = await TestDatabase.CreateEmptyAsync("opportunites_demo");
+        try
+        {
+            await using var db = NpgsqlDataSource.Create(cs);
+            await TestDatabase.MigrateAsync(db);
+            var demo = new DemoData(db, TimeProvider.System, NullLogger<DemoData>.Instance);
+
+            var loaded = await demo.LoadIfEmptyAsync();
+            var again = await demo.LoadIfEmptyAsync();
+
+            Assert.That(loaded, Is.GreaterThan(300));
+            Assert.That(again, Is.Zero);
+            await using var conn = await db.OpenConnectionAsync();
+            var n51Open = await conn.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM opportunities WHERE title = 'Réfèrent insertion' AND status = 'published' AND closes_at > now()");
+            Assert.That(n51Open, Is.EqualTo(1));
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM opportunities WHERE status = 'expired'"), Is.GreaterThan(0));
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT kind) FROM opportunities"), Is.EqualTo(3));
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT c) FROM opportunities, unnest(territory_codes) c"), Is.GreaterThan(15));
+        }
+        finally
+        {
+            await TestDatabase.DropAsync(cs);
+        }
+    }
+}

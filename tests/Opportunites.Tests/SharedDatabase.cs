@@ -1,0 +1,31 @@
+using Npgsql;
+using Opportunites.Tests.Infrastructure;
+
+namespace Opportunites.Tests;
+
+// In the root namespace so that NUnit runs it once before every test of the assembly.
+/// <summary>The database shared by this run's tests: migrated once; every test still makes its own rows.</summary>
+[SetUpFixture]
+public sealed class SharedDatabase
+{
+    public static string ConnectionString { get; private set; } = "";
+    public static NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateAsync()
+    {
+        ConnectionString = await TestDatabase.CreateEmptyAsync();
+        DataSource = NpgsqlDataSource.Create(ConnectionString);
+        await TestDatabase.MigrateAsync(DataSource);
+    }
+
+    [OneTimeTearDown]
+    public async Task DropAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("KEEP_TEST_DATABASE") is null)
+        {
+            await TestDatabase.DropAsync(ConnectionString);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what ./run.sh and ./test.sh need on a fresh Debian machine (as root, with apt-get), and nothing twice.
+# Usage: tools/provision.sh [run|test]
+set -euo pipefail
+MODE="${1:-run}"
+
+log() { echo "[provision] $*" >&2; }
+
+APT_UPDATED=""
+apt_install() {
+  # $@: Debian packages; only those missing are installed.
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then log "missing packages: ${missing[*]} (run as root or install them)"; exit 1; fi
+  if [ -z "$APT_UPDATED" ]; then apt-get update -qq >/dev/null; APT_UPDATED=1; fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  log "the .NET 10 SDK is required (dotnet not found on PATH)"; exit 1
+fi
+
+apt_install postgresql-15 tzdata
+
+if [ "$MODE" = "test" ]; then
+  # docker-compose 1.29 validates docker-compose.yml without an engine (--no-install-recommends: no engine pulled in).
+  apt_install docker-compose
+fi
