@@ -1,3 +1,4 @@
+using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
@@ -13,6 +14,9 @@ builder.AddData();
 
 // Public board: list, filters, detail pages.
 builder.AddBoard();
+
+// Issuer and admin accounts: cookie authentication, Admin and Issuer policies.
+builder.AddAccounts();
 
 builder.Services.AddRazorPages();
 
@@ -38,6 +42,8 @@ if (!app.Environment.IsDevelopment())
 app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
 app.UseStaticFiles();
 app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 app.MapRazorPages();
 app.MapHealthChecks("/healthz");
