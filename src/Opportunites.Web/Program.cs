@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 // Listen on 127.0.0.1:5080 unless PORT or ASPNETCORE_URLS/--urls say otherwise.
 builder.UseDefaultAddress();
+builder.AddRequestLimits();
 
 // PostgreSQL (one NpgsqlDataSource), migrations, /healthz.
 builder.AddData();
@@ -34,10 +35,13 @@ if (await CommandLine.TryRunAsync(app, args))
 
 await app.MigrateDatabaseAsync();
 
+// Errors end on a French page (503 when the database is unreachable), never a stack trace.
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/erreur");
 }
+
+app.UseSecurityHeaders();
 
 app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
 app.UseStaticFiles();

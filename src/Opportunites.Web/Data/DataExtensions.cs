@@ -36,8 +36,25 @@ public static class DataExtensions
         }
 
         csb.ApplicationName ??= "opportunites";
+        // Fail fast when PostgreSQL is down (a French 503 page) instead of hanging 15 s per request.
+        if (csb.Timeout == 15)
+        {
+            csb.Timeout = 3;
+        }
+
         return NpgsqlDataSource.Create(csb.ConnectionString);
     }
+
+    /// <summary>True for errors that mean "PostgreSQL is unreachable right now", not a bug.</summary>
+    public static bool IsDatabaseUnavailable(Exception error) => error switch
+    {
+        NpgsqlException { IsTransient: true } => true,
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or TimeoutException or IOException } => true,
+        PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" } => true,
+        TimeoutException => true,
+        _ when error.InnerException is not null => IsDatabaseUnavailable(error.InnerException),
+        _ => false,
+    };
 
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {

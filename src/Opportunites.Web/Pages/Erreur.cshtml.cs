@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -16,6 +17,15 @@ public sealed class ErreurModel : PageModel
 
     private void Describe(int? code)
     {
+        // An unhandled exception: a database outage is the service's fault and temporary (503), retry later.
+        var error = HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is not null && Data.DataExtensions.IsDatabaseUnavailable(error))
+        {
+            code = StatusCodes.Status503ServiceUnavailable;
+            Response.StatusCode = code.Value;
+            Response.Headers.RetryAfter = "5";
+        }
+
         switch (code)
         {
             case 404:
