@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Dapper;
+using Npgsql;
+
+namespace Opportunites.Bench;
+
+/// <summary>
+/// Fills the benchmark database with a national-scale dataset in set-based INSERT … SELECT statements, split over
+/// several sessions because the weighted French tsvector (computed by the row trigger) dominates the cost.
+/// Spread: all kinds, all territories (Zipf-like: a few départements and issuers get most offers, 8 % national,
+/// 12 % régional), French titles and descriptions from a few hundred words, deadlines over a year, 10 % without.
+/// </summary>
+internal sealed class DatasetLoader(NpgsqlDataSource db)
+{
+    private const string IssuersSql = """
+        INSERT INTO issuers (name, type)
+        SELECT (ARRAY['Association','Ville de','Conseil départemental','Centre social','Fondation','Mission locale',
+                      'Préfecture','CCAS de','Régie de quartier','Collectif'])[1 + (g % 10)]
+               || ' ' || (ARRAY['Horizon','Solidarités','Les Tilleuls','Bastide','Mérignac','Lormont','Pessac','Talence',
+                                'Cenon','Bègles','Agen','Pau','Niort','Poitiers','Limoges','Angoulême','Périgueux','Dax',
+                                'Bayonne','La Rochelle'])[1 + (g / 10 % 20)]
+               || ' ' || g,
+               (ARRAY['etat','collectivite','association','fondation','entreprise','autre'])[1 + (g % 6)]
+        FROM generate_series(1, @count) g
+        ON CONFLICT DO NOTHING
+        """;
+
+    // One chunk of opportunities; @from..@to is this session's share of generate_series.
+    private const string OpportunitiesSql = """
+        WITH vocab AS (
+          SELECT ARRAY['accompagnement','jeunes','quartiers','prioritaires','insertion','professionnelle','numérique',
+            'inclusion','culture','sport','santé','mentale','logement','alimentation','solidaire','transition',
+            'écologique','mobilité','emploi','formation','citoyenneté','participation','habitants','éducation',
+            'parentalité','prévention','délinquance','égalité','femmes','hommes','discriminations','associations',
+            'bénévolat','économie','sociale','territoires','ruralité','précarité','étudiante','seniors','isolement',
+            'accès','droits','médiation','tiers-lieux','jardins','partagés','lecture','illettrisme','langue',
+            'français','apprentissage','décrochage','scolaire','cités','éducatives','réussite','orientation',
+            'handicap','autonomie','aidants','numériques','compétences','entrepreneuriat','coopération','réseau',
+            'animation','coordination','diagnostic','évaluation','innovation','expérimentation','financement',
+            'subvention','projet','action','dispositif','programme','public','bénéficiaires','partenaires',
+            'collectivités','bailleurs','sociaux','services','État','département','région','commune','métropole',
+            'agglomération','intercommunalité','politique','ville','cohésion','lien','social','vivre','ensemble',
+            'été','vacances','loisirs','périscolaire','extrascolaire','environnement','énergie','climat','biodiversité',
+            'eau','déchets','réemploi','recyclage','artisanat','commerce','proximité','marché','numérique',
+            'fracture','médiateur','conseiller','chargé','mission','chef','référent','coordinateur','animateur',
+            'éducateur','directeur','agent','développement','local','contrat','relance','plan','national','appel',
+            'manifestation','intérêt','projets','candidature','dossier','sélection','jury','lauréats'] AS w
+        ),
+        kinds AS (SELECT ARRAY['emploi','emploi','aap','aap','aap','ami'] AS k),
+        terr AS (
+          SELECT array_agg(code ORDER BY code) FILTER (WHERE level = 'departement') AS deps,
+                 array_agg(code ORDER BY code) FILTER (WHERE level = 'region') AS regs
+          FROM territories)
+        INSERT INTO opportunities (kind, title, issuer_id, issuer_name, description, url, contact, deadline_date,
+                                   status, contract_type, created_at, updated_at, published_at, closed_at, territory_codes)
+        SELECT x.kind,
+               initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' '
+                 || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || g,
+               x.issuer_id, '',
+               array_to_string(ARRAY(SELECT w[1 + floor(random() * array_length(w, 1))::int]
+                                     FROM generate_series(1, 25 + (g % 40)) s WHERE g IS NOT NULL), ' '),
+               'https://www.example.org/o/' || g, 'contact@example.org',
+               x.deadline, x.status,
+               CASE WHEN x.kind = 'emploi' THEN (ARRAY['cdi','cdd','stage','alternance','service_civique','autre'])[1 + g % 6] END,
+               x.published_at, x.published_at, x.published_at,
+               CASE WHEN x.status <> 'published' THEN x.published_at + interval '30 days' END,
+               x.codes
+        FROM generate_series(@from, @to) g
+        CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN terr
+        CROSS JOIN LATERAL (
+          SELECT k[1 + (g % 6)] AS kind,
+                 1 + floor(@issuers * power(random(), 3))::int AS issuer_id,
+                 CASE WHEN g <= @open THEN 'published' ELSE (ARRAY['expired','expired','expired','closed'])[1 + g % 4] END AS status,
+                 CASE WHEN g % 10 = 0 THEN NULL
+                      WHEN g <= @open THEN current_date + (1 + floor(random() * 365))::int
+                      ELSE current_date - (1 + floor(random() * 1000))::int END AS deadline,
+                 now() - make_interval(days => (random() * CASE WHEN g <= @open THEN 60 ELSE 1200 END)::int,
+                                       mins => (random() * 1440)::int) AS published_at,
+                 CASE WHEN g % 100 < 8 THEN ARRAY['FR']
+                      WHEN g % 100 < 20 THEN ARRAY[regs[1 + floor(18 * power(random(), 2))::int]]
+                      WHEN g % 100 < 25 THEN ARRAY[deps[1 + floor(101 * power(random(), 2))::int],
+                                                   deps[1 + floor(101 * random())::int]]
+                      ELSE ARRAY[deps[1 + floor(101 * power(random(), 2))::int]] END AS codes
+          WHERE g IS NOT NULL
+        ) x
+        """;
+
+    private const string TerritoriesSql = """
+        INSERT INTO opportunity_territories (opportunity_id, territory_code)
+        SELECT DISTINCT o.id, c FROM opportunities o, unnest(o.territory_codes) c
+        WHERE o.id BETWEEN @from AND @to
+        """;
+
+    public async Task<TimeSpan> LoadAsync(int open, int archived, int issuers, int sessions)
+    {
+        var watch = Stopwatch.StartNew();
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync(IssuersSql, new { count = issuers }, commandTimeout: 0);
+            // Bulk load: the join table is filled from territory_codes afterwards, so its sync trigger is not needed.
+            await conn.ExecuteAsync("ALTER TABLE opportunity_territories DISABLE TRIGGER USER");
+        }
+
+        var total = open + archived;
+        var chunk = (total + sessions - 1) / sessions;
+        await Task.WhenAll(Enumerable.Range(0, sessions).Select(async s =>
+        {
+            var from = 1 + s * chunk;
+            var to = Math.Min(total, (s + 1) * chunk);
+            // Smaller statements keep each transaction short and let progress show.
+            for (var a = from; a <= to; a += 50_000)
+            {
+                var b = Math.Min(to, a + 49_999);
+                await using var conn = await db.OpenConnectionAsync();
+                await conn.ExecuteAsync(OpportunitiesSql, new { from = a, to = b, open, issuers }, commandTimeout: 0);
+                Console.Error.Write('.');
+            }
+        }));
+        Console.Error.WriteLine();
+
+        // The join table from territory_codes, by id range over the same sessions.
+        long maxId;
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            maxId = await conn.ExecuteScalarAsync<long>("SELECT coalesce(max(id), 0) FROM opportunities");
+        }
+
+        var span = (maxId + sessions - 1) / sessions;
+        await Task.WhenAll(Enumerable.Range(0, sessions).Select(async s =>
+        {
+            await using var conn = await db.OpenConnectionAsync();
+            await conn.ExecuteAsync(TerritoriesSql, new { from = 1 + s * span, to = (s + 1) * span }, commandTimeout: 0);
+        }));
+
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync("ALTER TABLE opportunity_territories ENABLE TRIGGER USER");
+            await conn.ExecuteAsync("VACUUM ANALYZE opportunities", commandTimeout: 0);
+            await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territories", commandTimeout: 0);
+        }
+
+        return watch.Elapsed;
+    }
+}
