@@ -50,25 +50,35 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         terr AS (
           SELECT array_agg(code ORDER BY code) FILTER (WHERE level = 'departement') AS deps,
                  array_agg(code ORDER BY code) FILTER (WHERE level = 'region') AS regs
-          FROM territories)
+          FROM territories),
+        -- 2,000 descriptions of 25-65 words, their weighted vectors computed once per statement, not once per row.
+        pool AS MATERIALIZED (
+          SELECT p.i, d.text, setweight(to_tsvector('fr_unaccent', d.text), 'C') AS tsv
+          FROM vocab, generate_series(0, 1999) p(i)
+          CROSS JOIN LATERAL (
+            SELECT array_to_string(ARRAY(SELECT w[1 + floor(random() * array_length(w, 1))::int]
+                                         FROM generate_series(1, 25 + (p.i % 40)) s WHERE p.i IS NOT NULL), ' ') AS text) d),
+        iss AS MATERIALIZED (
+          SELECT id, name, setweight(to_tsvector('fr_unaccent', name), 'B') AS tsv FROM issuers)
         INSERT INTO opportunities (kind, title, issuer_id, issuer_name, description, url, contact, deadline_date,
-                                   status, contract_type, created_at, updated_at, published_at, closed_at, territory_codes)
-        SELECT x.kind,
-               initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' '
-                 || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || g,
-               x.issuer_id, '',
-               array_to_string(ARRAY(SELECT w[1 + floor(random() * array_length(w, 1))::int]
-                                     FROM generate_series(1, 25 + (g % 40)) s WHERE g IS NOT NULL), ' '),
+                                   status, contract_type, created_at, updated_at, published_at, closed_at, territory_codes,
+                                   search)
+        SELECT x.kind, x.title, x.issuer_id, iss.name, pool.text,
                'https://www.example.org/o/' || g, 'contact@example.org',
                x.deadline, x.status,
                CASE WHEN x.kind = 'emploi' THEN (ARRAY['cdi','cdd','stage','alternance','service_civique','autre'])[1 + g % 6] END,
                x.published_at, x.published_at, x.published_at,
                CASE WHEN x.status <> 'published' THEN x.published_at + interval '30 days' END,
-               x.codes
+               x.codes,
+               setweight(to_tsvector('fr_unaccent', x.title), 'A') || iss.tsv || pool.tsv
         FROM generate_series(@from, @to) g
         CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN terr
         CROSS JOIN LATERAL (
           SELECT k[1 + (g % 6)] AS kind,
+                 initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' '
+                   || w[1 + floor(random() * array_length(w, 1))::int] || ' '
+                   || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || g AS title,
+                 floor(random() * 2000)::int AS pool_i,
                  1 + floor(@issuers * power(random(), 3))::int AS issuer_id,
                  CASE WHEN g <= @open THEN 'published' ELSE (ARRAY['expired','expired','expired','closed'])[1 + g % 4] END AS status,
                  CASE WHEN g % 10 = 0 THEN NULL
@@ -83,6 +93,8 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
                       ELSE ARRAY[deps[1 + floor(101 * power(random(), 2))::int]] END AS codes
           WHERE g IS NOT NULL
         ) x
+        JOIN pool ON pool.i = x.pool_i
+        JOIN iss ON iss.id = x.issuer_id
         """;
 
     private const string TerritoriesSql = """
@@ -97,8 +109,9 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         await using (var conn = await db.OpenConnectionAsync())
         {
             await conn.ExecuteAsync(IssuersSql, new { count = issuers }, commandTimeout: 0);
-            // Bulk load: the join table is filled from territory_codes afterwards, so its sync trigger is not needed.
+            // Bulk load computes what the row triggers would (issuer name, search vector, territory codes) set-based.
             await conn.ExecuteAsync("ALTER TABLE opportunity_territories DISABLE TRIGGER USER");
+            await conn.ExecuteAsync("ALTER TABLE opportunities DISABLE TRIGGER USER");
         }
 
         var total = open + archived;
@@ -135,6 +148,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         await using (var conn = await db.OpenConnectionAsync())
         {
             await conn.ExecuteAsync("ALTER TABLE opportunity_territories ENABLE TRIGGER USER");
+            await conn.ExecuteAsync("ALTER TABLE opportunities ENABLE TRIGGER USER");
             await conn.ExecuteAsync("VACUUM ANALYZE opportunities", commandTimeout: 0);
             await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territories", commandTimeout: 0);
         }
