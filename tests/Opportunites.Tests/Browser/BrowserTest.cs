@@ -17,6 +17,7 @@ public abstract class BrowserTest
 
     private readonly List<IBrowserContext> contexts = [];
     private readonly List<string> pageErrors = [];
+    private readonly List<string> serverErrors = [];
     private IPlaywright? playwright;
     private IBrowser? browser;
     private BrowserApp? app;
@@ -76,9 +77,10 @@ public abstract class BrowserTest
     [TearDown]
     public async Task ClosePagesAsync()
     {
+        var errors = serverErrors.ToList();
         try
         {
-            if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed)
+            if (TestContext.CurrentContext.Result.Outcome.Status == TestStatus.Failed || errors.Count > 0)
             {
                 await SaveFailureArtifactsAsync();
             }
@@ -92,8 +94,12 @@ public abstract class BrowserTest
 
             contexts.Clear();
             pageErrors.Clear();
+            serverErrors.Clear();
             page = null;
         }
+
+        // A user must never meet a 500, even on a page the test did not assert on.
+        Assert.That(errors, Is.Empty, "The server answered 5xx during the test");
     }
 
     /// <summary>A page in a new browser context (a separate visitor); closed after the test.</summary>
@@ -112,6 +118,13 @@ public abstract class BrowserTest
         context.SetDefaultTimeout(10_000);
         var newPage = await context.NewPageAsync();
         newPage.PageError += (_, error) => pageErrors.Add($"{newPage.Url}: {error}");
+        newPage.Response += (_, response) =>
+        {
+            if (response.Status >= 500)
+            {
+                serverErrors.Add($"{response.Status} {response.Request.Method} {response.Url}");
+            }
+        };
         newPage.Console += (_, message) =>
         {
             if (message.Type == "error")
@@ -130,6 +143,45 @@ public abstract class BrowserTest
         HasTouch = true,
         DeviceScaleFactor = 2,
     });
+
+    /// <summary>Presses Tab until <paramref name="target"/> has focus (as a keyboard user would); fails after
+    /// <paramref name="maxPresses"/>.</summary>
+    protected static async Task TabToAsync(IPage page, ILocator target, int maxPresses = 30)
+    {
+        for (var i = 0; i < maxPresses; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            if (await target.EvaluateAsync<bool>("e => e === document.activeElement"))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"{target} not reached after {maxPresses} Tab presses");
+    }
+
+    /// <summary>Fails unless the focused element shows a focus indicator (outline at least 2 px) and is on screen.</summary>
+    protected static async Task AssertFocusVisibleAsync(IPage page, string what)
+    {
+        var focus = await page.EvaluateAsync<FocusedElement>("""
+            () => {
+              const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
+              return { tag: e.tagName.toLowerCase(), outlineStyle: s.outlineStyle,
+                       outlineWidth: parseFloat(s.outlineWidth) || 0,
+                       left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+                       viewportWidth: window.innerWidth, viewportHeight: window.innerHeight };
+            }
+            """);
+        Assert.Multiple(() =>
+        {
+            Assert.That(focus.Tag, Is.Not.EqualTo("body"), $"{what}: something has focus");
+            Assert.That(focus.OutlineStyle, Is.Not.EqualTo("none"), $"{what}: focus outline style");
+            Assert.That(focus.OutlineWidth, Is.GreaterThanOrEqualTo(2), $"{what}: focus outline width (px)");
+            Assert.That(focus.Right > 0 && focus.Bottom > 0 && focus.Left < focus.ViewportWidth
+                && focus.Top < focus.ViewportHeight, Is.True,
+                $"{what}: focused element on screen ({focus.Left},{focus.Top})-({focus.Right},{focus.Bottom})");
+        });
+    }
 
     /// <summary>Fails with axe-core's report when the page has a violation of impact serious or critical.</summary>
     protected static async Task AssertNoSeriousAxeViolationsAsync(IPage page, string name)
@@ -220,5 +272,18 @@ public abstract class BrowserTest
         {
             await TestContext.Out.WriteLineAsync($"Browser error: {error}");
         }
+    }
+
+    private sealed class FocusedElement
+    {
+        public string Tag { get; init; } = "";
+        public string OutlineStyle { get; init; } = "";
+        public double OutlineWidth { get; init; }
+        public double Left { get; init; }
+        public double Top { get; init; }
+        public double Right { get; init; }
+        public double Bottom { get; init; }
+        public double ViewportWidth { get; init; }
+        public double ViewportHeight { get; init; }
     }
 }

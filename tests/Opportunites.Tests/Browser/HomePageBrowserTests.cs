@@ -29,23 +29,24 @@ public sealed class HomePageBrowserTests : BrowserTest
 
         await Page.Keyboard.PressAsync("Tab");
 
-        var focused = Page.Locator(":focus");
-        await Expect(focused).ToHaveTextAsync("Aller au contenu");
-        var focus = await FocusedElementAsync(Page);
-        Assert.Multiple(() =>
-        {
-            Assert.That(focus.OutlineStyle, Is.Not.EqualTo("none"), "focus outline style");
-            Assert.That(focus.OutlineWidth, Is.GreaterThanOrEqualTo(2), "focus outline width (px)");
-            Assert.That(focus.Left, Is.GreaterThanOrEqualTo(0), "skip link on screen when focused");
-            Assert.That(focus.Top, Is.GreaterThanOrEqualTo(0), "skip link on screen when focused");
-            Assert.That(focus.Width, Is.GreaterThan(0), "skip link has a size");
-        });
+        await Expect(Page.Locator(":focus")).ToHaveTextAsync("Aller au contenu");
+        await AssertFocusVisibleAsync(Page, "lien d'évitement");
 
         await Page.Keyboard.PressAsync("Enter");
 
         await Expect(Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#contenu$"));
         Assert.That(await Page.EvaluateAsync<string>("() => document.activeElement.id"), Is.EqualTo("contenu"),
             "focus moved to <main>");
+    }
+
+    [Test]
+    public async Task NotFoundPage_HasNoSeriousAccessibilityViolation()
+    {
+        var response = await Page.GotoAsync("/cette-page-n-existe-pas");
+
+        Assert.That(response?.Status, Is.EqualTo(404));
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Page introuvable");
+        await AssertNoSeriousAxeViolationsAsync(Page, "page introuvable");
     }
 
     [Test]
@@ -87,22 +88,5 @@ public sealed class HomePageBrowserTests : BrowserTest
         var issuerId = await TestData.CreateIssuerAsync(SharedDatabase.DataSource, issuer);
         await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["33"], kind, today, issuerId: issuerId);
         return today;
-    }
-
-    private static Task<FocusedElement> FocusedElementAsync(IPage page) => page.EvaluateAsync<FocusedElement>("""
-        () => {
-          const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
-          return { outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth) || 0,
-                   left: r.left, top: r.top, width: r.width };
-        }
-        """);
-
-    private sealed class FocusedElement
-    {
-        public string OutlineStyle { get; init; } = "";
-        public double OutlineWidth { get; init; }
-        public double Left { get; init; }
-        public double Top { get; init; }
-        public double Width { get; init; }
     }
 }
