@@ -183,6 +183,40 @@ public abstract class BrowserTest
         });
     }
 
+    /// <summary>
+    /// Tabs through the whole page from the top, as a keyboard user would, and fails unless every stop shows a visible
+    /// focus indicator. Returns the stops ("a: Offres") so a test can also check their order.
+    /// </summary>
+    protected static async Task<IReadOnlyList<string>> AssertEveryTabStopShowsFocusAsync(IPage page, string name,
+        int maxStops = 100)
+    {
+        await page.EvaluateAsync("() => { document.activeElement?.blur(); window.__tabSeen = new WeakSet(); }");
+        var stops = new List<string>();
+        for (var i = 0; i < maxStops; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            // Past the last stop focus leaves the document (body); coming back to a seen element means a cycle.
+            var stop = await page.EvaluateAsync<string?>("""
+                () => {
+                  const e = document.activeElement;
+                  if (!e || e === document.body || window.__tabSeen.has(e)) return null;
+                  window.__tabSeen.add(e);
+                  return e.tagName.toLowerCase() + ': ' + (e.innerText || e.getAttribute('aria-label') || e.name || e.id || '').trim().slice(0, 60);
+                }
+                """);
+            if (stop is null)
+            {
+                return stops;
+            }
+
+            stops.Add(stop);
+            await AssertFocusVisibleAsync(page, $"{name}, tab stop {stops.Count} ({stop})");
+        }
+
+        Assert.Fail($"{name}: more than {maxStops} tab stops, or focus is trapped");
+        return stops;
+    }
+
     /// <summary>Fails with axe-core's report when the page has a violation of impact serious or critical.</summary>
     protected static async Task AssertNoSeriousAxeViolationsAsync(IPage page, string name)
     {

@@ -40,6 +40,18 @@ public sealed class HomePageBrowserTests : BrowserTest
     }
 
     [Test]
+    public async Task Home_TabThroughWholePage_EveryStopShowsFocusSkipLinkFirst()
+    {
+        await Page.GotoAsync("/");
+
+        var stops = await AssertEveryTabStopShowsFocusAsync(Page, "accueil");
+
+        Assert.That(stops, Is.Not.Empty);
+        Assert.That(stops[0], Is.EqualTo("a: Aller au contenu"));
+        Assert.That(stops, Does.Contain("a: Offres"), "main navigation reachable by keyboard");
+    }
+
+    [Test]
     public async Task NotFoundPage_HasNoSeriousAccessibilityViolation()
     {
         var response = await Page.GotoAsync("/cette-page-n-existe-pas");
