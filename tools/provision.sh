@@ -27,4 +27,17 @@ apt_install postgresql-15 tzdata
 if [ "$MODE" = "test" ]; then
   # docker-compose 1.29 validates docker-compose.yml without an engine (--no-install-recommends: no engine pulled in).
   apt_install docker-compose
+  # Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser), fonts for stable rendering.
+  apt_install chromium fonts-dejavu-core
+  # axe-core, pinned by tools/axe/package-lock.json, installed into var/axe (the tests read axe.min.js from there).
+  command -v npm >/dev/null 2>&1 || apt_install npm
+  ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+  AXE_DIR="$ROOT/var/axe"
+  if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] \
+    || ! cmp -s "$ROOT/tools/axe/package-lock.json" "$AXE_DIR/package-lock.json"; then
+    log "installing axe-core into var/axe"
+    mkdir -p "$AXE_DIR"
+    cp "$ROOT/tools/axe/package.json" "$ROOT/tools/axe/package-lock.json" "$ROOT/tools/axe/.npmrc" "$AXE_DIR/"
+    (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi
