@@ -24,6 +24,11 @@ public static class BoardDescriptions
             parts.Add($"clôture dans {d} jours");
         }
 
+        if (f.DeadlineBy is { } by)
+        {
+            parts.Add($"date limite au plus tard le {Shared.ParisTime.FormatDate(by)}");
+        }
+
         if (f.IncludeClosed)
         {
             parts.Add("archives comprises");

@@ -30,6 +30,9 @@ public sealed class BoardQueryInput
     [FromQuery(Name = "cloture"), Description("Clôture dans 7 ou 30 jours.")]
     public string? Cloture { get; set; }
 
+    [FromQuery(Name = "limite"), Description("Date limite au plus tard le JJ/MM/AAAA (ou AAAA-MM-JJ).")]
+    public string? Limite { get; set; }
+
     [FromQuery(Name = "archives"), Description("1 pour inclure les offres closes.")]
     public string? Archives { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class BoardQueryInput
         Theme = query["theme"].Where(s => s is not null).Select(s => s!).ToArray(),
         Emetteur = query["emetteur"],
         Cloture = query["cloture"],
+        Limite = query["limite"],
         Archives = query["archives"],
         Tri = query["tri"],
         Page = query["page"],
@@ -84,6 +88,7 @@ public sealed record BoardFilter
     public IReadOnlyList<string> Themes { get; init; } = [];
     public long? IssuerId { get; init; }
     public int? ClosingWithinDays { get; init; }
+    public DateOnly? DeadlineBy { get; init; }
     public bool IncludeClosed { get; init; }
     public BoardSort Sort { get; init; } = BoardSort.Deadline;
     public int Page { get; init; } = 1;
@@ -114,6 +119,11 @@ public sealed record BoardFilter
         if (ClosingWithinDays is { } days)
         {
             pairs.Add(new("cloture", days.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (DeadlineBy is { } by)
+        {
+            pairs.Add(new("limite", Shared.ParisTime.FormatDate(by)));
         }
 
         if (IncludeClosed)
@@ -242,6 +252,19 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
                 break;
         }
 
+        DateOnly? deadlineBy = null;
+        if (!string.IsNullOrWhiteSpace(input.Limite))
+        {
+            if (Shared.ParisTime.TryParseDate(input.Limite, out var by) && by.Year is >= 2000 and <= 2100)
+            {
+                deadlineBy = by;
+            }
+            else
+            {
+                Fail("limite", $"Date invalide : « {Truncate(input.Limite)} ». Utilisez le format JJ/MM/AAAA, par exemple 30/06/2026.");
+            }
+        }
+
         var includeClosed = false;
         switch (input.Archives?.Trim().ToLowerInvariant())
         {
@@ -309,6 +332,7 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             Themes = themes,
             IssuerId = issuerId,
             ClosingWithinDays = closing,
+            DeadlineBy = deadlineBy,
             IncludeClosed = includeClosed,
             Sort = sort,
             Page = page,

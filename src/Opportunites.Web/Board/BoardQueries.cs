@@ -117,6 +117,13 @@ public sealed class BoardQueries(NpgsqlDataSource db)
             p.Add("closingDays", days);
         }
 
+        if (f.DeadlineBy is { } by)
+        {
+            // The end of that day in Paris, compared on deadline_sort so the (deadline_sort, id) index still serves it.
+            sql.Append(" AND o.deadline_sort < ((@deadlineBy::date + 1)::timestamp AT TIME ZONE 'Europe/Paris')");
+            p.Add("deadlineBy", by);
+        }
+
         if (f.Query is { } q)
         {
             sql.Append(" AND o.search @@ ").Append(TextQuerySql);

@@ -44,7 +44,8 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
     private const string ResolveSql = """
         SELECT code, insee_code, name, level
         FROM territories
-        WHERE code = upper(@text) OR search_name = lower(immutable_unaccent(@text))
+        WHERE code = upper(@text)
+           OR replace(search_name, '-', ' ') = replace(lower(immutable_unaccent(@text)), '-', ' ')
         ORDER BY (code = upper(@text)) DESC, array_length(lineage, 1), code
         LIMIT 1
         """;
