@@ -6,3 +6,7 @@ CREATE INDEX IF NOT EXISTS opportunities_public_published_at
   ON opportunities (published_at DESC, id DESC) WHERE status IN ('published', 'closed', 'expired');
 CREATE INDEX IF NOT EXISTS opportunities_public_territories
   ON opportunities USING gin (territory_codes) WHERE status IN ('published', 'closed', 'expired');
+
+-- Text search over open offers: a partial GIN beside the full one of 0001, so that counts and rare words stay small.
+CREATE INDEX IF NOT EXISTS opportunities_open_search
+  ON opportunities USING gin (search) WHERE status = 'published';

@@ -133,7 +133,13 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         return (sql.ToString(), p);
     }
 
-    /// <summary>ORDER BY and the keyset condition for a cursor row c (row comparison on the sort key).</summary>
+    // The cursor row's sort key as scalar subqueries: a row comparison against constants becomes an index condition
+    // on (deadline_sort, id); against a joined row it would be a filter over the whole range.
+    private const string CursorDeadlineSql = "(SELECT c.deadline_sort FROM opportunities c WHERE c.id = @cursor)";
+    private const string CursorPublishedSql = "(SELECT c.published_at FROM opportunities c WHERE c.id = @cursor)";
+    private const string CursorRankSql = $"(SELECT -ts_rank(c.search, {TextQuerySql}) FROM opportunities c WHERE c.id = @cursor)";
+
+    /// <summary>ORDER BY and the keyset condition after (or before) the cursor row.</summary>
     private static (string Order, string Keyset) Ordering(BoardSort sort, bool backwards)
     {
         var (asc, desc, gt) = backwards ? ("DESC", "ASC", "<") : ("ASC", "DESC", ">");
@@ -141,13 +147,13 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         {
             BoardSort.Newest => (
                 $"o.published_at {desc}, o.id {desc}",
-                $"(o.published_at, o.id) {(backwards ? ">" : "<")} (c.published_at, c.id)"),
+                $"(o.published_at, o.id) {(backwards ? ">" : "<")} ({CursorPublishedSql}, @cursor)"),
             BoardSort.Relevance => (
                 $"ts_rank(o.search, {TextQuerySql}) {desc}, o.deadline_sort {asc}, o.id {asc}",
-                $"(-ts_rank(o.search, {TextQuerySql}), o.deadline_sort, o.id) {gt} (-ts_rank(c.search, {TextQuerySql}), c.deadline_sort, c.id)"),
+                $"(-ts_rank(o.search, {TextQuerySql}), o.deadline_sort, o.id) {gt} ({CursorRankSql}, {CursorDeadlineSql}, @cursor)"),
             _ => (
                 $"o.deadline_sort {asc}, o.id {asc}",
-                $"(o.deadline_sort, o.id) {gt} (c.deadline_sort, c.id)"),
+                $"(o.deadline_sort, o.id) {gt} ({CursorDeadlineSql}, @cursor)"),
         };
     }
 
@@ -164,16 +170,12 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         var cursor = f.After ?? f.Before;
         var sql = new StringBuilder();
         sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM opportunities o");
-        if (cursor is not null)
-        {
-            sql.Append(" JOIN opportunities c ON c.id = @cursor");
-            p.Add("cursor", cursor.Value);
-        }
-
         sql.Append(" WHERE ").Append(where);
         if (cursor is not null)
         {
+            // An unknown cursor id makes the subqueries NULL: an empty page, never an error.
             sql.Append(" AND ").Append(keyset);
+            p.Add("cursor", cursor.Value);
         }
 
         sql.Append(" ORDER BY ").Append(order).Append(" LIMIT @limit");

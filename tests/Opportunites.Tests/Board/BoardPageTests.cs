@@ -222,6 +222,17 @@ public sealed class BoardPageTests
     }
 
     [Test]
+    public async Task List_MisspelledTerritory_SuggestsCloseOnes()
+    {
+        var response = await _client.GetAsync("/offres?territoire=Girond&type=aap");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(html, Does.Contain("Territoire inconnu"));
+        Assert.That(html, Does.Contain("<a href=\"/offres?type=aap&amp;territoire=33\">Gironde (33)</a>"));
+    }
+
+    [Test]
     public async Task List_FiveKilobyteQuery_400TooLong()
     {
         var response = await _client.GetAsync("/offres?q=" + new string('é', 5000));

@@ -14,6 +14,7 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
     public BoardPage? Results { get; private set; }
     public IReadOnlyList<Territory> TerritoryOptions { get; private set; } = [];
     public IReadOnlyList<Theme> Themes { get; private set; } = [];
+    public IReadOnlyList<Territory> TerritorySuggestions { get; private set; } = [];
     public DateOnly Today { get; private set; }
     public DateTimeOffset Now { get; private set; }
 
@@ -31,6 +32,11 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         {
             // The visitor's input is at fault: say so in French, show the form again, no results.
             Response.StatusCode = StatusCodes.Status400BadRequest;
+            if (Errors.ContainsKey("territoire") && Input.Territoire is { Length: <= 100 } typed)
+            {
+                TerritorySuggestions = await territories.SearchAsync(typed, 5, ct);
+            }
+
             return;
         }
 
