@@ -54,6 +54,10 @@ public static class BoardEndpoints
             .WithName("ChercherTerritoires")
             .WithSummary("Territoires dont le nom ou le code ressemble à q (autocomplétion).");
 
+        // Unknown API paths answer in JSON too, not with the HTML error page.
+        app.MapFallback("/api/{**rest}", () => TypedResults.Problem(statusCode: 404, title: "Ressource introuvable",
+            detail: "Cette adresse n'existe pas dans l'API. Voir /openapi/v1.json.")).ExcludeFromDescription();
+
         var feeds = app.MapGroup("/offres").ExcludeFromDescription().AddEndpointFilter(AllowAnyOrigin);
         feeds.MapGet("/flux.rss", RssAsync);
         feeds.MapGet("/agenda.ics", CalendarAsync);

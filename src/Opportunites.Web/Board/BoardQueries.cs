@@ -219,6 +219,15 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         return rows.AsList();
     }
 
+    private const string IssuerNameSql = "SELECT name FROM issuers WHERE id = @id";
+
+    /// <summary>The issuer's name, to show the issuer filter in words; null when unknown.</summary>
+    public async Task<string?> GetIssuerNameAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(IssuerNameSql, new { id }, cancellationToken: ct));
+    }
+
     // Public = published once; drafts and pending offers stay private (404).
     private const string DetailSql = """
         SELECT o.id, o.kind, o.title, o.issuer_id, o.issuer_name, i.type AS issuer_type, o.description, o.url, o.contact,

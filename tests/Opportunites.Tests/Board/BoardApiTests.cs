@@ -101,6 +101,15 @@ public sealed class BoardApiTests
         }
     }
 
+    [Test]
+    public async Task UnknownApiPath_404ProblemDetails()
+    {
+        var (response, json) = await GetJsonAsync("/api/v1/nimporte-quoi");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(json.GetProperty("title").GetString(), Is.EqualTo("Ressource introuvable"));
+    }
+
     [TestCase("type=stage", "type")]
     [TestCase("page=-1", "page")]
     [TestCase("page=1000000000", "page")]

@@ -48,6 +48,7 @@ public sealed class BoardPageTests
             Assert.That(html, Does.Contain($"Jusqu'au {Today.AddDays(3):dd/MM/yyyy}"));
             Assert.That(html, Does.Contain("Landes").And.Contain(">Emploi<").And.Contain(">AMI<").And.Contain(">AAP<"));
             Assert.That(html, Does.Contain(issuerName));
+            Assert.That(html, Does.Contain("retirer ce filtre"));
             // Soonest deadline first.
             Assert.That(html.IndexOf(tag + " J-3", StringComparison.Ordinal), Is.LessThan(html.IndexOf(tag + " lointaine", StringComparison.Ordinal)));
         }

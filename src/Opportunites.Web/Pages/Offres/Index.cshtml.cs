@@ -15,6 +15,7 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
     public IReadOnlyList<Territory> TerritoryOptions { get; private set; } = [];
     public IReadOnlyList<Theme> Themes { get; private set; } = [];
     public IReadOnlyList<Territory> TerritorySuggestions { get; private set; } = [];
+    public string? IssuerName { get; private set; }
     public DateOnly Today { get; private set; }
     public DateTimeOffset Now { get; private set; }
 
@@ -41,6 +42,10 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         }
 
         Results = await board.SearchAsync(Filter, ct: ct);
+        if (Filter.IssuerId is { } issuerId)
+        {
+            IssuerName = await board.GetIssuerNameAsync(issuerId, ct) ?? "émetteur inconnu";
+        }
     }
 
     public string? Error(string key) => Errors.TryGetValue(key, out var m) ? string.Join(" ", m) : null;
