@@ -177,7 +177,7 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
         var errors = new Dictionary<string, string[]>();
         void Fail(string key, string message) => errors[key] = [message];
 
-        var q = string.IsNullOrWhiteSpace(input.Q) ? null : input.Q.Trim();
+        var q = Clean(input.Q);
         if (q is { Length: > BoardFilter.MaxQueryLength })
         {
             Fail("q", $"La recherche est trop longue : {BoardFilter.MaxQueryLength} caractères au plus.");
@@ -314,9 +314,8 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
         }
 
         Territory? territory = null;
-        if (!string.IsNullOrWhiteSpace(input.Territoire))
+        if (Clean(input.Territoire) is { } text)
         {
-            var text = input.Territoire.Trim();
             territory = text.Length > 200 ? null : await territories.ResolveAsync(text, ct);
             if (territory is null)
             {
@@ -340,6 +339,18 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             Before = before,
         };
         return new BoardFilterResult(filter, errors);
+    }
+
+    /// <summary>Trimmed text without control characters (PostgreSQL text cannot hold NUL); null when blank.</summary>
+    private static string? Clean(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var cleaned = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        return cleaned.Length == 0 ? null : cleaned;
     }
 
     private static long? ParseCursor(string? raw, string key, Action<string, string> fail)

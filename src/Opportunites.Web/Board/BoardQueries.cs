@@ -157,20 +157,14 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         };
     }
 
-    /// <summary>
-    /// One page of a search and the total count, in one round trip. Pagination is keyset on the sort key when a
-    /// cursor (after / before an id) is given, so offers published meanwhile never shift or repeat rows;
-    /// otherwise the page number is an offset (bookmarks, API clients).
-    /// </summary>
-    public async Task<BoardPage> SearchAsync(BoardFilter f, int pageSize = BoardFilter.PageSize, CancellationToken ct = default)
+    /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
+    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize)
     {
         var (where, p) = BuildWhere(f);
-        var backwards = f.Before is not null;
-        var (order, keyset) = Ordering(f.Sort, backwards);
+        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null);
         var cursor = f.After ?? f.Before;
         var sql = new StringBuilder();
-        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM opportunities o");
-        sql.Append(" WHERE ").Append(where);
+        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM opportunities o WHERE ").Append(where);
         if (cursor is not null)
         {
             // An unknown cursor id makes the subqueries NULL: an empty page, never an error.
@@ -186,10 +180,23 @@ public sealed class BoardQueries(NpgsqlDataSource db)
             p.Add("offset", (long)(f.Page - 1) * pageSize);
         }
 
-        sql.Append(";\nSELECT count(*) FROM opportunities o WHERE ").Append(where);
+        return (sql.ToString(), p);
+    }
+
+    /// <summary>
+    /// One page of a search and the total count, in one round trip. Pagination is keyset on the sort key when a
+    /// cursor (after / before an id) is given, so offers published meanwhile never shift or repeat rows;
+    /// otherwise the page number is an offset (bookmarks, API clients).
+    /// </summary>
+    public async Task<BoardPage> SearchAsync(BoardFilter f, int pageSize = BoardFilter.PageSize, CancellationToken ct = default)
+    {
+        var (pageSql, p) = BuildPageQuery(f, pageSize);
+        var sql = pageSql + ";\nSELECT count(*) FROM opportunities o WHERE " + BuildWhere(f).Where;
+        var backwards = f.Before is not null;
+        var cursor = f.After ?? f.Before;
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var multi = await conn.QueryMultipleAsync(new CommandDefinition(sql.ToString(), p, cancellationToken: ct));
+        await using var multi = await conn.QueryMultipleAsync(new CommandDefinition(sql, p, cancellationToken: ct));
         var rows = (await multi.ReadAsync<OpportunityListItem>()).AsList();
         var total = await multi.ReadSingleAsync<long>();
         var more = rows.Count > pageSize;
