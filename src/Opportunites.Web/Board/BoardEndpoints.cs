@@ -58,7 +58,7 @@ public static class BoardEndpoints
         app.MapFallback("/api/{**rest}", () => TypedResults.Problem(statusCode: 404, title: "Ressource introuvable",
             detail: "Cette adresse n'existe pas dans l'API. Voir /openapi/v1.json.")).ExcludeFromDescription();
 
-        var feeds = app.MapGroup("/offres").ExcludeFromDescription().AddEndpointFilter(AllowAnyOrigin);
+        var feeds = app.MapGroup("/offres").ExcludeFromDescription().AddEndpointFilter(AllowAnyOrigin).AddEndpointFilter(CacheFiveMinutes);
         feeds.MapGet("/flux.rss", RssAsync);
         feeds.MapGet("/agenda.ics", CalendarAsync);
         feeds.MapGet("/export.csv", CsvAsync);
@@ -70,6 +70,18 @@ public static class BoardEndpoints
         // Open data: any site may read it (GET only; no credentials, so no preflight for simple requests).
         ctx.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
         return await next(ctx);
+    }
+
+    private static async ValueTask<object?> CacheFiveMinutes(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        // Feed readers and calendars poll: five minutes of caching spares the database without hiding a new offer long.
+        var result = await next(ctx);
+        if (result is not IStatusCodeHttpResult { StatusCode: >= 400 })
+        {
+            ctx.HttpContext.Response.Headers.CacheControl = "public, max-age=300";
+        }
+
+        return result;
     }
 
     public static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";

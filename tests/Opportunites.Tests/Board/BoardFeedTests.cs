@@ -45,6 +45,7 @@ public sealed class BoardFeedTests
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/rss+xml"));
         Assert.That(response.Content.Headers.ContentType.CharSet, Is.EqualTo("utf-8"));
         Assert.That(doc.Root!.Attribute("version")!.Value, Is.EqualTo("2.0"));
+        Assert.That(response.Headers.CacheControl!.MaxAge, Is.EqualTo(TimeSpan.FromMinutes(5)));
         Assert.That(items.Select(i => i.Element("title")!.Value), Is.EqualTo(new[] { $"[AAP] {tag} Gironde" }));
         var link = items[0].Element("link")!.Value;
         Assert.That(link, Does.Match(@"^http://localhost/offres/\d+-flux-"));
@@ -154,5 +155,6 @@ public sealed class BoardFeedTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(response.Headers.CacheControl, Is.Null);
     }
 }
