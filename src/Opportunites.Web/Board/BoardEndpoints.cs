@@ -52,7 +52,8 @@ public static class BoardEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/territoires", TerritoriesAsync)
             .WithName("ChercherTerritoires")
-            .WithSummary("Territoires dont le nom ou le code ressemble à q (autocomplétion).");
+            .WithSummary("Territoires dont le nom ou le code ressemble à q (autocomplétion).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
 
         // Unknown API paths answer in JSON too, not with the HTML error page.
         app.MapFallback("/api/{**rest}", () => TypedResults.Problem(statusCode: 404, title: "Ressource introuvable",
@@ -171,6 +172,7 @@ public static class BoardEndpoints
 
         // A feed reader wants the newest first unless the search asks otherwise.
         var f = parsed.Filter;
+        var listUrl = "/offres" + f.ToQueryString();
         if (!request.Query.ContainsKey("tri"))
         {
             f = f with { Sort = BoardSort.Newest };
@@ -178,7 +180,7 @@ public static class BoardEndpoints
 
         var items = await board.GetForExportAsync(f, FeedLimit, ct);
         var baseUrl = BaseUrl(request);
-        var body = RssFeed.Write(items, baseUrl, "/offres" + f.ToQueryString(), "Opportunités — " + BoardDescriptions.Describe(f), clock.GetUtcNow());
+        var body = RssFeed.Write(items, baseUrl, listUrl, "Opportunités — " + BoardDescriptions.Describe(f), clock.GetUtcNow());
         return Results.Bytes(body, "application/rss+xml; charset=utf-8");
     }
 
