@@ -13,7 +13,7 @@ builder.AddRequestLimits();
 // PostgreSQL (one NpgsqlDataSource), migrations, /healthz.
 builder.AddData();
 
-// Public board: list, filters, detail pages.
+// Public board: list, filters, detail pages, API, feeds.
 builder.AddBoard();
 
 // Issuer and admin accounts: cookie authentication, Admin and Issuer policies.
@@ -50,6 +50,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapRazorPages();
+// Public board: JSON API with OpenAPI (/openapi/v1.json), RSS, ICS and CSV of any search.
+app.MapBoard();
 app.MapHealthChecks("/healthz");
 
 app.Run();

@@ -1,3 +1,5 @@
+using Microsoft.OpenApi;
+
 namespace Opportunites.Web.Board;
 
 public static class BoardExtensions
@@ -5,5 +7,21 @@ public static class BoardExtensions
     public static void AddBoard(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<BoardQueries>();
+        builder.Services.AddSingleton<TerritoryDirectory>();
+        builder.Services.AddSingleton<ThemeCatalog>();
+        builder.Services.AddSingleton<BoardFilterParser>();
+
+        // OpenAPI document of the JSON API, served at /openapi/v1.json by MapBoard.
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info = new OpenApiInfo
+            {
+                Title = "Opportunités — API publique",
+                Version = "v1",
+                Description = "Offres d'emploi, appels à projets (AAP) et appels à manifestation d'intérêt (AMI), en lecture seule. "
+                    + "Territoires désignés par leur code INSEE (départements : 33, 2A, 971 ; régions : R + code INSEE, ex. R75 ; France : FR).",
+            };
+            return Task.CompletedTask;
+        }));
     }
 }

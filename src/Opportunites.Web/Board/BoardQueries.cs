@@ -1,5 +1,7 @@
+using System.Text;
 using Dapper;
 using Npgsql;
+using Opportunites.Web.Opportunities;
 
 namespace Opportunites.Web.Board;
 
@@ -9,10 +11,34 @@ public sealed class OpportunityListItem
     public long Id { get; init; }
     public string Kind { get; init; } = "";
     public string Title { get; init; } = "";
+    public long IssuerId { get; init; }
     public string IssuerName { get; init; } = "";
+    public string Status { get; init; } = "";
     public DateOnly? DeadlineDate { get; init; }
+    public TimeOnly? DeadlineTime { get; init; }
     public DateTime? ClosesAt { get; init; }
+    public DateTime? PublishedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public DateTime? ClosedAt { get; init; }
+    public string? Url { get; init; }
+    public string? ContractType { get; init; }
+
+    /// <summary>Only filled for feeds and exports.</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>Territory codes and names, in the same order (larger territories first).</summary>
+    public string[] TerritoryCodes { get; init; } = [];
     public string[] TerritoryNames { get; init; } = [];
+
+    public string Slug => Slugs.From(Title);
+    public string Path => $"/offres/{Id}-{Slug}";
+}
+
+/// <summary>One page of results with what the pagination links need.</summary>
+public sealed record BoardPage(IReadOnlyList<OpportunityListItem> Items, long Total, bool HasPrevious, bool HasNext)
+{
+    public long? FirstId => Items.Count > 0 ? Items[0].Id : null;
+    public long? LastId => Items.Count > 0 ? Items[^1].Id : null;
 }
 
 public sealed class BoardQueries(NpgsqlDataSource db)
@@ -33,4 +59,234 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         var rows = await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(OpenSql, new { limit }, cancellationToken: ct));
         return rows.AsList();
     }
+
+    // The columns of a list row; territories sorted larger first (France, région, département), then by name.
+    private const string ColumnsSql = """
+        o.id, o.kind, o.title, o.issuer_id, o.issuer_name, o.status, o.deadline_date, o.deadline_time, o.closes_at,
+        o.published_at, o.updated_at, o.closed_at, o.url, o.contract_type,
+        ARRAY(SELECT t.code FROM territories t WHERE t.code = ANY (o.territory_codes)
+              ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_codes,
+        ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes)
+              ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_names
+        """;
+
+    // Open offers: the partial indexes (WHERE status = 'published') lead with deadline_sort or kind.
+    private const string OpenWhereSql = "o.status = 'published' AND o.deadline_sort > now()";
+
+    // Archive: what was once public; served by the indexes of 0010_board_archive_indexes.
+    private const string ArchiveWhereSql = "o.status IN ('published', 'closed', 'expired') AND o.published_at IS NOT NULL";
+
+    private const string TextQuerySql = "websearch_to_tsquery('fr_unaccent', @q)";
+
+    /// <summary>
+    /// The WHERE clause of a search (without pagination). Every value is a parameter; kinds are written as literals
+    /// from the whitelist so that a prepared plan still matches the (kind, deadline_sort) index.
+    /// </summary>
+    internal static (string Where, DynamicParameters Parameters) BuildWhere(BoardFilter f)
+    {
+        var sql = new StringBuilder(f.IncludeClosed ? ArchiveWhereSql : OpenWhereSql);
+        var p = new DynamicParameters();
+        if (f.Kinds.Count > 0)
+        {
+            var kinds = f.Kinds.Where(Kinds.IsValid).Select(k => $"'{k}'");
+            sql.Append(" AND o.kind IN (").AppendJoin(", ", kinds).Append(')');
+        }
+
+        if (f.Territory is { } territory)
+        {
+            // Both ways: the offers of the territory, of its ancestors (national offers) and of its descendants.
+            sql.Append(" AND o.territory_codes && (SELECT territory_match_set(@territory))");
+            p.Add("territory", territory.Code);
+        }
+
+        if (f.Themes.Count > 0)
+        {
+            sql.Append(" AND EXISTS (SELECT 1 FROM opportunity_themes ot WHERE ot.opportunity_id = o.id AND ot.theme_code = ANY (@themes))");
+            p.Add("themes", f.Themes.ToArray());
+        }
+
+        if (f.IssuerId is { } issuerId)
+        {
+            sql.Append(" AND o.issuer_id = @issuerId");
+            p.Add("issuerId", issuerId);
+        }
+
+        if (f.ClosingWithinDays is { } days)
+        {
+            sql.Append(" AND o.deadline_sort > now() AND o.deadline_sort <= now() + make_interval(days => @closingDays)");
+            p.Add("closingDays", days);
+        }
+
+        if (f.DeadlineBy is { } by)
+        {
+            // The end of that day in Paris, compared on deadline_sort so the (deadline_sort, id) index still serves it.
+            sql.Append(" AND o.deadline_sort < ((@deadlineBy::date + 1)::timestamp AT TIME ZONE 'Europe/Paris')");
+            p.Add("deadlineBy", by);
+        }
+
+        if (f.Query is { } q)
+        {
+            sql.Append(" AND o.search @@ ").Append(TextQuerySql);
+            p.Add("q", q);
+        }
+
+        return (sql.ToString(), p);
+    }
+
+    // The cursor row's sort key as scalar subqueries: a row comparison against constants becomes an index condition
+    // on (deadline_sort, id); against a joined row it would be a filter over the whole range.
+    private const string CursorDeadlineSql = "(SELECT c.deadline_sort FROM opportunities c WHERE c.id = @cursor)";
+    private const string CursorPublishedSql = "(SELECT c.published_at FROM opportunities c WHERE c.id = @cursor)";
+    private const string CursorRankSql = $"(SELECT -ts_rank(c.search, {TextQuerySql}) FROM opportunities c WHERE c.id = @cursor)";
+
+    /// <summary>ORDER BY and the keyset condition after (or before) the cursor row.</summary>
+    private static (string Order, string Keyset) Ordering(BoardSort sort, bool backwards)
+    {
+        var (asc, desc, gt) = backwards ? ("DESC", "ASC", "<") : ("ASC", "DESC", ">");
+        return sort switch
+        {
+            BoardSort.Newest => (
+                $"o.published_at {desc}, o.id {desc}",
+                $"(o.published_at, o.id) {(backwards ? ">" : "<")} ({CursorPublishedSql}, @cursor)"),
+            BoardSort.Relevance => (
+                $"ts_rank(o.search, {TextQuerySql}) {desc}, o.deadline_sort {asc}, o.id {asc}",
+                $"(-ts_rank(o.search, {TextQuerySql}), o.deadline_sort, o.id) {gt} ({CursorRankSql}, {CursorDeadlineSql}, @cursor)"),
+            _ => (
+                $"o.deadline_sort {asc}, o.id {asc}",
+                $"(o.deadline_sort, o.id) {gt} ({CursorDeadlineSql}, @cursor)"),
+        };
+    }
+
+    /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
+    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize)
+    {
+        var (where, p) = BuildWhere(f);
+        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null);
+        var cursor = f.After ?? f.Before;
+        var sql = new StringBuilder();
+        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM opportunities o WHERE ").Append(where);
+        if (cursor is not null)
+        {
+            // An unknown cursor id makes the subqueries NULL: an empty page, never an error.
+            sql.Append(" AND ").Append(keyset);
+            p.Add("cursor", cursor.Value);
+        }
+
+        sql.Append(" ORDER BY ").Append(order).Append(" LIMIT @limit");
+        p.Add("limit", pageSize + 1);
+        if (cursor is null && f.Page > 1)
+        {
+            sql.Append(" OFFSET @offset");
+            p.Add("offset", (long)(f.Page - 1) * pageSize);
+        }
+
+        return (sql.ToString(), p);
+    }
+
+    /// <summary>
+    /// One page of a search and the total count, in one round trip. Pagination is keyset on the sort key when a
+    /// cursor (after / before an id) is given, so offers published meanwhile never shift or repeat rows;
+    /// otherwise the page number is an offset (bookmarks, API clients).
+    /// </summary>
+    public async Task<BoardPage> SearchAsync(BoardFilter f, int pageSize = BoardFilter.PageSize, CancellationToken ct = default)
+    {
+        var (pageSql, p) = BuildPageQuery(f, pageSize);
+        var sql = pageSql + ";\nSELECT count(*) FROM opportunities o WHERE " + BuildWhere(f).Where;
+        var backwards = f.Before is not null;
+        var cursor = f.After ?? f.Before;
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var multi = await conn.QueryMultipleAsync(new CommandDefinition(sql, p, cancellationToken: ct));
+        var rows = (await multi.ReadAsync<OpportunityListItem>()).AsList();
+        var total = await multi.ReadSingleAsync<long>();
+        var more = rows.Count > pageSize;
+        if (more)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        if (backwards)
+        {
+            rows.Reverse();
+            return new BoardPage(rows, total, HasPrevious: more, HasNext: true);
+        }
+
+        return new BoardPage(rows, total, HasPrevious: cursor is not null || f.Page > 1, HasNext: more);
+    }
+
+    /// <summary>Rows for feeds and exports: the same search, first <paramref name="limit"/> rows, with descriptions.</summary>
+    public async Task<IReadOnlyList<OpportunityListItem>> GetForExportAsync(BoardFilter f, int limit, CancellationToken ct = default)
+    {
+        var (where, p) = BuildWhere(f);
+        var (order, _) = Ordering(f.Sort, backwards: false);
+        var sql = $"SELECT {ColumnsSql}, o.description FROM opportunities o WHERE {where} ORDER BY {order} LIMIT @limit";
+        p.Add("limit", limit);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(sql, p, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    private const string IssuerNameSql = "SELECT name FROM issuers WHERE id = @id";
+
+    /// <summary>The issuer's name, to show the issuer filter in words; null when unknown.</summary>
+    public async Task<string?> GetIssuerNameAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<string>(new CommandDefinition(IssuerNameSql, new { id }, cancellationToken: ct));
+    }
+
+    // Public = published once; drafts and pending offers stay private (404).
+    private const string DetailSql = """
+        SELECT o.id, o.kind, o.title, o.issuer_id, o.issuer_name, i.type AS issuer_type, o.description, o.url, o.contact,
+               o.deadline_date, o.deadline_time, o.closes_at, o.status, o.contract_type, o.beneficiaries, o.amount_eur,
+               o.published_at, o.updated_at, o.closed_at,
+               ARRAY(SELECT t.code FROM territories t WHERE t.code = ANY (o.territory_codes)
+                     ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_codes,
+               ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes)
+                     ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_names,
+               ARRAY(SELECT th.code FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
+                     WHERE ot.opportunity_id = o.id ORDER BY th.label) AS theme_codes,
+               ARRAY(SELECT th.label FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
+                     WHERE ot.opportunity_id = o.id ORDER BY th.label) AS theme_labels
+        FROM opportunities o
+        JOIN issuers i ON i.id = o.issuer_id
+        WHERE o.id = @id AND o.status IN ('published', 'closed', 'expired') AND o.published_at IS NOT NULL
+        """;
+
+    /// <summary>A public offer, open or closed (archive); null for unknown, draft or pending ones.</summary>
+    public async Task<OpportunityDetail?> GetDetailAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<OpportunityDetail>(new CommandDefinition(DetailSql, new { id }, cancellationToken: ct));
+    }
+}
+
+public sealed class OpportunityDetail
+{
+    public long Id { get; init; }
+    public string Kind { get; init; } = "";
+    public string Title { get; init; } = "";
+    public long IssuerId { get; init; }
+    public string IssuerName { get; init; } = "";
+    public string IssuerType { get; init; } = "";
+    public string Description { get; init; } = "";
+    public string? Url { get; init; }
+    public string? Contact { get; init; }
+    public DateOnly? DeadlineDate { get; init; }
+    public TimeOnly? DeadlineTime { get; init; }
+    public DateTime? ClosesAt { get; init; }
+    public string Status { get; init; } = "";
+    public string? ContractType { get; init; }
+    public string? Beneficiaries { get; init; }
+    public decimal? AmountEur { get; init; }
+    public DateTime? PublishedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public DateTime? ClosedAt { get; init; }
+    public string[] TerritoryCodes { get; init; } = [];
+    public string[] TerritoryNames { get; init; } = [];
+    public string[] ThemeCodes { get; init; } = [];
+    public string[] ThemeLabels { get; init; } = [];
+
+    public string Slug => Slugs.From(Title);
+    public string Path => $"/offres/{Id}-{Slug}";
 }

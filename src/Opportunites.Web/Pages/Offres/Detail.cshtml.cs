@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opportunites.Web.Board;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Pages.Offres;
+
+/// <summary>/offres/{id}-{slug}: one offer, open or archived; a wrong or missing slug redirects to the canonical URL.</summary>
+public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) : PageModel
+{
+    [GeneratedRegex(@"^(\d{1,18})(?:-(.*))?$")]
+    private static partial Regex Key();
+
+    public OpportunityDetail Offer { get; private set; } = null!;
+    public bool Closed { get; private set; }
+    public string? ClosedOn { get; private set; }
+    public string? Countdown { get; private set; }
+    public string DescriptionHtml { get; private set; } = "";
+    public string? JobPostingJson { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string key, CancellationToken ct)
+    {
+        if (Key().Match(key) is not { Success: true } m || !long.TryParse(m.Groups[1].Value, out var id))
+        {
+            return NotFound();
+        }
+
+        var offer = await board.GetDetailAsync(id, ct);
+        if (offer is null)
+        {
+            return NotFound();
+        }
+
+        if (m.Groups[2].Value != offer.Slug)
+        {
+            return RedirectPermanent(offer.Path);
+        }
+
+        var now = clock.GetUtcNow();
+        Offer = offer;
+        Closed = Deadlines.IsClosed(offer.Status, offer.ClosesAt, now);
+        ClosedOn = Closed ? Deadlines.ClosedOn(offer.Status, offer.ClosesAt, offer.ClosedAt, offer.UpdatedAt) : null;
+        Countdown = Deadlines.Countdown(offer.DeadlineDate, ParisTime.Today(clock), Closed);
+        DescriptionHtml = MarkdownRenderer.ToHtml(offer.Description);
+        if (offer.Kind == Kinds.Emploi)
+        {
+            JobPostingJson = JobPosting(offer, $"{Request.Scheme}://{Request.Host}");
+        }
+
+        return Page();
+    }
+
+    /// <summary>
+    /// schema.org JobPosting. System.Text.Json's default encoder escapes &lt; &gt; &amp; and quotes, so issuer text
+    /// can never close the script element it is written into.
+    /// </summary>
+    private static readonly JsonSerializerOptions JsonLdOptions = new()
+    {
+        // Accented letters as they are; HTML-sensitive characters (< > & ' ") stay \u-escaped.
+        Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
+    };
+
+    internal static string JobPosting(OpportunityDetail o, string baseUrl)
+    {
+        var data = new Dictionary<string, object?>
+        {
+            ["@context"] = "https://schema.org/",
+            ["@type"] = "JobPosting",
+            ["title"] = o.Title,
+            ["description"] = MarkdownRenderer.ToHtml(o.Description),
+            ["datePosted"] = o.PublishedAt is { } p ? ParisTime.ToParis(new DateTimeOffset(DateTime.SpecifyKind(p, DateTimeKind.Utc))).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+            ["validThrough"] = o.ClosesAt is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : null,
+            ["hiringOrganization"] = new Dictionary<string, object?> { ["@type"] = "Organization", ["name"] = o.IssuerName },
+            ["jobLocation"] = o.TerritoryNames.Select(n => new Dictionary<string, object?>
+            {
+                ["@type"] = "Place",
+                ["address"] = new Dictionary<string, object?> { ["@type"] = "PostalAddress", ["addressRegion"] = n, ["addressCountry"] = "FR" },
+            }).ToList(),
+            ["employmentType"] = o.ContractType switch
+            {
+                "cdi" or "fonction_publique_titulaire" => "FULL_TIME",
+                "cdd" or "fonction_publique_contractuel" => "TEMPORARY",
+                "stage" or "alternance" => "INTERN",
+                "service_civique" => "VOLUNTEER",
+                _ => "OTHER",
+            },
+            ["url"] = baseUrl + o.Path,
+        };
+        return JsonSerializer.Serialize(data, JsonLdOptions);
+    }
+
+    public static string ContractLabel(string? type) => type switch
+    {
+        "cdi" => "CDI",
+        "cdd" => "CDD",
+        "stage" => "Stage",
+        "alternance" => "Alternance",
+        "service_civique" => "Service civique",
+        "fonction_publique_titulaire" => "Fonction publique (titulaire)",
+        "fonction_publique_contractuel" => "Fonction publique (contractuel)",
+        "autre" => "Autre",
+        _ => type ?? "",
+    };
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opportunites.Web.Board;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Pages.Offres;
+
+/// <summary>The public list at / and /offres: filters from the query string, 20 offers a page.</summary>
+public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, TerritoryDirectory territories,
+    ThemeCatalog themes, TimeProvider clock) : PageModel
+{
+    public BoardQueryInput Input { get; private set; } = new();
+    public BoardFilter Filter { get; private set; } = new();
+    public IReadOnlyDictionary<string, string[]> Errors { get; private set; } = new Dictionary<string, string[]>();
+    public BoardPage? Results { get; private set; }
+    public IReadOnlyList<Territory> TerritoryOptions { get; private set; } = [];
+    public IReadOnlyList<Theme> Themes { get; private set; } = [];
+    public IReadOnlyList<Territory> TerritorySuggestions { get; private set; } = [];
+    public string? IssuerName { get; private set; }
+    public DateOnly Today { get; private set; }
+    public DateTimeOffset Now { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        Now = clock.GetUtcNow();
+        Today = ParisTime.Today(clock);
+        Input = BoardQueryInput.From(Request.Query);
+        TerritoryOptions = await territories.GetMainAsync(ct);
+        Themes = await themes.GetAllAsync(ct);
+        var parsed = await parser.ParseAsync(Input, ct);
+        Filter = parsed.Filter;
+        Errors = parsed.Errors;
+        if (!parsed.IsValid)
+        {
+            // The visitor's input is at fault: say so in French, show the form again, no results.
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            if (Errors.ContainsKey("territoire") && Input.Territoire is { Length: <= 100 } typed)
+            {
+                TerritorySuggestions = await territories.SearchAsync(typed, 5, ct);
+            }
+
+            return;
+        }
+
+        Results = await board.SearchAsync(Filter, ct: ct);
+        if (Filter.IssuerId is { } issuerId)
+        {
+            IssuerName = await board.GetIssuerNameAsync(issuerId, ct) ?? "émetteur inconnu";
+        }
+    }
+
+    public string? Error(string key) => Errors.TryGetValue(key, out var m) ? string.Join(" ", m) : null;
+
+    public int PageCount => Results is null ? 0 : (int)Math.Max(1, (Results.Total + BoardFilter.PageSize - 1) / BoardFilter.PageSize);
+}
