@@ -37,6 +37,8 @@ public static class AccountsExtensions
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<Publishing.OfferStore>();
         builder.Services.AddSingleton<Moderation.ModerationService>();
+        builder.Services.AddSingleton<Import.Importer>();
+        builder.Services.AddSingleton<Import.NewsletterExport>();
         // The territory tree changes only with migrations: loaded once, on first use (after the app has migrated).
         builder.Services.AddSingleton(sp =>
             Publishing.TerritoryDirectory.LoadAsync(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()).GetAwaiter().GetResult());
