@@ -67,6 +67,8 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
         var existing = await AccountStore.GetByEmailAsync(conn, email, tx);
         if (existing is not null)
         {
+            // Cost the same time as a new account (its password is hashed below), so timing does not tell either.
+            _ = HashPassword(input.Password!);
             // Same page as a new sign-up; the owner of the address learns by email that it already has an account.
             var token = await AccountStore.CreateTokenAsync(conn, tx, existing.Id, Tokens.Reset, Tokens.ResetLifetime);
             await Outbox.EnqueueAsync(conn, tx, AccountEmails.AlreadyRegistered(existing.Email, ResetLink(token)));

@@ -32,7 +32,7 @@ public sealed class ConnexionModel(AccountService accounts) : PageModel
                 ModelState.AddModelError("", "Adresse électronique ou mot de passe incorrect.");
                 return Page();
             case LoginOutcome.Unverified:
-                ModelState.AddModelError("", "Confirmez d'abord votre adresse avec le lien reçu par courriel.");
+                ModelState.AddModelError("", "Confirmez d'abord votre adresse avec le lien reçu par courriel. Lien expiré ? « Mot de passe oublié » vous en envoie un nouveau.");
                 return Page();
         }
 
