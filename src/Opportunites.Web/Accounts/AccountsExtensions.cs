@@ -9,7 +9,7 @@ public static class AccountsExtensions
     /// <summary>Forms whose POSTs are rate-limited per client address: guessing passwords, flooding mailboxes.</summary>
     public static readonly IReadOnlySet<string> LimitedPaths = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "/connexion", "/inscription", "/mot-de-passe-oublie", "/reinitialisation",
+        "/connexion", "/inscription", "/mot-de-passe-oublie", "/reinitialisation", "/compte/email",
     };
 
     public static void AddAccounts(this WebApplicationBuilder builder)
@@ -54,6 +54,7 @@ public static class AccountsExtensions
                 }
 
                 var settings = ctx.RequestServices.GetRequiredService<AccountSettings>();
+                // Behind a reverse proxy, RemoteIpAddress is the client's only once forwarded headers are applied.
                 var key = (ctx.Connection.RemoteIpAddress ?? IPAddress.None) + " " + ctx.Request.Path.Value!.ToLowerInvariant();
                 return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
                 {

@@ -37,8 +37,17 @@ public sealed class RateLimitTests
         var locked = await PostWithTokenAsync(client, "/connexion", token, [F("Email", user.Email), F("Password", user.Password)]);
         Assert.That(locked.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
         Assert.That((await client.GetAsync("/connexion")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        // Other forms have their own bucket.
-        var signUp = await PostWithTokenAsync(client, "/mot-de-passe-oublie", token, [F("Email", email)]);
-        Assert.That(signUp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        // Other forms have their own bucket, with the same limit.
+        foreach (var form in new[] { "/mot-de-passe-oublie", "/inscription", "/reinitialisation" })
+        {
+            var codes = new List<HttpStatusCode>();
+            for (var i = 0; i < 4; i++)
+            {
+                codes.Add((await PostWithTokenAsync(client, form, token, [F("Email", $"x{i}-{Guid.NewGuid():N}@example.org")])).StatusCode);
+            }
+
+            Assert.That(codes[..3], Has.None.EqualTo(HttpStatusCode.TooManyRequests), form);
+            Assert.That(codes[3], Is.EqualTo(HttpStatusCode.TooManyRequests), form);
+        }
     }
 }
