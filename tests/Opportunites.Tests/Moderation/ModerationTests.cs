@@ -72,6 +72,7 @@ public sealed class ModerationTests
         Assert.That(System.Net.WebUtility.HtmlDecode(mail.HtmlBody), Does.Contain("Date limite à préciser & lien cassé"));
         Assert.That(mail.HtmlBody, Does.Contain("&amp; lien cass"));
         Assert.That(await GetTextAsync(issuer, $"/espace/offres/{id}"), Does.Contain("Message de l'équipe de modération : Date limite à préciser & lien cassé"));
+        Assert.That(await GetTextAsync(issuer, "/espace"), Does.Contain("Refusée ou retirée par l'équipe : Date limite à préciser & lien cassé"));
         issuer.Dispose();
         admin.Dispose();
     }
