@@ -16,7 +16,7 @@ builder.AddData();
 // Public board: list, filters, detail pages, API, feeds.
 builder.AddBoard();
 
-// Issuer and admin accounts: cookie authentication, Admin and Issuer policies.
+// Issuer and admin accounts: cookie authentication, Admin and Issuer policies, rate limits, publishing, moderation, import.
 builder.AddAccounts();
 
 builder.Services.AddRazorPages();
@@ -46,6 +46,8 @@ app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
 app.UseStaticFiles();
 app.UseRouting();
+// Rate limits on the login, sign-up and reset forms (429 in French).
+app.UseAccounts();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -14,6 +14,8 @@ public sealed class SharedDatabase
     [OneTimeSetUp]
     public async Task CreateAsync()
     {
+        // As the app does at start (AddData): tests that call stores directly map snake_case columns too.
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
         ConnectionString = await TestDatabase.CreateEmptyAsync();
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await TestDatabase.MigrateAsync(DataSource);

@@ -14,6 +14,11 @@ public static class CommandLine
           (aucun)   démarre le site
           migrate   applique les migrations de db/migrations puis s'arrête
           demo      applique les migrations et charge les données de démonstration si la base est vide
+          admin create EMAIL
+                    crée (ou promeut) un administrateur et affiche un lien à usage unique pour choisir son mot de passe
+          import FICHIER [--territoire CODE]
+                    importe des offres (lignes de lettre d'information .txt, ou CSV) ; CODE : territoire des lignes
+                    dont le territoire n'est pas reconnu (défaut : FR)
         """;
 
     /// <returns>true when a verb ran (the process should exit), false to start the web app.</returns>
@@ -38,6 +43,12 @@ public static class CommandLine
                 await services.GetRequiredService<Migrator>().MigrateAsync();
                 var loaded = await ActivatorUtilities.CreateInstance<DemoData>(services).LoadIfEmptyAsync();
                 Console.WriteLine(loaded > 0 ? $"Démonstration : {loaded} offres chargées." : "Démonstration : la base contient déjà des offres.");
+                break;
+            case "admin":
+                await AccountsCommands.AdminAsync(services, verbs);
+                break;
+            case "import":
+                await AccountsCommands.ImportAsync(services, verbs);
                 break;
             case "help" or "aide":
                 Console.WriteLine(Usage);

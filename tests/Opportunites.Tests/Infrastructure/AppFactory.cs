@@ -5,9 +5,17 @@ using Opportunites.Tests;
 namespace Opportunites.Tests.Infrastructure;
 
 /// <summary>The real app (real PostgreSQL) in memory, on the test database.</summary>
-public sealed class AppFactory(string connectionString) : WebApplicationFactory<Program>
+public sealed class AppFactory(string connectionString, IReadOnlyDictionary<string, string>? extraSettings = null)
+    : WebApplicationFactory<Program>
 {
+    private readonly IReadOnlyDictionary<string, string> settings = extraSettings ?? new Dictionary<string, string>();
+
     public AppFactory() : this(SharedDatabase.ConnectionString)
+    {
+    }
+
+    /// <summary>The shared test database with extra configuration keys (e.g. a low rate limit).</summary>
+    public AppFactory(IReadOnlyDictionary<string, string> extraSettings) : this(SharedDatabase.ConnectionString, extraSettings)
     {
     }
 
@@ -15,5 +23,12 @@ public sealed class AppFactory(string connectionString) : WebApplicationFactory<
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Default", connectionString);
+        // All tests share one client address: a generous login/sign-up limit keeps them independent;
+        // the lockout tests build their own factory with a low limit (see RateLimitTests).
+        builder.UseSetting("Accounts:RateLimitPermits", "100000");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }

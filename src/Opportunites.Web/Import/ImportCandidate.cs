@@ -1,0 +1,40 @@
+namespace Opportunites.Web.Import;
+
+public enum CandidateState
+{
+    /// <summary>Valid and new: will be created.</summary>
+    New,
+
+    /// <summary>Same issuer, title and deadline as an offer already on the board (or earlier in the file): skipped.</summary>
+    Duplicate,
+
+    /// <summary>Cannot be imported as is: see Errors.</summary>
+    Error,
+}
+
+/// <summary>One line of a newsletter list or one CSV row, parsed, before it becomes an opportunity.</summary>
+public sealed class ImportCandidate
+{
+    public int LineNumber { get; init; }
+    public string Source { get; init; } = "";
+    public string? Kind { get; set; }
+    public string Issuer { get; set; } = "";
+    public string Title { get; set; } = "";
+    public DateOnly? DeadlineDate { get; set; }
+    public List<string> TerritoryCodes { get; set; } = [];
+
+    /// <summary>True when the territory was recognised from the text (or given by a CSV column), false when it must be chosen.</summary>
+    public bool TerritoryKnown { get; set; }
+
+    public string? Url { get; set; }
+    public string Description { get; set; } = "";
+    public string? Contact { get; set; }
+    public string? ContractType { get; set; }
+    public string? Beneficiaries { get; set; }
+    public decimal? AmountEur { get; set; }
+    public List<string> Errors { get; } = [];
+    public CandidateState State { get; set; } = CandidateState.New;
+    public long? ExistingId { get; set; }
+
+    public bool IsValid => Errors.Count == 0;
+}

@@ -1,0 +1,52 @@
+using System.Text;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Import;
+
+/// <summary>The import outcome as plain French text (command line).</summary>
+public static class ImportReport
+{
+    public static string Describe(ImportCandidate c) =>
+        $"[{(c.Kind is null ? "?" : Kinds.Label(c.Kind))}] {c.Issuer} / {c.Title}"
+        + (c.DeadlineDate is { } d ? $" - Jusqu'au {ParisTime.FormatDate(d)}" : "")
+        + (c.TerritoryCodes.Count > 0 ? $" ({string.Join(", ", c.TerritoryCodes)})" : "");
+
+    public static string Text(ImportResult r)
+    {
+        var sb = new StringBuilder();
+        if (r.FileError is not null)
+        {
+            sb.Append("Fichier refusé : ").Append(r.FileError).Append('\n');
+            return sb.ToString();
+        }
+
+        sb.Append($"Import : {r.CreatedIds.Count} offre(s) créée(s), {r.Duplicates.Count()} doublon(s) ignoré(s), {r.Errors.Count()} ligne(s) en erreur.\n");
+        foreach (var c in r.Created)
+        {
+            sb.Append("  créée      ligne ").Append(c.LineNumber).Append(" : ").Append(Describe(c)).Append('\n');
+        }
+
+        foreach (var c in r.Duplicates)
+        {
+            sb.Append("  doublon    ligne ").Append(c.LineNumber).Append(" : ").Append(Describe(c))
+                .Append(c.ExistingId is { } id ? $" (déjà présente : offre n°{id})" : " (répétée dans le fichier)").Append('\n');
+        }
+
+        foreach (var c in r.Errors)
+        {
+            sb.Append("  erreur     ligne ").Append(c.LineNumber).Append(" : ").Append(c.Source).Append(" — ").Append(string.Join(" ", c.Errors)).Append('\n');
+        }
+
+        if (r.ToReview.Count > 0)
+        {
+            sb.Append("Territoire non reconnu, territoire par défaut appliqué (à vérifier) :\n");
+            foreach (var c in r.ToReview)
+            {
+                sb.Append("  ligne ").Append(c.LineNumber).Append(" : ").Append(Describe(c)).Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+}

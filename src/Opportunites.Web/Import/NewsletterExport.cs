@@ -1,0 +1,111 @@
+using System.Net;
+using System.Text;
+using Dapper;
+using Npgsql;
+using Opportunites.Web.Accounts;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Import;
+
+public sealed class ExportItem
+{
+    public long Id { get; init; }
+    public string Kind { get; init; } = "";
+    public string Title { get; init; } = "";
+    public string IssuerName { get; init; } = "";
+    public DateOnly? DeadlineDate { get; init; }
+    public string? Url { get; init; }
+}
+
+public sealed record NewsletterBlocks(IReadOnlyList<ExportItem> Projects, IReadOnlyList<ExportItem> Jobs, string Html, string Lines);
+
+/// <summary>
+/// The two blocks of a newsletter for a period and a territory, as email-safe HTML (inline styles, links on titles)
+/// and as plain lines in the format the import reads back (<c>Émetteur / Titre - Jusqu'au JJ/MM/AAAA</c>).
+/// </summary>
+public sealed class NewsletterExport(NpgsqlDataSource db, AccountSettings settings)
+{
+    public const string ProjectsHeader = "Appels à projets / AMI";
+    public const string JobsHeader = "Offres d'emploi";
+
+    // Offers published in the period (Paris days, inclusive), still open, matching the territory both ways.
+    private const string ItemsSql = """
+        SELECT o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.url
+        FROM opportunities o
+        WHERE o.status = 'published' AND o.deadline_sort > now()
+          AND o.published_at >= (@from::date)::timestamp AT TIME ZONE 'Europe/Paris'
+          AND o.published_at < (@to::date + 1)::timestamp AT TIME ZONE 'Europe/Paris'
+          AND o.territory_codes && territory_match_set(@territory)
+        ORDER BY o.deadline_sort, lower(o.issuer_name), o.id
+        LIMIT 500
+        """;
+
+    public async Task<NewsletterBlocks> BuildAsync(DateOnly from, DateOnly to, string territory)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        var items = (await conn.QueryAsync<ExportItem>(ItemsSql, new { from, to, territory })).AsList();
+        var projects = items.Where(i => i.Kind != Kinds.Emploi).ToList();
+        var jobs = items.Where(i => i.Kind == Kinds.Emploi).ToList();
+        return new NewsletterBlocks(projects, jobs, Html(projects, jobs), Lines(projects, jobs));
+    }
+
+    public static string Line(ExportItem i) =>
+        $"{i.IssuerName} / {i.Title}" + (i.DeadlineDate is { } d ? $" - Jusqu'au {ParisTime.FormatDate(d)}" : "");
+
+    public static string Lines(IReadOnlyList<ExportItem> projects, IReadOnlyList<ExportItem> jobs)
+    {
+        var sb = new StringBuilder();
+        foreach (var (header, list) in new[] { (ProjectsHeader, projects), (JobsHeader, jobs) })
+        {
+            if (list.Count == 0)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append('\n');
+            }
+
+            sb.Append(header).Append('\n');
+            foreach (var i in list)
+            {
+                sb.Append(Line(i)).Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private string Html(IReadOnlyList<ExportItem> projects, IReadOnlyList<ExportItem> jobs)
+    {
+        static string E(string s) => WebUtility.HtmlEncode(s);
+        var sb = new StringBuilder();
+        foreach (var (header, list) in new[] { (ProjectsHeader, projects), (JobsHeader, jobs) })
+        {
+            if (list.Count == 0)
+            {
+                continue;
+            }
+
+            sb.Append($"<h2 style=\"font-family:Arial,sans-serif;font-size:18px;color:#000091;margin:16px 0 8px\">{E(header)}</h2>\n");
+            sb.Append("<ul style=\"font-family:Arial,sans-serif;font-size:14px;color:#161616;padding-left:20px;margin:0\">\n");
+            foreach (var i in list)
+            {
+                var link = i.Url ?? settings.Link($"/offres/{i.Id}");
+                sb.Append($"<li style=\"margin:0 0 6px\">{E(i.IssuerName)} / <a href=\"{E(link)}\" style=\"color:#000091\">{E(i.Title)}</a>");
+                if (i.DeadlineDate is { } d)
+                {
+                    sb.Append($" - Jusqu'au {ParisTime.FormatDate(d)}");
+                }
+
+                sb.Append("</li>\n");
+            }
+
+            sb.Append("</ul>\n");
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Publishing;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Import;
+
+/// <summary>
+/// Reads the lists typed by hand in the resource centre's newsletter:
+/// <c>Émetteur / Titre - Jusqu'au JJ/MM/AAAA</c>, "Jusqu'au" optional (<c>… - 12/03/2025</c>) and the deadline too;
+/// section headers ("AAP / AMI", "Offres d'emploi") set the kind of the lines below; a title starting with AAP or AMI
+/// sets it too.
+/// </summary>
+public static partial class NewsletterLineParser
+{
+    private static readonly Dictionary<string, string> Headers = new()
+    {
+        ["aap ami"] = Kinds.Aap,
+        ["aap"] = Kinds.Aap,
+        ["ami"] = Kinds.Ami,
+        ["appels a projets ami"] = Kinds.Aap,
+        ["appels a projets"] = Kinds.Aap,
+        ["appel a projets"] = Kinds.Aap,
+        ["appels a projets et ami"] = Kinds.Aap,
+        ["appels a manifestation d interet"] = Kinds.Ami,
+        ["offres d emploi"] = Kinds.Emploi,
+        ["offre d emploi"] = Kinds.Emploi,
+        ["emploi"] = Kinds.Emploi,
+        ["emplois"] = Kinds.Emploi,
+    };
+
+    /// <summary>The kind a section header sets, or null when the line is not a header.</summary>
+    public static string? HeaderKind(string line) =>
+        Headers.TryGetValue(TerritoryDirectory.Fold(line.Trim().TrimEnd(':')), out var kind) ? kind : null;
+
+    public static List<ImportCandidate> Parse(string text, TerritoryGuesser guesser)
+    {
+        var result = new List<ImportCandidate>();
+        string? section = null;
+        var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim().TrimStart('\uFEFF', '•', '-', '*', '·').Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (HeaderKind(line) is { } headerKind)
+            {
+                section = headerKind;
+                continue;
+            }
+
+            result.Add(ParseLine(i + 1, line, section, guesser));
+        }
+
+        return result;
+    }
+
+    public static ImportCandidate ParseLine(int lineNumber, string line, string? section, TerritoryGuesser guesser)
+    {
+        var c = new ImportCandidate { LineNumber = lineNumber, Source = line };
+        var slash = line.IndexOf(" / ", StringComparison.Ordinal);
+        if (slash < 0)
+        {
+            c.Errors.Add("Ligne non reconnue : attendu « Émetteur / Titre - Jusqu'au JJ/MM/AAAA ».");
+            c.Title = line;
+            return c;
+        }
+
+        c.Issuer = line[..slash].Trim();
+        var rest = line[(slash + 3)..].Trim();
+        var m = Deadline().Match(rest);
+        if (m.Success)
+        {
+            c.Title = m.Groups["title"].Value.Trim();
+            if (ParisTime.TryParseDate(m.Groups["date"].Value, out var d))
+            {
+                c.DeadlineDate = d;
+            }
+            else
+            {
+                c.Errors.Add($"Date limite invalide : « {m.Groups["date"].Value} » (attendu JJ/MM/AAAA).");
+            }
+        }
+        else
+        {
+            c.Title = rest;
+        }
+
+        c.Kind = KindOfTitle(c.Title) ?? section;
+        if (c.Kind is null)
+        {
+            c.Errors.Add("Type inconnu : placez la ligne sous un titre « AAP / AMI » ou « Offres d'emploi ».");
+        }
+
+        CheckLengths(c);
+        GuessTerritory(c, guesser);
+        return c;
+    }
+
+    /// <summary>"AAP …", "AMI …", "A.M.I. …" at the start of a title set the kind.</summary>
+    public static string? KindOfTitle(string title)
+    {
+        var folded = TerritoryDirectory.Fold(title.Replace(".", ""));
+        return folded.StartsWith("ami ", StringComparison.Ordinal) || folded == "ami" ? Kinds.Ami
+            : folded.StartsWith("aap ", StringComparison.Ordinal) || folded == "aap" ? Kinds.Aap
+            : null;
+    }
+
+    internal static void CheckLengths(ImportCandidate c)
+    {
+        if (c.Issuer.Length is < 2 or > 200)
+        {
+            c.Errors.Add("L'émetteur doit contenir entre 2 et 200 caractères.");
+        }
+
+        if (c.Title.Length is < OfferForm.TitleMin or > OfferForm.TitleMax)
+        {
+            c.Errors.Add($"Le titre doit contenir entre {OfferForm.TitleMin} et {OfferForm.TitleMax} caractères.");
+        }
+    }
+
+    internal static void GuessTerritory(ImportCandidate c, TerritoryGuesser guesser)
+    {
+        var guessed = guesser.Guess(c.Issuer + " / " + c.Title);
+        c.TerritoryCodes = [.. guessed];
+        c.TerritoryKnown = guessed.Count > 0;
+    }
+
+    // "Titre - Jusqu'au 12/03/2025", "Titre - 12/03/2025", "Titre Jusqu'au 12/03/2025" (also – and ’).
+    [GeneratedRegex(@"^(?<title>.+?)(?:\s+[-–—]\s+(?:jusqu['’]au\s+)?|\s+jusqu['’]au\s+)(?<date>\d{1,2}/\d{1,2}/\d{4})\s*\.?$", RegexOptions.IgnoreCase)]
+    private static partial Regex Deadline();
+}

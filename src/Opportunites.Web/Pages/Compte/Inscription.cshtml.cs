@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opportunites.Web.Accounts;
+
+namespace Opportunites.Web.Pages.Compte;
+
+public sealed class InscriptionModel(AccountService accounts) : PageModel
+{
+    [BindProperty] public string? Email { get; set; }
+    [BindProperty] public string? Password { get; set; }
+    [BindProperty] public string? OrganisationName { get; set; }
+    [BindProperty] public string? OrganisationType { get; set; }
+
+    public bool Sent { get; private set; }
+
+    public void OnGet(bool envoye = false) => Sent = envoye;
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType));
+        if (errors.Count > 0)
+        {
+            ModelState.Clear();
+            foreach (var (field, message) in errors)
+            {
+                ModelState.AddModelError(field, message);
+            }
+
+            return Page();
+        }
+
+        return RedirectToPage(new { envoye = true });
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Opportunites.Web.Accounts;
+using Opportunites.Web.Publishing;
+
+namespace Opportunites.Web.Pages.Espace;
+
+[Authorize(Policy = Policies.Issuer)]
+public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territories, TimeProvider clock)
+    : OfferFormPage(offers, territories, clock)
+{
+    public string IssuerName { get; private set; } = "";
+    public bool Trusted { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync() => await LoadIssuerAsync() ? Page() : Forbid();
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        if (!await LoadIssuerAsync())
+        {
+            return Forbid();
+        }
+
+        var data = await CheckAsync(Me.IssuerId!.Value, null);
+        if (data is null)
+        {
+            return Page();
+        }
+
+        var id = await Offers.CreateAsync(Me, data, Submit);
+        return Redirect($"/espace/offres/{id}");
+    }
+
+    private async Task<bool> LoadIssuerAsync()
+    {
+        if (!OfferRules.CanCreate(Me) || await Offers.GetIssuerAsync(Me.IssuerId!.Value) is not { } issuer)
+        {
+            return false;
+        }
+
+        IssuerName = issuer.Name;
+        Trusted = issuer.Trusted;
+        return true;
+    }
+}
