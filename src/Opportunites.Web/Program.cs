@@ -3,6 +3,7 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Subscriptions;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,6 +18,9 @@ builder.AddBoard();
 
 // Issuer and admin accounts: cookie authentication, Admin and Issuer policies.
 builder.AddAccounts();
+
+// Email alerts: subscriptions, digests, deadline reminders, Data Protection keys in PostgreSQL.
+builder.AddSubscriptions();
 
 builder.Services.AddRazorPages();
 
@@ -44,6 +48,7 @@ app.UseStaticFiles();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseAntiforgery();
 app.MapRazorPages();
 app.MapHealthChecks("/healthz");
