@@ -60,11 +60,6 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
 
         var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
         var errors = new List<string>();
-        if (Kinds.Count == 0)
-        {
-            errors.Add("Choisissez au moins un type d'offre.");
-        }
-
         errors.AddRange(await catalog.ValidateAsync(prefs, ct));
         if (errors.Count > 0)
         {

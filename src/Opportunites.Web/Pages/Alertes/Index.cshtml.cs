@@ -44,11 +44,6 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
         }
 
         var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
-        if (Kinds.Count == 0)
-        {
-            errors.Add("Choisissez au moins un type d'offre.");
-        }
-
         errors.AddRange(await catalog.ValidateAsync(prefs, ct));
         if (errors.Count > 0)
         {
