@@ -35,6 +35,7 @@ public static class SubscriptionsExtensions
         builder.Services.AddSingleton<SubscriptionService>();
         builder.Services.AddSingleton<DigestRunner>();
         builder.Services.AddSingleton<ReminderRunner>();
+        builder.Services.AddSingleton<DigestPreview>();
 
         builder.Services.AddRateLimiter(o =>
         {

@@ -30,13 +30,20 @@ public sealed class AlertsAppFactory(int formPermitLimit = 1000) : WebApplicatio
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            app.Map("/test/connexion-admin", a => a.Run(async http =>
+            // Not app.Map: that would move the path base, and the cookie path with it.
+            app.Use(async (http, nextMiddleware) =>
             {
+                if (http.Request.Path != "/test/connexion-admin")
+                {
+                    await nextMiddleware(http);
+                    return;
+                }
+
                 var identity = new ClaimsIdentity(
                     [new Claim(ClaimTypes.Name, "admin-test"), new Claim(ClaimTypes.Role, Policies.AdminRole)], Policies.CookieScheme);
                 await http.SignInAsync(Policies.CookieScheme, new ClaimsPrincipal(identity));
                 http.Response.StatusCode = StatusCodes.Status204NoContent;
-            }));
+            });
             next(app);
         };
     }
