@@ -1,5 +1,7 @@
 using Opportunites.Web.Data;
 using Opportunites.Web.Demo;
+using Opportunites.Web.Digests;
+using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Cli;
 
@@ -14,6 +16,9 @@ public static class CommandLine
           (aucun)   démarre le site
           migrate   applique les migrations de db/migrations puis s'arrête
           demo      applique les migrations et charge les données de démonstration si la base est vide
+          veille [hebdo|quotidienne]
+                    met en file la veille par email de la période en cours (sans doublon si déjà faite)
+          rappels   met en file les rappels de date limite dus (J-7, J-1) et efface les adresses non confirmées
         """;
 
     /// <returns>true when a verb ran (the process should exit), false to start the web app.</returns>
@@ -38,6 +43,18 @@ public static class CommandLine
                 await services.GetRequiredService<Migrator>().MigrateAsync();
                 var loaded = await ActivatorUtilities.CreateInstance<DemoData>(services).LoadIfEmptyAsync();
                 Console.WriteLine(loaded > 0 ? $"Démonstration : {loaded} offres chargées." : "Démonstration : la base contient déjà des offres.");
+                break;
+            case "veille":
+                await services.GetRequiredService<Migrator>().MigrateAsync();
+                var frequency = verbs.Length > 1 && verbs[1] == "quotidienne" ? Frequencies.Daily : Frequencies.Weekly;
+                var digest = await services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, frequency);
+                Console.WriteLine($"Veille {digest.Period} : {digest.Queued} email(s) en file, {digest.Empty} sans contenu, " +
+                    $"{digest.AlreadySent} déjà servi(s), {digest.Groups} groupe(s) de préférences, {(int)digest.Duration.TotalMilliseconds} ms.");
+                break;
+            case "rappels":
+                await services.GetRequiredService<Migrator>().MigrateAsync();
+                var reminders = await services.GetRequiredService<ReminderRunner>().RunAsync(DateTimeOffset.UtcNow);
+                Console.WriteLine($"Rappels : {reminders.Queued} email(s) en file, {reminders.Purged} adresse(s) non confirmée(s) effacée(s).");
                 break;
             case "help" or "aide":
                 Console.WriteLine(Usage);

@@ -208,37 +208,44 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         return result;
     }
 
-    private const string InsertLedgerSql = """
+    // The whole batch claims its period in one statement (a concurrent node waits on the unique key, then finds
+    // the rows taken and skips them); the outbox rows follow in the same transaction, then the ledger points at them.
+    private const string ClaimPeriodSql = """
         INSERT INTO digest_deliveries (subscriber_id, period, covered_from, covered_until, new_count, closing_count)
-        VALUES (@subscriberId, @period, @since, @now, @newCount, @closingCount)
+        SELECT b.subscriber_id, @period, b.since, @now, b.new_count, b.closing_count
+        FROM unnest(@ids, @sinces, @newCounts, @closingCounts) AS b(subscriber_id, since, new_count, closing_count)
+        ORDER BY b.subscriber_id
         ON CONFLICT (subscriber_id, period) DO NOTHING
-        RETURNING id
+        RETURNING subscriber_id, id
         """;
 
-    private const string LinkLedgerSql = "UPDATE digest_deliveries SET outbox_id = @outboxId WHERE id = @id";
+    private const string LinkLedgerSql = """
+        UPDATE digest_deliveries d SET outbox_id = l.outbox_id
+        FROM unnest(@ledgerIds, @outboxIds) AS l(id, outbox_id)
+        WHERE d.id = l.id
+        """;
 
-    // The ledger row claims the period first (a concurrent node waits on the unique key, then finds it taken);
-    // the outbox row follows in the same transaction and the ledger points at it.
     private async Task<(int Queued, int Already)> WriteBatchAsync(IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest)> batch,
         string period, DateTimeOffset now, CancellationToken ct)
     {
-        int queued = 0, already = 0;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        var claimed = (await conn.QueryAsync<(long SubscriberId, long Id)>(new CommandDefinition(ClaimPeriodSql, new
+        {
+            period,
+            now,
+            ids = batch.Select(b => b.Subscriber.Id).ToArray(),
+            sinces = batch.Select(b => DateTime.SpecifyKind(b.Subscriber.Since, DateTimeKind.Utc)).ToArray(),
+            newCounts = batch.Select(b => b.Digest.NewCount).ToArray(),
+            closingCounts = batch.Select(b => b.Digest.ClosingCount).ToArray(),
+        }, tx, cancellationToken: ct))).ToDictionary(r => r.SubscriberId, r => r.Id);
+
+        var ledgerIds = new List<long>(claimed.Count);
+        var outboxIds = new List<long>(claimed.Count);
         foreach (var (s, digest) in batch)
         {
-            var ledgerId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(InsertLedgerSql, new
+            if (!claimed.TryGetValue(s.Id, out var ledgerId))
             {
-                subscriberId = s.Id,
-                period,
-                since = new DateTimeOffset(DateTime.SpecifyKind(s.Since, DateTimeKind.Utc)),
-                now,
-                newCount = digest.NewCount,
-                closingCount = digest.ClosingCount,
-            }, tx, cancellationToken: ct));
-            if (ledgerId is not { } id)
-            {
-                already++;
                 continue;
             }
 
@@ -246,18 +253,17 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             var (text, html) = digest.Personalize(subscriptions.ManageUrl(s.Id), unsubscribeUrl);
             var outboxId = await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("digest", s.Email, digest.Subject, text, html,
                 Headers: AlertEmails.UnsubscribeHeaders(unsubscribeUrl), DedupeKey: $"digest:{s.Id}:{period}"));
-            if (outboxId is null)
+            if (outboxId is { } o)
             {
-                already++;
-                continue;
+                ledgerIds.Add(ledgerId);
+                outboxIds.Add(o);
             }
-
-            await conn.ExecuteAsync(new CommandDefinition(LinkLedgerSql, new { outboxId, id }, tx, cancellationToken: ct));
-            queued++;
         }
 
+        await conn.ExecuteAsync(new CommandDefinition(LinkLedgerSql,
+            new { ledgerIds = ledgerIds.ToArray(), outboxIds = outboxIds.ToArray() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return (queued, already);
+        return (outboxIds.Count, batch.Count - outboxIds.Count);
     }
 
     /// <summary>Equal preferences and window: one match, one rendered body.</summary>
