@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS digest_deliveries (
 );
 -- "Since the previous digest": the latest covered_until per subscriber.
 CREATE INDEX IF NOT EXISTS digest_deliveries_latest ON digest_deliveries (subscriber_id, covered_until DESC);
+-- Deleting outbox rows (retention, erasure) checks this foreign key.
+CREATE INDEX IF NOT EXISTS digest_deliveries_outbox ON digest_deliveries (outbox_id) WHERE outbox_id IS NOT NULL;
 
 -- "Me rappeler la date limite" on one opportunity.
 CREATE TABLE IF NOT EXISTS deadline_reminders (
@@ -74,6 +76,7 @@ CREATE TABLE IF NOT EXISTS reminder_deliveries (
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (reminder_id, stage, deadline_date)
 );
+CREATE INDEX IF NOT EXISTS reminder_deliveries_outbox ON reminder_deliveries (outbox_id) WHERE outbox_id IS NOT NULL;
 
 -- ASP.NET Core Data Protection key ring, shared by every node and kept across restarts: signed links in emails
 -- and authentication cookies stay valid.
