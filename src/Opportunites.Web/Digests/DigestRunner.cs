@@ -132,6 +132,12 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         return rendered[0];
     }
 
+    /// <summary>
+    /// Where a digest's window ends: a little before the run, so that an offer whose publishing transaction was
+    /// still open when the run read the table lands in the next window instead of in none.
+    /// </summary>
+    private DateTimeOffset WindowEnd(DateTimeOffset now) => now - Settings.PublicationSettleDelay;
+
     private const string LastCoveredSql = "SELECT max(covered_until) FROM digest_deliveries WHERE subscriber_id = @id";
 
     /// <summary>The window start a subscriber's next digest would use.</summary>
@@ -153,7 +159,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
           FROM jsonb_to_recordset(@groups::jsonb) AS g(gid int, territories text[], kinds text[], themes text[], since timestamptz)
         )
         SELECT g.gid, o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at, o.published_at,
-               (o.published_at > g.since AND o.published_at <= @now) AS is_new,
+               (o.published_at > g.since AND o.published_at <= @until) AS is_new,
                ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes) ORDER BY t.name) AS territory_names
         FROM g
         JOIN opportunities o
@@ -161,7 +167,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
          AND o.territory_codes && g.match_set
          AND o.kind = ANY (g.kinds)
          AND o.deadline_sort > @now
-         AND ((o.published_at > g.since AND o.published_at <= @now) OR o.closes_at <= @closingUntil)
+         AND ((o.published_at > g.since AND o.published_at <= @until) OR o.closes_at <= @closingUntil)
          AND (cardinality(g.themes) = 0
               OR EXISTS (SELECT 1 FROM opportunity_themes ot WHERE ot.opportunity_id = o.id AND ot.theme_code = ANY (g.themes)))
         ORDER BY g.gid, o.deadline_sort, o.id
@@ -182,7 +188,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             items = (await conn.QueryAsync<DigestItem>(new CommandDefinition(MatchSql,
-                new { groups = json, now, closingUntil = now + Settings.ClosingSoonWindow }, cancellationToken: ct))).AsList();
+                new { groups = json, now, until = WindowEnd(now), closingUntil = now + Settings.ClosingSoonWindow }, cancellationToken: ct))).AsList();
         }
 
         var byGroup = items.ToLookup(i => i.Gid);
@@ -212,7 +218,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     // the rows taken and skips them); the outbox rows follow in the same transaction, then the ledger points at them.
     private const string ClaimPeriodSql = """
         INSERT INTO digest_deliveries (subscriber_id, period, covered_from, covered_until, new_count, closing_count)
-        SELECT b.subscriber_id, @period, b.since, @now, b.new_count, b.closing_count
+        SELECT b.subscriber_id, @period, b.since, @until, b.new_count, b.closing_count
         FROM unnest(@ids, @sinces, @newCounts, @closingCounts) AS b(subscriber_id, since, new_count, closing_count)
         ORDER BY b.subscriber_id
         ON CONFLICT (subscriber_id, period) DO NOTHING
@@ -233,7 +239,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         var claimed = (await conn.QueryAsync<(long SubscriberId, long Id)>(new CommandDefinition(ClaimPeriodSql, new
         {
             period,
-            now,
+            until = WindowEnd(now),
             ids = batch.Select(b => b.Subscriber.Id).ToArray(),
             sinces = batch.Select(b => DateTime.SpecifyKind(b.Subscriber.Since, DateTimeKind.Utc)).ToArray(),
             newCounts = batch.Select(b => b.Digest.NewCount).ToArray(),

@@ -20,6 +20,9 @@ public sealed class AlertSettings
     /// <summary>A first digest covers this much time before it.</summary>
     public TimeSpan FirstDigestLookback { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>A digest's window ends this long before its run (publications still being committed go to the next one).</summary>
+    public TimeSpan PublicationSettleDelay { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Open opportunities closing within this delay are listed under "Clôture imminente".</summary>
     public TimeSpan ClosingSoonWindow { get; set; } = TimeSpan.FromDays(14);
 
