@@ -302,6 +302,58 @@ public sealed class AlertPagesTests
         Assert.That(left, Is.EqualTo(new[] { fresh }));
     }
 
+    [Test]
+    public async Task Subscribe_AddressConfirmedByAReminder_DigestStartsWithNoticeAndOneClickHeaders()
+    {
+        var offer = await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, TestData.Unique("AAP rappel puis veille"), ["56"],
+            Kinds.Aap, ParisDay(DateTimeOffset.UtcNow).AddDays(30));
+        var email = UniqueEmail("rappelpuisveille");
+        var subscriptions = app.Services.GetRequiredService<SubscriptionService>();
+        await subscriptions.RequestReminderAsync(email, offer, null);
+        var confirmation = (await OutboxAsync(email)).Single();
+        using var client = Client();
+        var confirmLink = confirmation.Link("/alertes/confirmer");
+        var page = await client.GetStringAsync(confirmLink);
+        await client.PostAsync(confirmLink, new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(page))]));
+
+        await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("Territories", "56")]);
+
+        var notice = (await OutboxAsync(email)).Last();
+        Assert.That(notice.Subject, Is.EqualTo("Votre veille Opportunités est activée"));
+        Assert.That(notice.Headers["List-Unsubscribe-Post"], Is.EqualTo("List-Unsubscribe=One-Click"));
+        Assert.That(await HasDigestAsync(await SubscriberIdAsync(email)), Is.True);
+    }
+
+    [Test]
+    public async Task ManagePage_PauseThenResume_DigestComesBack()
+    {
+        var monday = NextMonday0700();
+        var title = TestData.Unique("AAP après la reprise");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["22"], Kinds.Aap,
+            ParisDay(monday).AddDays(30), themes: ["numerique"], publishedAt: monday.AddDays(-1));
+        var email = UniqueEmail("reprise");
+        var id = await SubscribeConfirmedAsync(app.Services, email, ["22"], themes: ["numerique"]);
+        var manage = new Uri(app.Services.GetRequiredService<SubscriptionService>().ManageUrl(id)).PathAndQuery;
+        using var client = Client();
+
+        var page = await client.GetStringAsync(manage);
+        await client.PostAsync(manage + "&handler=Pause", new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(page))]));
+        page = await client.GetStringAsync(manage);
+        Assert.That(page, Does.Contain("en pause"));
+        await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [id]);
+        Assert.That(await DigestsAsync(email), Is.Empty);
+        await client.PostAsync(manage + "&handler=Resume", new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(page))]));
+        await Runner(app.Services).RunAsync(monday.AddDays(1), Frequencies.Weekly, [id]);
+
+        Assert.That((await DigestsAsync(email)).Single().TextBody, Does.Contain(title));
+    }
+
+    private static async Task<long> SubscriberIdAsync(string email)
+    {
+        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<long>("SELECT id FROM subscribers WHERE email = @email", new { email });
+    }
+
     private static async Task<bool> HasDigestAsync(long id)
     {
         await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
