@@ -50,8 +50,8 @@ public sealed class DigestPreview(NpgsqlDataSource db, DigestRunner runner, Subs
         }
 
         var prefs = new DigestPreferences(s.TerritoryCodes, s.Kinds, s.Themes, s.Frequency);
-        var since = await runner.NextWindowStartAsync(s.Id, now, ct);
-        if (await runner.PreviewAsync(prefs, now, since, ct) is not { } digest)
+        var (since, hasPrevious) = await runner.NextWindowStartAsync(s.Id, now, ct);
+        if (await runner.PreviewAsync(prefs, now, since, hasPrevious, ct) is not { } digest)
         {
             return (null, true);
         }
@@ -63,8 +63,8 @@ public sealed class DigestPreview(NpgsqlDataSource db, DigestRunner runner, Subs
     /// <summary>The digest a new subscriber with these preferences would receive now (first digest: 7 days back).</summary>
     public async Task<DigestPreviewResult?> ForPreferencesAsync(DigestPreferences prefs, DateTimeOffset now, CancellationToken ct = default)
     {
-        var since = await runner.NextWindowStartAsync(0, now, ct);
-        if (await runner.PreviewAsync(prefs, now, since, ct) is not { } digest)
+        var (since, _) = await runner.NextWindowStartAsync(0, now, ct);
+        if (await runner.PreviewAsync(prefs, now, since, hasPrevious: false, ct) is not { } digest)
         {
             return null;
         }

@@ -22,6 +22,9 @@ public sealed class DueSubscriber
     public string[] Themes { get; init; } = [];
     public string Frequency { get; init; } = Frequencies.Weekly;
     public DateTime Since { get; init; }
+
+    /// <summary>Whether a digest was already sent: closing-soon offers it listed are not repeated.</summary>
+    public bool HasPrevious { get; init; }
 }
 
 /// <summary>
@@ -52,7 +55,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
     private const string DueSql = """
         SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency,
-               coalesce(l.covered_until, @firstSince) AS since
+               coalesce(l.covered_until, @firstSince) AS since, l.covered_until IS NOT NULL AS has_previous
         FROM digest_subscriptions d
         JOIN subscribers s ON s.id = d.subscriber_id
         LEFT JOIN LATERAL (
@@ -89,7 +92,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             }, cancellationToken: ct))).AsList();
         }
 
-        var groups = due.GroupBy(s => new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since)).ToList();
+        var groups = due.GroupBy(s => new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious)).ToList();
         int queued = 0, empty = 0, already = 0;
         // Bounded memory: match and render a slice of groups at a time.
         foreach (var slice in groups.Chunk(500))
@@ -124,10 +127,11 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     }
 
     /// <summary>What the digest of these preferences, with its window starting at <paramref name="since"/>, would be.</summary>
-    public async Task<RenderedDigest?> PreviewAsync(DigestPreferences prefs, DateTimeOffset now, DateTimeOffset since, CancellationToken ct = default)
+    public async Task<RenderedDigest?> PreviewAsync(DigestPreferences prefs, DateTimeOffset now, DateTimeOffset since,
+        bool hasPrevious, CancellationToken ct = default)
     {
         now = now.ToUniversalTime();
-        var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime);
+        var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious);
         var rendered = await RenderGroupsAsync([key], prefs.Frequency, PeriodStart(now, prefs.Frequency), now, ct);
         return rendered[0];
     }
@@ -140,23 +144,27 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
     private const string LastCoveredSql = "SELECT max(covered_until) FROM digest_deliveries WHERE subscriber_id = @id";
 
-    /// <summary>The window start a subscriber's next digest would use.</summary>
-    public async Task<DateTimeOffset> NextWindowStartAsync(long subscriberId, DateTimeOffset now, CancellationToken ct = default)
+    /// <summary>The window start a subscriber's next digest would use, and whether a digest was sent before.</summary>
+    public async Task<(DateTimeOffset Since, bool HasPrevious)> NextWindowStartAsync(long subscriberId, DateTimeOffset now, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var last = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(LastCoveredSql, new { id = subscriberId }, cancellationToken: ct));
-        return last is { } l ? new DateTimeOffset(l, TimeSpan.Zero) : now.ToUniversalTime() - Settings.FirstDigestLookback;
+        return last is { } l
+            ? (new DateTimeOffset(l, TimeSpan.Zero), true)
+            : (now.ToUniversalTime() - Settings.FirstDigestLookback, false);
     }
 
     // One pass for a whole slice of groups: each group's territories expand to their both-ways match set
     // (territory_match_set over the lineage index), then the GIN index on territory_codes finds the offers.
     // New = published in the window; closing = still open and closing within the closing-soon window; an offer
-    // that is both is listed once, as new.
+    // that is both is listed once, as new. Each closing offer is listed once across digests: one that was already
+    // published and closing soon when the previous digest went out was in it, so it is not repeated (a daily
+    // subscriber would otherwise read it 14 times).
     private const string MatchSql = """
         WITH g AS (
-          SELECT g.gid, g.kinds, g.themes, g.since,
+          SELECT g.gid, g.kinds, g.themes, g.since, g.has_previous,
                  ARRAY(SELECT DISTINCT m FROM unnest(g.territories) c, unnest(territory_match_set(c)) m) AS match_set
-          FROM jsonb_to_recordset(@groups::jsonb) AS g(gid int, territories text[], kinds text[], themes text[], since timestamptz)
+          FROM jsonb_to_recordset(@groups::jsonb) AS g(gid int, territories text[], kinds text[], themes text[], since timestamptz, has_previous boolean)
         )
         SELECT g.gid, o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at, o.published_at,
                (o.published_at > g.since AND o.published_at <= @until) AS is_new,
@@ -167,7 +175,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
          AND o.territory_codes && g.match_set
          AND o.kind = ANY (g.kinds)
          AND o.deadline_sort > @now
-         AND ((o.published_at > g.since AND o.published_at <= @until) OR o.closes_at <= @closingUntil)
+         AND ((o.published_at > g.since AND o.published_at <= @until)
+              OR (o.closes_at <= @closingUntil
+                  AND NOT (g.has_previous AND o.published_at <= g.since AND o.closes_at <= g.since + @previousClosingWindow)))
          AND (cardinality(g.themes) = 0
               OR EXISTS (SELECT 1 FROM opportunity_themes ot WHERE ot.opportunity_id = o.id AND ot.theme_code = ANY (g.themes)))
         ORDER BY g.gid, o.deadline_sort, o.id
@@ -183,12 +193,21 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             kinds = k.Kinds,
             themes = k.Themes,
             since = new DateTimeOffset(DateTime.SpecifyKind(k.Since, DateTimeKind.Utc)),
+            has_previous = k.HasPrevious,
         }));
         List<DigestItem> items;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             items = (await conn.QueryAsync<DigestItem>(new CommandDefinition(MatchSql,
-                new { groups = json, now, until = WindowEnd(now), closingUntil = now + Settings.ClosingSoonWindow }, cancellationToken: ct))).AsList();
+                new
+                {
+                    groups = json,
+                    now,
+                    until = WindowEnd(now),
+                    closingUntil = now + Settings.ClosingSoonWindow,
+                    // The previous run's closing window started at its run time, just after its window end.
+                    previousClosingWindow = Settings.ClosingSoonWindow + Settings.PublicationSettleDelay,
+                }, cancellationToken: ct))).AsList();
         }
 
         var byGroup = items.ToLookup(i => i.Gid);
@@ -273,10 +292,10 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     }
 
     /// <summary>Equal preferences and window: one match, one rendered body.</summary>
-    private sealed record GroupKey(string[] Territories, string[] Kinds, string[] Themes, DateTime Since)
+    private sealed record GroupKey(string[] Territories, string[] Kinds, string[] Themes, DateTime Since, bool HasPrevious)
     {
         public bool Equals(GroupKey? other) =>
-            other is not null && Since == other.Since && Territories.SequenceEqual(other.Territories)
+            other is not null && Since == other.Since && HasPrevious == other.HasPrevious && Territories.SequenceEqual(other.Territories)
             && Kinds.SequenceEqual(other.Kinds) && Themes.SequenceEqual(other.Themes);
 
         public override int GetHashCode() =>

@@ -161,6 +161,28 @@ public sealed class DigestRunnerTests
     }
 
     [Test]
+    public async Task Run_NextWeek_ClosingOfferAlreadyListedIsNotRepeated()
+    {
+        var monday = NextMonday0700();
+        var day = ParisDay(monday);
+        var listedTwice = TestData.Unique("AAP déjà annoncé comme proche");
+        var enteringWindow = TestData.Unique("AAP qui entre dans les deux semaines");
+        await OfferAsync(listedTwice, ["971"], monday.AddDays(-30), day.AddDays(10), themes: ["culture"]);
+        await OfferAsync(enteringWindow, ["971"], monday.AddDays(-30), day.AddDays(18), themes: ["culture"]);
+        var email = UniqueEmail("unefois");
+        var id = await SubscribeConfirmedAsync(app.Services, email, ["971"], themes: ["culture"]);
+
+        await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [id]);
+        await Runner(app.Services).RunAsync(monday.AddDays(7), Frequencies.Weekly, [id]);
+
+        var digests = await DigestsAsync(email);
+        Assert.That(digests, Has.Count.EqualTo(2));
+        Assert.That(digests[0].TextBody, Does.Contain(listedTwice).And.Not.Contain(enteringWindow));
+        Assert.That(digests[1].TextBody, Does.Contain(enteringWindow).And.Not.Contain(listedTwice));
+        Assert.That(digests[1].Subject, Does.StartWith("1 clôture proche — semaine du"));
+    }
+
+    [Test]
     public async Task Run_NothingNewNorClosing_SendsNoEmail()
     {
         var monday = NextMonday0700();
