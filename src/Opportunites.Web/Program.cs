@@ -3,6 +3,7 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Subscriptions;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -18,6 +19,9 @@ builder.AddBoard();
 
 // Issuer and admin accounts: cookie authentication, Admin and Issuer policies, rate limits, publishing, moderation, import.
 builder.AddAccounts();
+
+// Email alerts: subscriptions, digests, deadline reminders, Data Protection keys in PostgreSQL.
+builder.AddSubscriptions();
 
 builder.Services.AddRazorPages();
 
@@ -46,7 +50,7 @@ app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
 app.UseStaticFiles();
 app.UseRouting();
-// Rate limits on the login, sign-up and reset forms (429 in French).
+// Rate limits (account forms, alert forms): one middleware for every feature's limiter, 429 in French.
 app.UseAccounts();
 app.UseAuthentication();
 app.UseAuthorization();

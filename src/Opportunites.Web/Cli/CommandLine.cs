@@ -1,5 +1,7 @@
 using Opportunites.Web.Data;
 using Opportunites.Web.Demo;
+using Opportunites.Web.Digests;
+using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Cli;
 
@@ -19,6 +21,9 @@ public static class CommandLine
           import FICHIER [--territoire CODE]
                     importe des offres (lignes de lettre d'information .txt, ou CSV) ; CODE : territoire des lignes
                     dont le territoire n'est pas reconnu (défaut : FR)
+          veille [hebdo|quotidienne]
+                    met en file la veille par email de la période en cours (sans doublon si déjà faite)
+          rappels   met en file les rappels de date limite dus (J-7, J-1) et efface les adresses non confirmées
         """;
 
     /// <returns>true when a verb ran (the process should exit), false to start the web app.</returns>
@@ -49,6 +54,18 @@ public static class CommandLine
                 break;
             case "import":
                 await AccountsCommands.ImportAsync(services, verbs);
+                break;
+            case "veille":
+                await services.GetRequiredService<Migrator>().MigrateAsync();
+                var frequency = verbs.Length > 1 && verbs[1] == "quotidienne" ? Frequencies.Daily : Frequencies.Weekly;
+                var digest = await services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, frequency);
+                Console.WriteLine($"Veille {digest.Period} : {digest.Queued} email(s) en file, {digest.Empty} sans contenu, " +
+                    $"{digest.AlreadySent} déjà servi(s), {digest.Groups} groupe(s) de préférences, {(int)digest.Duration.TotalMilliseconds} ms.");
+                break;
+            case "rappels":
+                await services.GetRequiredService<Migrator>().MigrateAsync();
+                var reminders = await services.GetRequiredService<ReminderRunner>().RunAsync(DateTimeOffset.UtcNow);
+                Console.WriteLine($"Rappels : {reminders.Queued} email(s) en file, {reminders.Purged} adresse(s) non confirmée(s) effacée(s).");
                 break;
             case "help" or "aide":
                 Console.WriteLine(Usage);

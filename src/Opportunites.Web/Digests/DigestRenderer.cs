@@ -1,0 +1,142 @@
+using System.Text;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
+using Opportunites.Web.Subscriptions;
+
+namespace Opportunites.Web.Digests;
+
+/// <summary>A digest body shared by every subscriber with the same preferences; personal links are placeholders.</summary>
+public sealed record RenderedDigest(string Subject, string Text, string Html, int NewCount, int ClosingCount)
+{
+    public const string ManagePlaceholder = "{{lien-gerer}}";
+    public const string UnsubscribePlaceholder = "{{lien-desinscription}}";
+
+    public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl) =>
+        (Text.Replace(ManagePlaceholder, manageUrl).Replace(UnsubscribePlaceholder, unsubscribeUrl),
+         Html.Replace(ManagePlaceholder, MailHtml.Encode(manageUrl)).Replace(UnsubscribePlaceholder, MailHtml.Encode(unsubscribeUrl)));
+}
+
+/// <summary>French html + text digest from one model, grouped by kind.</summary>
+public static class DigestRenderer
+{
+    public static RenderedDigest Render(DigestPreferences prefs, DateOnly periodStart, IReadOnlyList<DigestItem> newItems,
+        IReadOnlyList<DigestItem> closingItems, int newTotal, int closingTotal, AlertSettings settings)
+    {
+        var subject = Subject(prefs.Frequency, periodStart, newTotal, closingTotal);
+        var boardUrl = settings.Url(BoardPath(prefs));
+        var text = new StringBuilder();
+        var html = new StringBuilder();
+        var heading = prefs.Frequency == Frequencies.Daily
+            ? $"Votre veille du {DayLabel(periodStart)}"
+            : $"Votre veille de la semaine du {DayLabel(periodStart)}";
+        text.Append(heading).Append("\n\n");
+        html.Append("<h1 style=\"font-size:20px\">").Append(MailHtml.Encode(heading)).Append("</h1>\n");
+
+        if (newItems.Count > 0)
+        {
+            var title = newTotal == 1 ? "Nouvelle opportunité" : "Nouvelles opportunités";
+            Section(text, html, $"{title} ({newTotal})", newItems, newTotal, boardUrl, settings);
+        }
+
+        if (closingItems.Count > 0)
+        {
+            Section(text, html, $"Clôture imminente ({closingTotal})", closingItems, closingTotal, boardUrl, settings);
+        }
+
+        text.Append("Toutes les offres de votre sélection : ").Append(boardUrl).Append("\n\n");
+        text.Append("Gérer mon alerte (territoires, types, thèmes, fréquence, pause) : ").Append(RenderedDigest.ManagePlaceholder).Append('\n');
+        text.Append("Me désabonner : ").Append(RenderedDigest.UnsubscribePlaceholder).Append('\n');
+        text.Append("\nVous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.\n");
+
+        html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append("\">Toutes les offres de votre sélection</a></p>\n");
+        html.Append("<hr>\n<p style=\"font-size:13px;color:#555\">Vous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.<br>")
+            .Append("<a href=\"").Append(RenderedDigest.ManagePlaceholder).Append("\">Gérer mon alerte</a> · ")
+            .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désabonner</a></p>\n");
+
+        return new RenderedDigest(subject, text.ToString(), MailHtml.Document(subject, html.ToString()), newTotal, closingTotal);
+    }
+
+    /// <summary>"5 nouvelles opportunités, 2 clôtures proches — semaine du 23 novembre".</summary>
+    public static string Subject(string frequency, DateOnly periodStart, int newCount, int closingCount)
+    {
+        var parts = new List<string>();
+        if (newCount > 0)
+        {
+            parts.Add(newCount == 1 ? "1 nouvelle opportunité" : $"{newCount} nouvelles opportunités");
+        }
+
+        if (closingCount > 0)
+        {
+            parts.Add(closingCount == 1 ? "1 clôture proche" : $"{closingCount} clôtures proches");
+        }
+
+        var when = frequency == Frequencies.Daily ? DayLabel(periodStart) : "semaine du " + DayLabel(periodStart);
+        return $"{string.Join(", ", parts)} — {when}";
+    }
+
+    /// <summary>The board with the subscriber's filters: /offres?territoire=33&amp;type=aap&amp;theme=culture.</summary>
+    public static string BoardPath(DigestPreferences prefs)
+    {
+        var query = prefs.TerritoryCodes.Select(t => "territoire=" + Uri.EscapeDataString(t)).ToList();
+        if (prefs.Kinds.Count < Kinds.All.Count)
+        {
+            query.AddRange(prefs.Kinds.Select(k => "type=" + Uri.EscapeDataString(k)));
+        }
+
+        query.AddRange(prefs.Themes.Select(t => "theme=" + Uri.EscapeDataString(t)));
+        return "/offres?" + string.Join("&", query);
+    }
+
+    public static string DeadlineLabel(DigestItem item) =>
+        item.DeadlineDate is { } d ? "Jusqu'au " + ParisTime.FormatDate(d) : "Sans date limite";
+
+    private static string DayLabel(DateOnly day) => day.ToString("d MMMM", ParisTime.French);
+
+    private static void Section(StringBuilder text, StringBuilder html, string title, IReadOnlyList<DigestItem> items, int total,
+        string boardUrl, AlertSettings settings)
+    {
+        text.Append("== ").Append(title).Append(" ==\n\n");
+        html.Append("<h2 style=\"font-size:18px\">").Append(MailHtml.Encode(title)).Append("</h2>\n");
+        foreach (var kind in Kinds.All)
+        {
+            var ofKind = items.Where(i => i.Kind == kind).ToList();
+            if (ofKind.Count == 0)
+            {
+                continue;
+            }
+
+            var kindTitle = KindHeading(kind);
+            text.Append(kindTitle).Append('\n');
+            html.Append("<h3 style=\"font-size:16px\">").Append(MailHtml.Encode(kindTitle)).Append("</h3>\n<ul>\n");
+            foreach (var i in ofKind)
+            {
+                var url = settings.Url(OfferLinks.DetailPath(i.Id, i.Title));
+                var territory = string.Join(", ", i.TerritoryNames);
+                text.Append("- ").Append(i.Title).Append('\n')
+                    .Append("  ").Append(i.IssuerName).Append(" · ").Append(territory).Append(" · ").Append(DeadlineLabel(i)).Append('\n')
+                    .Append("  ").Append(url).Append("\n\n");
+                html.Append("<li style=\"margin-bottom:10px\"><a href=\"").Append(MailHtml.Encode(url)).Append("\"><strong>")
+                    .Append(MailHtml.Encode(i.Title)).Append("</strong></a><br>")
+                    .Append(MailHtml.Encode(i.IssuerName)).Append(" · ").Append(MailHtml.Encode(territory)).Append(" · ")
+                    .Append(MailHtml.Encode(DeadlineLabel(i))).Append("</li>\n");
+            }
+
+            html.Append("</ul>\n");
+        }
+
+        if (total > items.Count)
+        {
+            var more = total - items.Count;
+            text.Append($"… et {more} autre(s) : ").Append(boardUrl).Append("\n\n");
+            html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append($"\">… et {more} autre(s) sur le site</a></p>\n");
+        }
+    }
+
+    private static string KindHeading(string kind) => kind switch
+    {
+        Kinds.Emploi => "Offres d'emploi",
+        Kinds.Aap => "Appels à projets",
+        Kinds.Ami => "Appels à manifestation d'intérêt",
+        _ => kind,
+    };
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opportunites.Web.Accounts;
+using Opportunites.Web.Digests;
+using Opportunites.Web.Subscriptions;
+
+namespace Opportunites.Web.Pages.Alertes;
+
+/// <summary>Admin: the digest a subscriber (or a territory + kinds) would receive this week, and subscribers per territory.</summary>
+[Authorize(Policy = Policies.Admin)]
+public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, TimeProvider clock) : PageModel
+{
+    [BindProperty(SupportsGet = true, Name = "email")]
+    public string? Email { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "territoire")]
+    public List<string> Territories { get; set; } = [];
+
+    [BindProperty(SupportsGet = true, Name = "type")]
+    public List<string> Kinds { get; set; } = [];
+
+    [BindProperty(SupportsGet = true, Name = "theme")]
+    public List<string> Themes { get; set; } = [];
+
+    [BindProperty(SupportsGet = true, Name = "frequence")]
+    public string? Frequency { get; set; }
+
+    public IReadOnlyList<TerritoryOption> TerritoryOptions { get; private set; } = [];
+    public IReadOnlyList<TerritorySubscriberCount> Counts { get; private set; } = [];
+    public DigestPreviewResult? Result { get; private set; }
+    public string? Message { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        TerritoryOptions = await catalog.GetTerritoriesAsync(ct);
+        Counts = await preview.GetSubscriberCountsAsync(ct);
+        var now = clock.GetUtcNow();
+        if (!string.IsNullOrWhiteSpace(Email))
+        {
+            var email = SubscriptionService.NormalizeEmail(Email);
+            var (result, found) = email is null ? (null, false) : await preview.ForSubscriberAsync(email, now, ct);
+            Result = result;
+            Message = !found ? "Aucune veille n'est enregistrée pour cette adresse."
+                : result is null ? "Rien à envoyer cette semaine : aucune nouveauté ni clôture proche (aucun email ne partirait)." : null;
+        }
+        else if (Territories.Count > 0)
+        {
+            var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
+            var errors = await catalog.ValidateAsync(prefs, ct);
+            if (errors.Count > 0)
+            {
+                Message = string.Join(" ", errors);
+                Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            Result = await preview.ForPreferencesAsync(prefs, now, ct);
+            Message = Result is null ? "Rien à envoyer cette semaine pour ces critères (aucun email ne partirait)." : null;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace Opportunites.Web.Subscriptions;
+
+/// <summary>Settings of email alerts (section "Alertes"); the public address comes from Site:BaseUrl.</summary>
+public sealed class AlertSettings
+{
+    /// <summary>Absolute base of every link in emails (http or https, no trailing slash).</summary>
+    public string BaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>Subscription form posts allowed per client address and window (the rest get a French 429).</summary>
+    public int FormPermitLimit { get; set; } = 10;
+
+    public TimeSpan FormWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most one confirmation email per address within this delay.</summary>
+    public TimeSpan ConfirmationResendDelay { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Unconfirmed addresses are deleted after this delay.</summary>
+    public TimeSpan UnconfirmedLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>A first digest covers this much time before it.</summary>
+    public TimeSpan FirstDigestLookback { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>A digest's window ends this long before its run (publications still being committed go to the next one).</summary>
+    public TimeSpan PublicationSettleDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Open opportunities closing within this delay are listed under "Clôture imminente".</summary>
+    public TimeSpan ClosingSoonWindow { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Items shown per section of a digest; the board link shows the rest.</summary>
+    public int MaxItemsPerSection { get; set; } = 40;
+
+    /// <summary>Subscribers written per transaction by the digest run.</summary>
+    public int DigestBatchSize { get; set; } = 200;
+
+    public string Url(string pathAndQuery) => BaseUrl.TrimEnd('/') + pathAndQuery;
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Opportunities;
+using static Opportunites.Tests.Subscriptions.AlertTestKit;
+
+namespace Opportunites.Tests.Subscriptions;
+
+public sealed class AdminPreviewTests
+{
+    private AlertsAppFactory app = null!;
+
+    [OneTimeSetUp]
+    public void Start() => app = new AlertsAppFactory();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await app.DisposeAsync();
+
+    private async Task<HttpClient> AdminClientAsync()
+    {
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var signIn = await client.GetAsync("/test/connexion-admin");
+        Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        return client;
+    }
+
+    [Test]
+    public async Task AdminPreview_Subscriber_ShowsThisWeeksDigestAsSentWithoutSendingIt()
+    {
+        var title = TestData.Unique("AAP aperçu admin");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["62"], Kinds.Aap,
+            ParisDay(DateTimeOffset.UtcNow).AddDays(40), themes: ["logement"], publishedAt: DateTimeOffset.UtcNow.AddDays(-1));
+        var email = UniqueEmail("apercu");
+        await SubscribeConfirmedAsync(app.Services, email, ["62"], themes: ["logement"]);
+        using var client = await AdminClientAsync();
+
+        var response = await client.GetAsync($"/admin/alertes?email={Uri.EscapeDataString(email)}");
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(html, Does.Contain("1 nouvelle opportunité — semaine du"));
+        Assert.That(html, Does.Contain(title));
+        Assert.That(html, Does.Contain("http://localhost/alertes/desinscription?jeton="));
+        Assert.That(html, Does.Contain("Abonnés par territoire").And.Contain("Pas-de-Calais"));
+        Assert.That(await DigestsAsync(email), Is.Empty, "un aperçu n'envoie rien");
+    }
+
+    [Test]
+    public async Task AdminPreview_TerritoryAndKinds_RendersTheDigestOfThoseCriteria()
+    {
+        var title = TestData.Unique("AMI aperçu par critères");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["80"], Kinds.Ami,
+            ParisDay(DateTimeOffset.UtcNow).AddDays(40), publishedAt: DateTimeOffset.UtcNow.AddDays(-1));
+        using var client = await AdminClientAsync();
+
+        var withAmi = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/alertes?territoire=R32&type=ami"));
+        var emploiOnly = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/alertes?territoire=R32&type=emploi"));
+
+        Assert.That(withAmi, Does.Contain(title));
+        Assert.That(emploiOnly, Does.Not.Contain(title));
+    }
+
+    [Test]
+    public async Task AdminPreview_Anonymous_RedirectedToLogin()
+    {
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        var response = await client.GetAsync("/admin/alertes");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Headers.Location!.ToString(), Does.Contain("/connexion"));
+    }
+}
