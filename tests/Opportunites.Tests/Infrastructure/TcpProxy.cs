@@ -34,7 +34,15 @@ public sealed class TcpProxy(string targetHost, int targetPort) : IAsyncDisposab
         {
             foreach (var c in _open)
             {
-                c.Client.LingerState = new LingerOption(true, 0);
+                // A pump may have closed it already (its Client is then null).
+                try
+                {
+                    c.Client?.LingerState = new LingerOption(true, 0);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                }
+
                 c.Dispose();
             }
 

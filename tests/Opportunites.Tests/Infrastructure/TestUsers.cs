@@ -49,7 +49,7 @@ public static class TestUsers
     }
 
     /// <summary>Creates a user with the role and returns a client (no auto-redirect, cookies kept) logged in as them.</summary>
-    public static async Task<(HttpClient Client, TestUser User)> LoggedInAsync(AppFactory app, string role = Policies.IssuerRole,
+    public static async Task<(HttpClient Client, TestUser User)> LoggedInAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app, string role = Policies.IssuerRole,
         bool trusted = false, long? issuerId = null)
     {
         var user = await CreateAsync(SharedDatabase.DataSource, role, trusted, issuerId);

@@ -7,7 +7,7 @@ namespace Opportunites.Tests.Infrastructure;
 public static partial class WebForms
 {
     /// <summary>A client that keeps cookies and shows redirects (303/302) instead of following them.</summary>
-    public static HttpClient CreateClient(AppFactory app) =>
+    public static HttpClient CreateClient(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app) =>
         app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     public static string GetAntiforgeryToken(string html)

@@ -93,7 +93,7 @@ public sealed class PostingTests
         var space = await GetTextAsync(client, "/espace");
         Assert.That(space, Does.Contain(title));
         Assert.That(space, Does.Contain("En attente de validation (1)"));
-        Assert.That(await GetTextAsync(client, "/offres?q=" + Uri.EscapeDataString(title)), Does.Not.Contain(title));
+        Assert.That(await BoardLookup.IsListedAsync(client, title), Is.False);
         client.Dispose();
     }
 
@@ -108,7 +108,7 @@ public sealed class PostingTests
         var row = await GetRowAsync(IdFrom(response));
         Assert.That(row.Status, Is.EqualTo("published"));
         Assert.That(row.PublishedAt, Is.Not.Null);
-        Assert.That(await GetTextAsync(client, "/offres?q=" + Uri.EscapeDataString(title)), Does.Contain(title));
+        Assert.That(await BoardLookup.IsListedAsync(client, title), Is.True);
         client.Dispose();
     }
 
@@ -130,7 +130,7 @@ public sealed class PostingTests
         var preview = await GetTextAsync(client, response.Headers.Location!.ToString());
         Assert.That(preview, Does.Contain("Statut : <strong>Brouillon</strong>"));
         Assert.That(preview, Does.Contain("Contrat : CDD"));
-        Assert.That(await GetTextAsync(client, "/offres?q=" + Uri.EscapeDataString(title)), Does.Not.Contain(title));
+        Assert.That(await BoardLookup.IsListedAsync(client, title), Is.False);
         client.Dispose();
     }
 
@@ -191,7 +191,7 @@ public sealed class PostingTests
         Assert.That(space, Does.Contain("Expirée (1)"));
         var reopened = await PostAsync(client, $"/espace/offres/{id}", [F("NouvelleDate", InDays(5))], postTo: $"/espace/offres/{id}?handler=Rouvrir");
         Assert.That(reopened.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
-        Assert.That(await GetTextAsync(client, "/offres?q=" + Uri.EscapeDataString(title)), Does.Contain(title));
+        Assert.That(await BoardLookup.IsListedAsync(client, title), Is.True);
         client.Dispose();
     }
 

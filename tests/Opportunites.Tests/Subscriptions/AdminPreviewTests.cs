@@ -18,9 +18,7 @@ public sealed class AdminPreviewTests
 
     private async Task<HttpClient> AdminClientAsync()
     {
-        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        var signIn = await client.GetAsync("/test/connexion-admin");
-        Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        var (client, _) = await TestUsers.LoggedInAsync(app, Opportunites.Web.Accounts.Policies.AdminRole);
         return client;
     }
 

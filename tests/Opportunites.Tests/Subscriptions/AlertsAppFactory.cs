@@ -10,8 +10,8 @@ using Opportunites.Web.Accounts;
 namespace Opportunites.Tests.Subscriptions;
 
 /// <summary>
-/// The real app on the shared test database, with links built on http://localhost, a form rate limit that the
-/// tests can set, and a test-only sign-in endpoint (/test/connexion-admin) standing in for the admin login.
+/// The real app on the shared test database, with links built on http://localhost and a form rate limit that the
+/// tests can set. Admins log in through the real login form (TestUsers).
 /// </summary>
 public sealed class AlertsAppFactory(int formPermitLimit = 1000) : WebApplicationFactory<Program>
 {
@@ -23,28 +23,10 @@ public sealed class AlertsAppFactory(int formPermitLimit = 1000) : WebApplicatio
         builder.UseSetting("ConnectionStrings:Default", SharedDatabase.ConnectionString);
         builder.UseSetting("Site:BaseUrl", BaseUrl);
         builder.UseSetting("Alertes:FormPermitLimit", formPermitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.ConfigureServices(s => s.AddSingleton<IStartupFilter, TestSignInFilter>());
-    }
-
-    private sealed class TestSignInFilter : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            // Not app.Map: that would move the path base, and the cookie path with it.
-            app.Use(async (http, nextMiddleware) =>
-            {
-                if (http.Request.Path != "/test/connexion-admin")
-                {
-                    await nextMiddleware(http);
-                    return;
-                }
-
-                var identity = new ClaimsIdentity(
-                    [new Claim(ClaimTypes.Name, "admin-test"), new Claim(ClaimTypes.Role, Policies.AdminRole)], Policies.CookieScheme);
-                await http.SignInAsync(Policies.CookieScheme, new ClaimsPrincipal(identity));
-                http.Response.StatusCode = StatusCodes.Status204NoContent;
-            });
-            next(app);
-        };
+        // No cap on digest sections: the shared test database holds other tests' offers, which must not push
+        // a test's own offers out of a capped list.
+        builder.UseSetting("Alertes:MaxItemsPerSection", "100000");
+        // Rate limits of the account forms must not trip while tests log admins in.
+        builder.UseSetting("Accounts:RateLimitPermits", "100000");
     }
 }
