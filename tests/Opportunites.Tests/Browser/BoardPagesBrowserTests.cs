@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Opportunities;
@@ -25,6 +26,7 @@ public sealed class BoardPagesBrowserTests : BrowserTest
             $"/offres?q={word}&type=aap&type=ami&territoire=Gironde&tri=recent&archives=1&limite=31/12/2099");
 
         Assert.That(response?.Status, Is.EqualTo(200));
+        await Expect(Page).ToHaveTitleAsync("Offres, archives comprises — Opportunités");
         foreach (var title in titles)
         {
             await Expect(Page.GetByRole(AriaRole.Link, new() { Name = title })).ToBeVisibleAsync();
@@ -36,13 +38,28 @@ public sealed class BoardPagesBrowserTests : BrowserTest
     [Test]
     public async Task List_WithValidationErrors_Answers400AndHasNoSeriousAccessibilityViolation()
     {
-        var response = await Page.GotoAsync("/offres?page=-1&territoire=Gironnde&limite=31/02/2026");
+        var response = await Page.GotoAsync("/offres?page=-1&territoire=Gironnde&limite=31/02/2026&cloture=9");
 
         Assert.That(response?.Status, Is.EqualTo(400));
+        await Expect(Page).ToHaveTitleAsync(new Regex("^Erreur : "));
         var summary = Page.GetByRole(AriaRole.Alert);
         await Expect(summary).ToContainTextAsync("La recherche n'a pas pu être lancée");
         await Expect(summary).ToContainTextAsync("numéro de page");
-        await Expect(Page.GetByLabel("Territoire")).ToHaveAttributeAsync("aria-invalid", "true");
+        // Each invalid field says so and reads its own message when focused.
+        var territory = Page.GetByLabel("Territoire");
+        await Expect(territory).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(territory).ToHaveAccessibleDescriptionAsync(new Regex("Territoire inconnu"));
+        await Expect(Page.GetByLabel("Clôture")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(Page.GetByLabel("Clôture")).ToHaveAccessibleDescriptionAsync(new Regex("7 ou 30 jours"));
+        // Every link of the summary leads to a field on the page (the page number has no field: no link).
+        var targets = await summary.GetByRole(AriaRole.Link).EvaluateAllAsync<string[]>(
+            "links => links.filter(a => a.hash).map(a => a.hash + (document.getElementById(a.hash.slice(1)) ? '' : ' (absent)'))");
+        Assert.That(targets, Does.Contain("#champ-territoire").And.Contain("#champ-limite").And.Contain("#champ-cloture"));
+        Assert.That(targets, Has.None.EndsWith("(absent)"));
+
+        await summary.GetByRole(AriaRole.Link, new() { Name = "Date invalide", Exact = false }).ClickAsync();
+
+        await Expect(Page.GetByLabel("Date limite au plus tard le")).ToBeFocusedAsync();
         await AssertNoSeriousAxeViolationsAsync(Page, "liste avec erreurs de saisie");
     }
 
