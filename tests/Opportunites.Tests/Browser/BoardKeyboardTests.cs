@@ -47,6 +47,9 @@ public sealed class BoardKeyboardTests : BrowserTest
         await Expect(Page).ToHaveURLAsync(new Regex($@"/offres\?.*q={word}"));
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "1 offre", Exact = true })).ToBeVisibleAsync();
         await Expect(Page.GetByText(job)).ToHaveCountAsync(0);
+        // Every stop of the page with its results (filters kept, feeds, result links) shows where focus is.
+        var stops = await AssertEveryTabStopShowsFocusAsync(Page, "liste filtrée");
+        Assert.That(stops, Does.Contain($"a: {wanted}"));
 
         var result = Page.GetByRole(AriaRole.Link, new() { Name = wanted });
         await TabToAsync(Page, result, maxPresses: 40);
@@ -54,9 +57,8 @@ public sealed class BoardKeyboardTests : BrowserTest
         await Page.Keyboard.PressAsync("Enter");
 
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(wanted);
-        var back = Page.GetByRole(AriaRole.Link, new() { Name = "Toutes les offres" });
-        await TabToAsync(Page, back);
-        await AssertFocusVisibleAsync(Page, "lien retour de la fiche");
+        var detailStops = await AssertEveryTabStopShowsFocusAsync(Page, "fiche");
+        Assert.That(detailStops, Does.Contain("a: Ajouter à mon agenda"));
     }
 
     /// <summary>Letters only, found by the French full-text search and by nobody else's rows.</summary>
