@@ -48,6 +48,14 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         }
     }
 
+    public string Heading => Filter.IncludeClosed ? "Offres, archives comprises" : "Offres ouvertes";
+
+    /// <summary>
+    /// The window title, set by the pages (ViewData set in the shared partial never reaches the layout). It is the
+    /// first thing a screen reader reads on the new page, so it says when the search was refused.
+    /// </summary>
+    public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : Heading;
+
     public string? Error(string key) => Errors.TryGetValue(key, out var m) ? string.Join(" ", m) : null;
 
     public int PageCount => Results is null ? 0 : (int)Math.Max(1, (Results.Total + BoardFilter.PageSize - 1) / BoardFilter.PageSize);
