@@ -2,6 +2,8 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
+using Opportunites.Web.Jobs;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +19,11 @@ builder.AddBoard();
 
 // Issuer and admin accounts: cookie authentication, Admin and Issuer policies.
 builder.AddAccounts();
+
+// Background jobs on a clustered Quartz (expiry), the mail outbox and its delivery job.
+builder.AddJobs();
+builder.AddMail();
+builder.AddExpiry();
 
 builder.Services.AddRazorPages();
 

@@ -15,5 +15,8 @@ public sealed class AppFactory(string connectionString) : WebApplicationFactory<
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:Default", connectionString);
+        // The test database is shared by all tests: no scheduler sending its outbox or expiring its offers behind
+        // their backs. Tests of the jobs start schedulers on databases of their own.
+        builder.UseSetting("Jobs:Enabled", "false");
     }
 }
