@@ -62,7 +62,8 @@ public static class MimeWriter
         // Quoted-printable output never contains "=_" ('=' is always followed by hex or a line end), so no body line
         // can be mistaken for this boundary.
         var boundary = "=_alt_" + m.MessageId.GetHashCode().ToString("x8", CultureInfo.InvariantCulture) + "_" + Guid.NewGuid().ToString("N");
-        w.Header("Content-Type", $"multipart/alternative; boundary=\"{boundary}\"");
+        w.Line("Content-Type: multipart/alternative;");
+        w.Line($" boundary=\"{boundary}\"");
         w.Line("");
         w.Line("Ce message est au format MIME.");
         w.Part(boundary, "text/plain", m.TextBody);
@@ -110,17 +111,40 @@ public static class MimeWriter
             value = value.Replace("\r", "").Replace("\n", " ");
             if (value.All(c => c is >= ' ' and <= '~') && name.Length + 2 + value.Length <= 998)
             {
-                Line($"{name}: {value}");
+                FoldedLine($"{name}: {value}");
                 return;
             }
 
-            var words = EncodedWords(value);
+            var words = EncodedWords(value, name.Length + 2);
             Ascii($"{name}: ");
             for (var i = 0; i < words.Count; i++)
             {
                 Ascii(words[i]);
                 Ascii(i < words.Count - 1 ? "\r\n " : "\r\n");
             }
+        }
+
+        /// <summary>Writes a header line folded before spaces so lines stay within 78 characters where possible.</summary>
+        private void FoldedLine(string line)
+        {
+            while (line.Length > 78)
+            {
+                var cut = line.LastIndexOf(' ', 78);
+                // No space to fold at (a long URL): a longer line is allowed up to 998 characters.
+                if (cut <= 0 || line[..cut].TrimEnd().EndsWith(':'))
+                {
+                    cut = line.IndexOf(' ', 79);
+                    if (cut < 0)
+                    {
+                        break;
+                    }
+                }
+
+                Line(line[..cut]);
+                line = line[cut..];
+            }
+
+            Line(line);
         }
 
         public void AddressHeader(string name, string? displayName, string address)
@@ -143,7 +167,7 @@ public static class MimeWriter
                 return;
             }
 
-            var words = EncodedWords(displayName);
+            var words = EncodedWords(displayName, name.Length + 2);
             Ascii($"{name}: ");
             foreach (var word in words)
             {
@@ -218,9 +242,12 @@ public static class MimeWriter
     }
 
     /// <summary>RFC 2047 "B" encoded words of at most 75 characters, never splitting a character's UTF-8 bytes.</summary>
-    internal static List<string> EncodedWords(string value)
+    /// <param name="firstLineUsed">Characters already on the first line ("Subject: "), so it too stays within 78.</param>
+    internal static List<string> EncodedWords(string value, int firstLineUsed)
     {
-        const int maxBytes = 45; // base64 of 45 bytes = 60 chars; with "=?utf-8?B?" and "?=" = 72 <= 75.
+        // "=?utf-8?B?" + base64 + "?=" on a line that starts with one space (or after the header name).
+        static int MaxBytes(int used) => Math.Max(3, (78 - used - 12) / 4 * 3);
+        var maxBytes = MaxBytes(firstLineUsed);
         var words = new List<string>();
         var chunk = new StringBuilder();
         var chunkBytes = 0;
@@ -234,6 +261,7 @@ public static class MimeWriter
                 words.Add(Word(chunk.ToString()));
                 chunk.Clear();
                 chunkBytes = 0;
+                maxBytes = MaxBytes(1);
             }
 
             chunk.Append(element);

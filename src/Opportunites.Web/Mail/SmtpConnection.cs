@@ -32,7 +32,7 @@ public sealed class SmtpConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly TimeSpan _timeout;
-    private Stream _stream;
+    private Stream _stream = Stream.Null;
     private readonly byte[] _in = new byte[8192];
     private int _inStart;
     private int _inEnd;
@@ -42,7 +42,6 @@ public sealed class SmtpConnection : IAsyncDisposable
     {
         _socket = socket;
         _timeout = timeout;
-        _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
     public bool Pipelining { get; private set; }
@@ -69,6 +68,8 @@ public sealed class SmtpConnection : IAsyncDisposable
             {
                 await socket.ConnectAsync(settings.Host, settings.Port, cts.Token);
             }
+
+            connection._stream = new NetworkStream(socket, ownsSocket: true);
 
             await connection.HandshakeAsync(settings, ct);
             return connection;
