@@ -27,4 +27,7 @@ apt_install postgresql-15 tzdata
 if [ "$MODE" = "test" ]; then
   # docker-compose 1.29 validates docker-compose.yml without an engine (--no-install-recommends: no engine pulled in).
   apt_install docker-compose
+  # Real SMTP servers for the mail tests and the mail benchmark: aiosmtpd (run with /usr/bin/python3) and postfix's
+  # smtp-sink/smtp-source (the postfix MTA itself is not started); openssl makes the STARTTLS test certificate.
+  apt_install python3-aiosmtpd postfix openssl
 fi

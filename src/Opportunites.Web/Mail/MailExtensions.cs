@@ -20,6 +20,7 @@ public static class MailExtensions
             ? sp.GetRequiredService<PickupMailSender>()
             : sp.GetRequiredService<SmtpMailSender>());
         services.AddSingleton<OutboxDelivery>();
+        services.AddSingleton<OutboxAdmin>();
         services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox");
 
         // Every 10 seconds; a missed run is not caught up (the next one sends everything due anyway).
