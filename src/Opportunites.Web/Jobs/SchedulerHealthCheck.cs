@@ -36,9 +36,20 @@ internal sealed class SchedulerHealthCheck(ISchedulerFactory factory, IOptions<J
             : HealthCheckResult.Healthy("planificateur actif", data);
     }
 
-    /// <summary>/healthz body: overall status and each check's status, description and figures, as JSON.</summary>
+    /// <summary>
+    /// /healthz body: the bare status ("Healthy"), as load balancers and the existing probes expect; with
+    /// <c>?details</c> or <c>Accept: application/json</c>, each check's status, description and figures as JSON.
+    /// </summary>
     public static Task WriteResponseAsync(HttpContext http, HealthReport report)
     {
+        var details = http.Request.Query.ContainsKey("details") ||
+                      http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase));
+        if (!details)
+        {
+            http.Response.ContentType = "text/plain";
+            return http.Response.WriteAsync(report.Status.ToString());
+        }
+
         http.Response.ContentType = "application/json; charset=utf-8";
         var body = new
         {

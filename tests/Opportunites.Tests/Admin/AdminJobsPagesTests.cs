@@ -158,7 +158,7 @@ public sealed partial class AdminJobsPagesTests
             await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
         }
 
-        var response = await Client().GetAsync("/healthz");
+        var response = await Client().GetAsync("/healthz?details");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
