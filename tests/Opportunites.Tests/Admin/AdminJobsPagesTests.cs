@@ -81,6 +81,8 @@ public sealed partial class AdminJobsPagesTests
         Assert.That(html, Does.Contain("<code>0 0/15 * * * ?</code>"));
         Assert.That(html, Does.Contain("Envoi des courriels en attente"));
         Assert.That(html, Does.Contain("Lancer maintenant"));
+        // Jobs:Schedules:deliver given by this fixture replaced the default schedule.
+        Assert.That(html, Does.Contain("<code>0 0 3 1 1 ? 2099</code>"));
         // Next run of the expiry job: a Paris date and time, not "—".
         Assert.That(html, Does.Match(@"<code>0 0/15 \* \* \* \?</code></td>\s*<td>\d{2}/\d{2}/\d{4} \d{2}:\d{2}:00</td>"));
     }
