@@ -72,6 +72,11 @@ public sealed class JobRunner(
             }
         }
 
+        if (runId is null && recovering)
+        {
+            log.LogWarning("Tâche {Job} : reprise de l'échéance {ScheduledAt:O} impossible (déjà terminée ou inconnue)", job.Name, scheduledAt);
+        }
+
         if (runId is null)
         {
             log.LogInformation("Tâche {Job} : l'échéance {ScheduledAt:O} a déjà été exécutée, rien à faire", job.Name, scheduledAt);
@@ -115,7 +120,8 @@ public sealed class JobRunner(
             });
         }
 
-        log.LogInformation("Tâche {Job} ({Trigger}) : {Outcome} en {Ms} ms {Counts}", job.Name, context.TriggerKind, outcome, ms,
+        log.LogInformation("Tâche {Job} ({Trigger}, échéance {ScheduledAt:O}{Recovered}) : {Outcome} en {Ms} ms {Counts}", job.Name,
+            context.TriggerKind, scheduledAt, recovering ? ", reprise" : "", outcome, ms,
             string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}")));
         return new JobRunOutcome(false, outcome, counts, error, ms);
     }

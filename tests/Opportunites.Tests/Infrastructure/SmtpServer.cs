@@ -117,6 +117,20 @@ public sealed class SmtpServer : IAsyncDisposable
     public void FailNext(int count, int code = 451, string stage = "data") =>
         File.WriteAllText(Path.Combine(Folder, "fail"), $"{count} {code} {stage}");
 
+    /// <summary>Every answer to DATA waits this long (a slow server); zero to stop.</summary>
+    public void SlowDown(TimeSpan delay)
+    {
+        var path = Path.Combine(Folder, "slow");
+        if (delay <= TimeSpan.Zero)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.WriteAllText(path, delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
     /// <summary>Stops the server process (connections are cut; the port closes).</summary>
     public async Task StopAsync()
     {

@@ -3,10 +3,11 @@
 Stores every accepted message in --dir as NNNNNN.eml (bytes as received, dot-unstuffed) and NNNNNN.json (envelope,
 and the message as Python's email parser reads it: decoded headers, text parts, defects). Answers a 4xx/5xx on
 demand: a file "fail" in --dir holding "COUNT CODE STAGE" (STAGE = rcpt or data) makes the next COUNT
-transactions fail with CODE at that stage. Prints "READY <port>" once listening; exits when stdin closes.
+transactions fail with CODE at that stage; a file "slow" holding SECONDS delays every answer to DATA. Prints "READY <port>" once listening; exits when stdin closes.
 With --parse FILE, prints the JSON description of an .eml file instead (pickup-mode tests).
 """
 import argparse
+import asyncio
 import email
 import email.policy
 import json
@@ -56,6 +57,11 @@ class Handler:
         failure = self._failure("data")
         if failure:
             return failure
+        try:
+            with open(os.path.join(self.folder, "slow")) as f:
+                await asyncio.sleep(float(f.read()))
+        except (FileNotFoundError, ValueError):
+            pass
         raw = envelope.original_content or envelope.content
         record = describe(raw)
         record.update({
