@@ -6,7 +6,7 @@ namespace Opportunites.Web.Mail;
 public static class MailExtensions
 {
     /// <summary>Outbox delivery (SMTP, or .eml files when Smtp:Host is empty), absolute links, the delivery job.</summary>
-    public static void AddMail(this WebApplicationBuilder builder)
+    public static void AddMail(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<SmtpSettings>().BindConfiguration("Smtp");

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Jobs;
+using Opportunites.Web.Mail;
 
 namespace Opportunites.Tests.Jobs;
 
@@ -76,5 +77,64 @@ public sealed class ClusterTests
             await Task.Delay(300, ct);
             return new Dictionary<string, int> { ["battements"] = 1 };
         }
+    }
+}
+
+/// <summary>A node stopping while its delivery job runs: the message on the wire is finished, the rest given back.</summary>
+public sealed class GracefulShutdownTests
+{
+    [Test]
+    public async Task StopHost_DuringDelivery_FinishesCurrentMessageAndReleasesTheRest()
+    {
+        await using var db = await PrivateDatabase.CreateAsync();
+        await using var smtp = await SmtpServer.StartAsync();
+        smtp.SlowDown(TimeSpan.FromSeconds(2));
+        var ids = new List<long>();
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                ids.Add((await Opportunites.Web.Mail.Outbox.EnqueueAsync(conn, null, new Opportunites.Web.Mail.OutgoingEmail(
+                    "verification", $"arret-{i}-{Guid.NewGuid():N}@example.org", "Arrêt", "t", "<p>h</p>")))!.Value);
+            }
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = db.ConnectionString,
+            ["Jobs:Schedules:deliver"] = "* * * * * ?",
+            ["Smtp:Host"] = smtp.Host,
+            ["Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mail:Connections"] = "1",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(db.ConnectionString));
+        builder.AddJobs();
+        builder.AddMail();
+        using var host = builder.Build();
+        await host.StartAsync();
+        // Wait until the first message is on the wire (the server holds DATA for 2 s), then stop the node.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            while (await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE attempts > 0") == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        await Task.Delay(500);
+        await host.StopAsync();
+
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        var states = (await check.QueryAsync<(string Status, int Attempts)>("SELECT status, attempts FROM outbox WHERE id = ANY (@ids)",
+            new { ids = ids.ToArray() })).ToList();
+        Assert.That(states.Count(s => s.Status == "sent"), Is.EqualTo(1), "the message being sent is finished");
+        Assert.That(smtp.GetMessages(), Has.Count.EqualTo(1));
+        Assert.That(states.Where(s => s.Status == "queued").Select(s => s.Attempts), Is.EqualTo(new[] { 0, 0, 0 }),
+            "the others are given back, not counted as attempts");
+        var run = await check.QuerySingleAsync<string>("SELECT counts::text FROM job_runs WHERE job_name = 'deliver' AND counts ->> 'envoyes' = '1'");
+        Assert.That(run, Does.Contain("\"rendus\": 3"));
     }
 }
