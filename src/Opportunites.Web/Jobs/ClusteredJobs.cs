@@ -61,6 +61,9 @@ public sealed class JobsSettings
     /// <summary>How often a node tells the others it is alive; a silent node's jobs are recovered after twice that.</summary>
     public int CheckinIntervalSeconds { get; set; } = 5;
 
+    /// <summary>Job runs and sent or failed emails older than this are deleted by the purge job.</summary>
+    public int HistoryDays { get; set; } = 30;
+
     /// <summary>Name of this node in job_runs and logs (default: machine name and process id).</summary>
     public string? NodeName { get; set; }
 

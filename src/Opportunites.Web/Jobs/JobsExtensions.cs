@@ -52,6 +52,10 @@ public static class JobsExtensions
         services.AddOptions<QuartzHostedServiceOptions>()
             .Configure<IOptions<JobsSettings>>((o, jobs) => o.AutoStart = jobs.Value.Enabled);
         services.Configure<QuartzSchedulerOptions>(o => o.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs);
+
+        // Daily at 04:00 Paris: history older than Jobs:HistoryDays.
+        builder.AddClusteredJob<PurgeJob>(PurgeJob.Name, "0 0 4 * * ?", "Ménage de l'historique (exécutions, courriels envoyés)",
+            MisfirePolicy.FireOnceNow, requestRecovery: false);
     }
 
     /// <summary>

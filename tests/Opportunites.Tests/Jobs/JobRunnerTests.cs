@@ -71,6 +71,32 @@ public sealed class JobRunnerTests
         Assert.That(row.RequestedBy, Is.EqualTo("admin@example.org"));
     }
 
+    [Test]
+    public async Task Purge_OldHistory_DeletesOldRunsAndSentEmailsKeepsRecentAndQueued()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        await conn.ExecuteAsync("""
+            INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, node, started_at, finished_at, duration_ms, outcome)
+            VALUES ('expire', now() - interval '40 days' - random() * interval '1 hour', 'schedule', @old, now() - interval '40 days', now() - interval '40 days', 1, 'succeeded'),
+                   ('expire', now() - interval '2 days' - random() * interval '1 hour', 'schedule', @recent, now() - interval '2 days', now() - interval '2 days', 1, 'succeeded')
+            """, new { old = "old-" + tag, recent = "recent-" + tag });
+        await conn.ExecuteAsync("""
+            INSERT INTO outbox (message_id, category, to_address, subject, text_body, html_body, status, sent_at, created_at)
+            VALUES ('<old-' || @tag || '@t>', 'verification', 'old-' || @tag || '@example.org', 's', 't', 'h', 'sent', now() - interval '40 days', now() - interval '40 days'),
+                   ('<queued-' || @tag || '@t>', 'verification', 'queued-' || @tag || '@example.org', 's', 't', 'h', 'queued', NULL, now() - interval '40 days')
+            """, new { tag });
+        var runner = _app.Services.GetRequiredService<JobRunner>();
+
+        var outcome = await runner.RunAsync(new JobRunContext(PurgeJob.Name, DateTimeOffset.UtcNow, "cli", null), CancellationToken.None);
+
+        Assert.That(outcome.Outcome, Is.EqualTo("succeeded"));
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM job_runs WHERE node = @n", new { n = "old-" + tag }), Is.Zero);
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM job_runs WHERE node = @n", new { n = "recent-" + tag }), Is.EqualTo(1));
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE message_id LIKE '%' || @tag || '%'", new { tag }),
+            Is.EqualTo(1), "the queued email stays, the old sent one goes");
+    }
+
     public sealed class FailingJob : IClusteredJob
     {
         public Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct) =>
