@@ -181,8 +181,18 @@ public sealed class OutboxDelivery(
         }
         finally
         {
-            await marking;
-            await conn.ExecuteAsync("RESET synchronous_commit");
+            try
+            {
+                await marking;
+            }
+            finally
+            {
+                // A broken connection is discarded by the pool anyway; do not hide the error that broke it.
+                if (conn.State == System.Data.ConnectionState.Open)
+                {
+                    await conn.ExecuteAsync("RESET synchronous_commit");
+                }
+            }
         }
     }
 
