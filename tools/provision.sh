@@ -40,4 +40,7 @@ if [ "$MODE" = "test" ]; then
     cp "$ROOT/tools/axe/package.json" "$ROOT/tools/axe/package-lock.json" "$ROOT/tools/axe/.npmrc" "$AXE_DIR/"
     (cd "$AXE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
+  # Real SMTP servers for the mail tests and the mail benchmark: aiosmtpd (run with /usr/bin/python3) and postfix's
+  # smtp-sink/smtp-source (the postfix MTA itself is not started); openssl makes the STARTTLS test certificate.
+  apt_install python3-aiosmtpd postfix openssl
 fi

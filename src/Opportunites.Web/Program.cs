@@ -2,6 +2,8 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
+using Opportunites.Web.Jobs;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
 
@@ -22,6 +24,10 @@ builder.AddAccounts();
 
 // Email alerts: subscriptions, digests, deadline reminders, Data Protection keys in PostgreSQL.
 builder.AddSubscriptions();
+// Background jobs on a clustered Quartz (expiry), the mail outbox and its delivery job.
+builder.AddJobs();
+builder.AddMail();
+builder.AddExpiry();
 
 builder.Services.AddRazorPages();
 

@@ -1,6 +1,7 @@
 using Opportunites.Web.Data;
 using Opportunites.Web.Demo;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Jobs;
 using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Cli;
@@ -24,6 +25,8 @@ public static class CommandLine
           veille [hebdo|quotidienne]
                     met en file la veille par email de la période en cours (sans doublon si déjà faite)
           rappels   met en file les rappels de date limite dus (J-7, J-1) et efface les adresses non confirmées
+          jobs list              liste les tâches planifiées
+          jobs run <tâche>       exécute une tâche une fois, maintenant (expire, deliver, ...)
         """;
 
     /// <returns>true when a verb ran (the process should exit), false to start the web app.</returns>
@@ -67,6 +70,9 @@ public static class CommandLine
                 var reminders = await services.GetRequiredService<ReminderRunner>().RunAsync(DateTimeOffset.UtcNow);
                 Console.WriteLine($"Rappels : {reminders.Queued} email(s) en file, {reminders.Purged} adresse(s) non confirmée(s) effacée(s).");
                 break;
+            case "jobs":
+                await RunJobsVerbAsync(services, verbs);
+                break;
             case "help" or "aide":
                 Console.WriteLine(Usage);
                 break;
@@ -77,5 +83,39 @@ public static class CommandLine
         }
 
         return true;
+    }
+
+    private static async Task RunJobsVerbAsync(IServiceProvider services, string[] verbs)
+    {
+        var registry = services.GetRequiredService<JobsRegistry>();
+        var names = string.Join(", ", registry.All.Select(j => j.Name).Order(StringComparer.Ordinal));
+        if (verbs.Length >= 2 && verbs[1] == "list")
+        {
+            var settings = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsSettings>>().Value;
+            foreach (var job in registry.All.OrderBy(j => j.Name, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"{job.Name,-10} {settings.CronFor(job),-22} {job.Label}");
+            }
+
+            return;
+        }
+
+        if (verbs.Length != 3 || verbs[1] != "run" || registry.Find(verbs[2]) is null)
+        {
+            await Console.Error.WriteLineAsync($"Usage : jobs run <tâche> (tâches : {names}) | jobs list");
+            Environment.ExitCode = 2;
+            return;
+        }
+
+        // Same path as a scheduled run (job_runs ledger included), in the foreground, on this process.
+        var runner = services.GetRequiredService<JobRunner>();
+        var result = await runner.RunAsync(new JobRunContext(verbs[2], DateTimeOffset.UtcNow, "cli", Environment.UserName), CancellationToken.None);
+        var counts = string.Join(", ", result.Counts.Select(c => $"{c.Key} = {c.Value}"));
+        Console.WriteLine($"Tâche {verbs[2]} : {result.Outcome} en {result.DurationMs} ms{(counts.Length > 0 ? " — " + counts : "")}");
+        if (result.Error is not null)
+        {
+            await Console.Error.WriteLineAsync(result.Error);
+            Environment.ExitCode = 1;
+        }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Npgsql;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Jobs;
 using Opportunites.Web.Shared;
 using Quartz;
 
@@ -59,20 +60,10 @@ public static class SubscriptionsExtensions
             });
         });
 
-        // Schedules (Europe/Paris). The store, clustering and hosted service are configured by the jobs feature;
-        // AddQuartz may be called by several features.
-        builder.Services.AddQuartz(q =>
-        {
-            q.AddJob<WeeklyDigestJob>(j => j.WithIdentity(WeeklyDigestJob.Name).WithDescription("Veille hebdomadaire par email"));
-            q.AddTrigger(t => t.ForJob(WeeklyDigestJob.Name).WithIdentity(WeeklyDigestJob.Name)
-                .WithSchedule(CronScheduleBuilder.Create(WeeklyDigestJob.Cron).InTimeZone(ParisTime.Zone)));
-            q.AddJob<DailyDigestJob>(j => j.WithIdentity(DailyDigestJob.Name).WithDescription("Veille quotidienne par email"));
-            q.AddTrigger(t => t.ForJob(DailyDigestJob.Name).WithIdentity(DailyDigestJob.Name)
-                .WithSchedule(CronScheduleBuilder.Create(DailyDigestJob.Cron).InTimeZone(ParisTime.Zone)));
-            q.AddJob<DeadlineReminderJob>(j => j.WithIdentity(DeadlineReminderJob.Name)
-                .WithDescription("Rappels de date limite J-7 / J-1 et purge des adresses non confirmées"));
-            q.AddTrigger(t => t.ForJob(DeadlineReminderJob.Name).WithIdentity(DeadlineReminderJob.Name)
-                .WithSchedule(CronScheduleBuilder.Create(DeadlineReminderJob.Cron).InTimeZone(ParisTime.Zone)));
-        });
+        // Clustered jobs (Europe/Paris, one node per fire time, run ledger, admin page, `jobs run <name>`).
+        builder.AddClusteredJob<WeeklyDigestJob>(WeeklyDigestJob.Name, WeeklyDigestJob.Cron, "Veille hebdomadaire par email");
+        builder.AddClusteredJob<DailyDigestJob>(DailyDigestJob.Name, DailyDigestJob.Cron, "Veille quotidienne par email");
+        builder.AddClusteredJob<DeadlineReminderJob>(DeadlineReminderJob.Name, DeadlineReminderJob.Cron,
+            "Rappels de date limite J-7 / J-1 et purge des adresses non confirmées");
     }
 }

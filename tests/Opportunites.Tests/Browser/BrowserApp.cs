@@ -43,6 +43,9 @@ public sealed class BrowserApp : WebApplicationFactory<Program>
         builder.UseSetting("ConnectionStrings:Default", connectionString);
         // Program binds 127.0.0.1:5080 when no URL is set; say one so it keeps out of the way of Kestrel's Listen above.
         builder.UseSetting("urls", "http://127.0.0.1:0");
+        // No scheduler working on the shared test database (a journey may turn it on with ConfigureApp).
+        builder.UseSetting("Jobs:Enabled", "false");
+        builder.UseSetting("Accounts:RateLimitPermits", "100000");
         configure?.Invoke(builder);
     }
 }

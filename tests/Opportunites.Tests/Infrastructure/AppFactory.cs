@@ -30,5 +30,8 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         {
             builder.UseSetting(key, value);
         }
+        // The test database is shared by all tests: no scheduler sending its outbox or expiring its offers behind
+        // their backs. Tests of the jobs start schedulers on databases of their own.
+        builder.UseSetting("Jobs:Enabled", "false");
     }
 }

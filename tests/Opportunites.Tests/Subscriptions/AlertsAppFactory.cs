@@ -28,5 +28,7 @@ public sealed class AlertsAppFactory(int formPermitLimit = 1000) : WebApplicatio
         builder.UseSetting("Alertes:MaxItemsPerSection", "100000");
         // Rate limits of the account forms must not trip while tests log admins in.
         builder.UseSetting("Accounts:RateLimitPermits", "100000");
+        // No scheduler delivering or expiring the shared database's rows behind other tests' backs.
+        builder.UseSetting("Jobs:Enabled", "false");
     }
 }

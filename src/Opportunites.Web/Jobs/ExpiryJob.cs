@@ -1,0 +1,164 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Opportunites.Web.Mail;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Jobs;
+
+/// <summary>The <c>Jobs:Expiry</c> settings section.</summary>
+public sealed class ExpirySettings
+{
+    /// <summary>An offer without a deadline is archived this many months after it was published.</summary>
+    public int NoDeadlineMaxAgeMonths { get; set; } = 6;
+
+    /// <summary>Its issuer is asked to renew it this many days before.</summary>
+    public int RenewalNoticeDays { get; set; } = 7;
+}
+
+public static class ExpiryExtensions
+{
+    /// <summary>The expiry job, every 15 minutes by default (Jobs:Schedules:expire); a missed run is caught up once.</summary>
+    public static void AddExpiry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ExpirySettings>().BindConfiguration("Jobs:Expiry");
+        builder.AddClusteredJob<ExpiryJob>(ExpiryJob.Name, "0 0/15 * * * ?", "Expiration des offres et relances de renouvellement",
+            MisfirePolicy.FireOnceNow, requestRecovery: true);
+    }
+}
+
+/// <summary>
+/// Takes closed offers off the board: past their closing instant (the <c>closes_at</c> rule of migration 0001), or
+/// without a deadline and older than the configured age; and asks the issuer to renew the latter a week before.
+/// Every statement is idempotent, so a second run for the same time changes nothing.
+/// </summary>
+public sealed class ExpiryJob(
+    NpgsqlDataSource db,
+    TimeProvider clock,
+    IOptions<ExpirySettings> settings,
+    SiteLinks links,
+    ILogger<ExpiryJob> log) : IClusteredJob
+{
+    public const string Name = "expire";
+
+    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var expired = await ExpireOverdueAsync(conn, now, ct);
+        var (queued, noAddress) = await QueueRenewalRemindersAsync(conn, now, settings.Value, links, ct);
+        var archived = await ArchiveStaleWithoutDeadlineAsync(conn, now, settings.Value, ct);
+        log.LogInformation("Expiration : {Expired} offres expirées, {Archived} archivées sans date limite, {Queued} relances, {NoAddress} sans adresse",
+            expired, archived, queued, noAddress);
+        return new Dictionary<string, int>
+        {
+            ["expirees"] = expired,
+            ["archivees"] = archived,
+            ["relances"] = queued,
+            ["relances_sans_adresse"] = noAddress,
+        };
+    }
+
+    // deadline_sort is closes_at when there is a deadline (infinity otherwise), so this is exactly "closes_at <= now"
+    // while using the partial index opportunities_open_deadline.
+    private const string ExpireSql = """
+        UPDATE opportunities
+        SET status = 'expired', closed_at = closes_at, updated_at = @now
+        WHERE status = 'published' AND deadline_sort <= @now
+        """;
+
+    /// <summary>Published offers whose closing instant is at or before <paramref name="now"/> become expired.</summary>
+    /// <returns>How many changed.</returns>
+    public static Task<int> ExpireOverdueAsync(NpgsqlConnection conn, DateTimeOffset now, CancellationToken ct = default) =>
+        conn.ExecuteAsync(new CommandDefinition(ExpireSql, new { now }, cancellationToken: ct));
+
+    private const string ArchiveSql = """
+        UPDATE opportunities
+        SET status = 'expired', closed_at = @now, updated_at = @now
+        WHERE status = 'published' AND deadline_date IS NULL
+          AND published_at <= @now - make_interval(months => @months)
+        """;
+
+    public static Task<int> ArchiveStaleWithoutDeadlineAsync(NpgsqlConnection conn, DateTimeOffset now, ExpirySettings settings,
+        CancellationToken ct = default) =>
+        conn.ExecuteAsync(new CommandDefinition(ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }, cancellationToken: ct));
+
+    // Issuers have no email of their own yet: the offer's contact is used when it is an address.
+    private const string RenewalDueSql = """
+        SELECT o.id, o.title, o.issuer_name, btrim(o.contact) AS contact, o.published_at,
+               btrim(o.contact) ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;]+$' AS has_address
+        FROM opportunities o
+        WHERE o.status = 'published' AND o.deadline_date IS NULL
+          AND o.published_at <= @now - make_interval(months => @months) + make_interval(days => @days)
+        ORDER BY o.published_at, o.id
+        """;
+
+    /// <returns>Emails queued now (a reminder already queued for that publication is not queued again), and offers
+    /// due for a reminder that have no email address to send it to.</returns>
+    public static async Task<(int Queued, int NoAddress)> QueueRenewalRemindersAsync(NpgsqlConnection conn, DateTimeOffset now,
+        ExpirySettings settings, SiteLinks links, CancellationToken ct = default)
+    {
+        var due = (await conn.QueryAsync<RenewalDue>(new CommandDefinition(RenewalDueSql,
+            new { now, months = settings.NoDeadlineMaxAgeMonths, days = settings.RenewalNoticeDays }, cancellationToken: ct))).AsList();
+        var queued = 0;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        foreach (var offer in due.Where(d => d.HasAddress))
+        {
+            var archiveOn = new DateTimeOffset(offer.PublishedAt, TimeSpan.Zero).AddMonths(settings.NoDeadlineMaxAgeMonths);
+            var email = RenewalEmail.Render(offer.Id, offer.Title, offer.Contact!, archiveOn, links);
+            // One reminder per publication: a renewed offer (new published_at) gets a new one when its time comes.
+            if (await Outbox.EnqueueAsync(conn, tx, email with { DedupeKey = $"renewal:{offer.Id}:{offer.PublishedAt:yyyyMMddHHmmss}" }) is not null)
+            {
+                queued++;
+            }
+        }
+
+        await tx.CommitAsync(ct);
+        return (queued, due.Count(d => !d.HasAddress));
+    }
+
+    private sealed class RenewalDue
+    {
+        public long Id { get; init; }
+        public string Title { get; init; } = "";
+        public string IssuerName { get; init; } = "";
+        public string? Contact { get; init; }
+        public DateTime PublishedAt { get; init; }
+        public bool HasAddress { get; init; }
+    }
+}
+
+/// <summary>The reminder sent to an issuer before an offer without deadline is archived (text and HTML from one model).</summary>
+public static class RenewalEmail
+{
+    public static OutgoingEmail Render(long id, string title, string to, DateTimeOffset archiveOn, SiteLinks links)
+    {
+        var url = links.Opportunity(id);
+        var date = ParisTime.FormatDate(archiveOn);
+        var subject = $"Votre offre « {Truncate(title, 120)} » sera archivée le {date}";
+        var text = $"""
+            Bonjour,
+
+            Votre offre « {title} » est publiée sans date limite. Elle sera retirée du tableau et archivée le {date}.
+
+            Si elle est toujours d'actualité, republiez-la ou indiquez une date limite depuis votre espace :
+            {url}
+
+            Sans action de votre part, elle sera archivée automatiquement.
+
+            L'équipe Opportunités
+            """;
+        var e = (Func<string, string>)System.Net.WebUtility.HtmlEncode;
+        var html = $"""
+            <p>Bonjour,</p>
+            <p>Votre offre « {e(title)} » est publiée sans date limite. Elle sera retirée du tableau et archivée le <strong>{date}</strong>.</p>
+            <p>Si elle est toujours d'actualité, republiez-la ou indiquez une date limite depuis votre espace :
+            <a href="{e(url)}">{e(url)}</a></p>
+            <p>Sans action de votre part, elle sera archivée automatiquement.</p>
+            <p>L'équipe Opportunités</p>
+            """;
+        return new OutgoingEmail("renewal", to, subject, text, html);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Opportunites.Web.Jobs;
+
+/// <summary>The outcome of one call to <see cref="JobRunner.RunAsync"/>.</summary>
+/// <param name="Skipped">Another node (or an earlier call) already ran this job for this scheduled time.</param>
+public sealed record JobRunOutcome(
+    bool Skipped,
+    string Outcome,
+    IReadOnlyDictionary<string, int> Counts,
+    string? Error,
+    int DurationMs);
+
+/// <summary>
+/// Runs a registered job once, for one scheduled time: claims the (job, scheduled time) row in job_runs first so
+/// that a duplicate fire on another node changes nothing, then runs the job in its own DI scope and records how it
+/// went. A failure is logged and recorded, never thrown to Quartz (the next fire time tries again).
+/// </summary>
+public sealed class JobRunner(
+    NpgsqlDataSource db,
+    JobsRegistry registry,
+    IServiceScopeFactory scopes,
+    IOptions<JobsSettings> settings,
+    ILogger<JobRunner> log)
+{
+    private const string ClaimSql = """
+        INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, requested_by, node)
+        VALUES (@name, @scheduledAt, @triggerKind, @requestedBy, @node)
+        ON CONFLICT (job_name, scheduled_at) DO NOTHING
+        RETURNING id
+        """;
+
+    // A node died mid-run and Quartz re-fires its recoverable job elsewhere: take over the row it left 'running'.
+    private const string TakeOverSql = """
+        UPDATE job_runs SET node = @node, started_at = now()
+        WHERE job_name = @name AND scheduled_at = @scheduledAt AND outcome = 'running'
+        RETURNING id
+        """;
+
+    private const string FinishSql = """
+        UPDATE job_runs
+        SET finished_at = now(), duration_ms = @durationMs, outcome = @outcome, counts = @counts::jsonb, error = @error
+        WHERE id = @id
+        """;
+
+    public async Task<JobRunOutcome> RunAsync(JobRunContext context, CancellationToken ct, bool recovering = false)
+    {
+        var job = registry.Find(context.JobName)
+            ?? throw new ArgumentException($"Tâche inconnue : {context.JobName}", nameof(context));
+
+        // Microsecond precision is what timestamptz keeps: compare like with like.
+        var scheduledAt = context.ScheduledAt.ToUniversalTime();
+        long? runId;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            var args = new
+            {
+                name = job.Name,
+                scheduledAt,
+                triggerKind = context.TriggerKind,
+                requestedBy = context.RequestedBy,
+                node = settings.Value.Node,
+            };
+            runId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(ClaimSql, args, cancellationToken: ct));
+            if (runId is null && recovering)
+            {
+                runId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(TakeOverSql, args, cancellationToken: ct));
+            }
+        }
+
+        if (runId is null && recovering)
+        {
+            log.LogWarning("Tâche {Job} : reprise de l'échéance {ScheduledAt:O} impossible (déjà terminée ou inconnue)", job.Name, scheduledAt);
+        }
+
+        if (runId is null)
+        {
+            log.LogInformation("Tâche {Job} : l'échéance {ScheduledAt:O} a déjà été exécutée, rien à faire", job.Name, scheduledAt);
+            return new JobRunOutcome(true, "skipped", new Dictionary<string, int>(), null, 0);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyDictionary<string, int> counts = new Dictionary<string, int>();
+        string outcome;
+        string? error = null;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var instance = (IClusteredJob)scope.ServiceProvider.GetRequiredService(job.JobType);
+            counts = await instance.RunAsync(context with { ScheduledAt = scheduledAt }, ct);
+            outcome = "succeeded";
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+            error = "Arrêt du nœud pendant l'exécution.";
+        }
+        catch (Exception ex)
+        {
+            outcome = "failed";
+            error = ex.Message;
+            log.LogError(ex, "Tâche {Job} en échec", job.Name);
+        }
+
+        var ms = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        // Record even when the host is stopping: the row must not stay 'running'.
+        await using (var conn = await db.OpenConnectionAsync(CancellationToken.None))
+        {
+            await conn.ExecuteAsync(FinishSql, new
+            {
+                id = runId,
+                durationMs = ms,
+                outcome,
+                counts = JsonSerializer.Serialize(counts),
+                error,
+            });
+        }
+
+        log.LogInformation("Tâche {Job} ({Trigger}, échéance {ScheduledAt:O}{Recovered}) : {Outcome} en {Ms} ms {Counts}", job.Name,
+            context.TriggerKind, scheduledAt, recovering ? ", reprise" : "", outcome, ms,
+            string.Join(", ", counts.Select(c => $"{c.Key}={c.Value}")));
+        return new JobRunOutcome(false, outcome, counts, error, ms);
+    }
+}

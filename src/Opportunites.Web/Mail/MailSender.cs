@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace Opportunites.Web.Mail;
+
+public enum SendStatus
+{
+    Sent,
+
+    /// <summary>Try again later: 4xx reply, connection refused or lost, timeout.</summary>
+    Transient,
+
+    /// <summary>Refused for good (5xx): retrying would fail the same way.</summary>
+    Permanent,
+}
+
+public readonly record struct SendResult(SendStatus Status, string? Error = null)
+{
+    public static readonly SendResult Sent = new(SendStatus.Sent);
+}
+
+/// <summary>Delivers rendered messages (the outbox decides what and when; this only says how).</summary>
+public interface IMailSender
+{
+    /// <summary>How many sessions may send in parallel.</summary>
+    int MaxSessions { get; }
+
+    /// <summary>A session sends one message at a time; dispose it to give its connection back.</summary>
+    IMailSession OpenSession();
+}
+
+public interface IMailSession : IAsyncDisposable
+{
+    /// <summary>Never throws for delivery problems: they come back as <see cref="SendStatus.Transient"/> or Permanent.</summary>
+    Task<SendResult> SendAsync(MailMessage message, CancellationToken ct);
+}
+
+/// <summary>
+/// SMTP through <see cref="SmtpConnection"/>, with a small pool of long-lived connections shared by the delivery
+/// runs of this node (reconnecting is the slow part of a small batch).
+/// </summary>
+public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSettings> mail, ILogger<SmtpMailSender> log)
+    : IMailSender, IAsyncDisposable
+{
+    private readonly ConcurrentBag<SmtpConnection> _idle = [];
+    private readonly ILogger _log = log;
+
+    public int MaxSessions => Math.Max(1, mail.Value.Connections);
+
+    public IMailSession OpenSession() => new Session(this);
+
+    private async Task<SmtpConnection> RentAsync(CancellationToken ct)
+    {
+        var maxIdle = TimeSpan.FromSeconds(mail.Value.IdleConnectionSeconds);
+        while (_idle.TryTake(out var pooled))
+        {
+            if (pooled.IsUsable && DateTime.UtcNow - pooled.LastUsedUtc < maxIdle)
+            {
+                return pooled;
+            }
+
+            await pooled.DisposeAsync();
+        }
+
+        return await SmtpConnection.OpenAsync(smtp.Value, ct);
+    }
+
+    private async Task ReturnAsync(SmtpConnection connection)
+    {
+        if (connection.IsUsable && _idle.Count < MaxSessions)
+        {
+            _idle.Add(connection);
+        }
+        else
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryTake(out var connection))
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    private sealed class Session(SmtpMailSender owner) : IMailSession
+    {
+        private SmtpConnection? _connection;
+        private string? _connectError;
+
+        public async Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+        {
+            // Server down: fail the rest of this session's batch at once instead of one timeout per message.
+            if (_connectError is not null)
+            {
+                return new SendResult(SendStatus.Transient, _connectError);
+            }
+
+            try
+            {
+                _connection ??= await owner.RentAsync(ct);
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or SmtpSessionException or OperationCanceledException
+                                           or System.Security.Authentication.AuthenticationException)
+            {
+                _connectError = $"Connexion SMTP impossible : {ex.Message}";
+                owner._log.LogWarning("{Error}", _connectError);
+                return new SendResult(SendStatus.Transient, _connectError);
+            }
+
+            var connection = _connection;
+            try
+            {
+                var bytes = MimeWriter.Write(message);
+                var reply = await connection.SendAsync(message.FromAddress, message.ToAddress, bytes, ct);
+                if (!connection.IsUsable)
+                {
+                    await connection.DisposeAsync();
+                    _connection = null;
+                }
+
+                return reply.IsSuccess ? SendResult.Sent
+                    : new SendResult(reply.IsTransient ? SendStatus.Transient : SendStatus.Permanent, $"SMTP {reply}");
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+            {
+                // Whether the server got the message is unknown: retrying may deliver it twice, losing it is worse.
+                await connection.DisposeAsync();
+                _connection = null;
+                return new SendResult(SendStatus.Transient, $"Connexion SMTP interrompue : {ex.Message}");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_connection is not null)
+            {
+                await owner.ReturnAsync(_connection);
+                _connection = null;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// No SMTP server configured (a developer's machine): each message becomes a readable .eml file that any mail client
+/// opens, in Mail:PickupDirectory.
+/// </summary>
+public sealed class PickupMailSender(IOptions<MailSettings> mail, IHostEnvironment env) : IMailSender
+{
+    public int MaxSessions => 1;
+
+    public string Directory => Path.GetFullPath(Path.Combine(env.ContentRootPath, mail.Value.PickupDirectory));
+
+    public IMailSession OpenSession() => new Session(this);
+
+    private sealed class Session(PickupMailSender owner) : IMailSession
+    {
+        public async Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+        {
+            try
+            {
+                var dir = owner.Directory;
+                System.IO.Directory.CreateDirectory(dir);
+                var id = new string(message.MessageId.Trim('<', '>').Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray());
+                var name = $"{message.Date.UtcDateTime:yyyyMMdd-HHmmss}-{id}.eml";
+                var temp = Path.Combine(dir, "." + name + ".tmp");
+                await File.WriteAllBytesAsync(temp, MimeWriter.Write(message), ct);
+                // Whole files only: a reader never sees half a message.
+                File.Move(temp, Path.Combine(dir, name), overwrite: true);
+                return SendResult.Sent;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return new SendResult(SendStatus.Transient, $"Écriture impossible : {ex.Message}");
+            }
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,63 @@
+using Dapper;
+using Npgsql;
+
+namespace Opportunites.Web.Mail;
+
+public sealed record OutboxCounts(long Queued, long Due, long Sent, long Failed);
+
+public sealed class FailedEmail
+{
+    public long Id { get; init; }
+    public string Category { get; init; } = "";
+    public string ToAddress { get; init; } = "";
+    public string Subject { get; init; } = "";
+    public int Attempts { get; init; }
+    public string? LastError { get; init; }
+    public DateTime CreatedAt { get; init; }
+}
+
+/// <summary>What the admin outbox page reads and does.</summary>
+public sealed class OutboxAdmin(NpgsqlDataSource db)
+{
+    // Exact counts of sent rows grow with time; fine at this scale (one sequential scan of a narrow column set).
+    private const string CountsSql = """
+        SELECT count(*) FILTER (WHERE status = 'queued') AS queued,
+               count(*) FILTER (WHERE status = 'queued' AND next_attempt_at <= now()) AS due,
+               count(*) FILTER (WHERE status = 'sent') AS sent,
+               count(*) FILTER (WHERE status = 'failed') AS failed
+        FROM outbox
+        """;
+
+    public async Task<OutboxCounts> GetCountsAsync(CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<OutboxCounts>(new CommandDefinition(CountsSql, cancellationToken: ct));
+    }
+
+    // Served by outbox_failed (partial, created_at DESC).
+    private const string FailedSql = """
+        SELECT id, category, to_address, subject, attempts, last_error, created_at
+        FROM outbox WHERE status = 'failed'
+        ORDER BY created_at DESC
+        LIMIT @limit
+        """;
+
+    public async Task<IReadOnlyList<FailedEmail>> GetFailedAsync(int limit, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<FailedEmail>(new CommandDefinition(FailedSql, new { limit }, cancellationToken: ct))).AsList();
+    }
+
+    // A fresh set of attempts, due now; the previous error stays visible until the next attempt replaces it.
+    private const string RetrySql = """
+        UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = now()
+        WHERE id = @id AND status = 'failed'
+        """;
+
+    /// <returns>false when the row is not (or no longer) failed.</returns>
+    public async Task<bool> RetryAsync(long id, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(RetrySql, new { id }, cancellationToken: ct)) == 1;
+    }
+}

@@ -1,0 +1,283 @@
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Opportunites.Web.Jobs;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Mail;
+
+/// <summary>What one delivery run did.</summary>
+public sealed class DeliveryCounts
+{
+    private int _sent;
+    private int _retried;
+    private int _failed;
+    private int _released;
+
+    public int Sent => _sent;
+
+    public int Retried => _retried;
+
+    public int Failed => _failed;
+
+    /// <summary>Claimed but given back unsent because the node is stopping.</summary>
+    public int Released => _released;
+
+    internal void AddSent() => Interlocked.Increment(ref _sent);
+
+    internal void AddRetried() => Interlocked.Increment(ref _retried);
+
+    internal void AddFailed() => Interlocked.Increment(ref _failed);
+
+    internal void AddReleased(int n) => Interlocked.Add(ref _released, n);
+
+    public IReadOnlyDictionary<string, int> ToDictionary() => new Dictionary<string, int>
+    {
+        ["envoyes"] = Sent,
+        ["reportes"] = Retried,
+        ["echecs"] = Failed,
+        ["rendus"] = Released,
+    };
+}
+
+/// <summary>
+/// Sends due outbox rows: claims a batch (FOR UPDATE SKIP LOCKED, then a lease on next_attempt_at so other nodes skip
+/// the rows while they are being sent without a transaction held open), sends them over a few parallel sessions,
+/// and records each result as soon as the server answers. 4xx and connection failures are retried with exponential
+/// backoff and jitter up to Mail:MaxAttempts, then failed; 5xx fails at once.
+/// </summary>
+public sealed class OutboxDelivery(
+    NpgsqlDataSource db,
+    IMailSender sender,
+    IOptions<SmtpSettings> smtp,
+    IOptions<MailSettings> mail,
+    ILogger<OutboxDelivery> log)
+{
+    private const string ClaimSql = """
+        WITH due AS (
+          SELECT id FROM outbox
+          WHERE status = 'queued' AND next_attempt_at <= now()
+          ORDER BY next_attempt_at, id
+          LIMIT @limit
+          FOR UPDATE SKIP LOCKED)
+        UPDATE outbox o
+        SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => @leaseSeconds)
+        FROM due
+        WHERE o.id = due.id
+        RETURNING o.id, o.message_id, o.to_address, o.to_name, o.subject, o.text_body, o.html_body,
+                  o.headers::text AS headers, o.attempts, o.created_at
+        """;
+
+    private const string SentSql = """
+        UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
+        WHERE id = @id AND status = 'queued'
+        """;
+
+    private const string RetrySql = """
+        UPDATE outbox
+        SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
+            next_attempt_at = now() + make_interval(secs => @delaySeconds),
+            last_error = @error
+        WHERE id = @id AND status = 'queued'
+        """;
+
+    private const string FailSql = """
+        UPDATE outbox SET status = 'failed', last_error = @error
+        WHERE id = @id AND status = 'queued'
+        """;
+
+    // Unsent claims of a stopping node: due again at once, and the claim does not count as an attempt.
+    private const string ReleaseSql = """
+        UPDATE outbox SET attempts = greatest(attempts - 1, 0), next_attempt_at = now()
+        WHERE id = ANY (@ids) AND status = 'queued'
+        """;
+
+    /// <summary>Sends every row due now; stops claiming when <paramref name="stopping"/> fires, after the current messages.</summary>
+    public async Task<DeliveryCounts> DeliverDueAsync(CancellationToken stopping)
+    {
+        var counts = new DeliveryCounts();
+        var settings = mail.Value;
+        var parallel = Math.Max(1, Math.Min(settings.Connections, sender.MaxSessions));
+        var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
+        var random = new Random();
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var batch = await ClaimAsync(settings.BatchSize, settings.ClaimLeaseSeconds);
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                // Round robin over the sessions; each sends its share in order on its own connection.
+                await Task.WhenAll(sessions.Select((session, i) =>
+                    SendShareAsync(session, batch.Where((_, j) => j % parallel == i).ToList(), counts, random, stopping)));
+                if (batch.Count < settings.BatchSize)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            foreach (var session in sessions)
+            {
+                await session.DisposeAsync();
+            }
+        }
+
+        return counts;
+    }
+
+    private async Task SendShareAsync(IMailSession session, List<OutboxRow> rows, DeliveryCounts counts, Random random,
+        CancellationToken stopping)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var settings = mail.Value;
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        // The row of message N is marked while message N+1 is on the wire: one statement in flight per connection,
+        // each mark issued as soon as its reply came back.
+        var marking = Task.CompletedTask;
+        // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only a
+        // database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never a loss.
+        // Reset before the connection goes back to the pool, which keeps session settings (No Reset On Close).
+        await conn.ExecuteAsync("SET synchronous_commit = off");
+        try
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (stopping.IsCancellationRequested)
+                {
+                    await marking;
+                    var rest = rows.Skip(i).Select(r => r.Id).ToArray();
+                    await conn.ExecuteAsync(ReleaseSql, new { ids = rest });
+                    counts.AddReleased(rest.Length);
+                    log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", rest.Length);
+                    return;
+                }
+
+                var row = rows[i];
+                SendResult result;
+                try
+                {
+                    // Not cancelled by `stopping`: a message being sent is finished, then the loop stops.
+                    result = await session.SendAsync(ToMessage(row), CancellationToken.None);
+                }
+                catch (ArgumentException ex)
+                {
+                    // A header or address the writer refuses: the row itself is wrong, retrying cannot help.
+                    result = new SendResult(SendStatus.Permanent, ex.Message);
+                }
+
+                await marking;
+                marking = RecordAsync(conn, row, result, counts, settings, random);
+            }
+        }
+        finally
+        {
+            try
+            {
+                await marking;
+            }
+            finally
+            {
+                // A broken connection is discarded by the pool anyway; do not hide the error that broke it.
+                if (conn.State == System.Data.ConnectionState.Open)
+                {
+                    await conn.ExecuteAsync("RESET synchronous_commit");
+                }
+            }
+        }
+    }
+
+    private async Task RecordAsync(NpgsqlConnection conn, OutboxRow row, SendResult result, DeliveryCounts counts,
+        MailSettings settings, Random random)
+    {
+        switch (result.Status)
+        {
+            case SendStatus.Sent:
+                await conn.ExecuteAsync(SentSql, new { id = row.Id });
+                counts.AddSent();
+                break;
+            case SendStatus.Transient:
+                TimeSpan delay;
+                lock (random)
+                {
+                    delay = settings.RetryDelay(row.Attempts, random);
+                }
+
+                await conn.ExecuteAsync(RetrySql, new
+                {
+                    id = row.Id,
+                    maxAttempts = settings.MaxAttempts,
+                    delaySeconds = delay.TotalSeconds,
+                    error = Truncate(result.Error),
+                });
+                if (row.Attempts >= settings.MaxAttempts)
+                {
+                    counts.AddFailed();
+                    log.LogWarning("Courriel {Id} abandonné après {Attempts} tentatives : {Error}", row.Id, row.Attempts, result.Error);
+                }
+                else
+                {
+                    counts.AddRetried();
+                }
+
+                break;
+            default:
+                await conn.ExecuteAsync(FailSql, new { id = row.Id, error = Truncate(result.Error) });
+                counts.AddFailed();
+                log.LogWarning("Courriel {Id} refusé : {Error}", row.Id, result.Error);
+                break;
+        }
+    }
+
+    private async Task<List<OutboxRow>> ClaimAsync(int limit, int leaseSeconds)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        var rows = await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, leaseSeconds = (double)leaseSeconds });
+        return rows.OrderBy(r => r.Id).ToList();
+    }
+
+    private MailMessage ToMessage(OutboxRow row)
+    {
+        var s = smtp.Value;
+        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
+        // Date: when the email was written (stable across retries), in Paris time as its readers expect.
+        var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
+        var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
+        return new MailMessage(row.MessageId, s.From, s.FromName, row.ToAddress, row.ToName, row.Subject, row.TextBody,
+            row.HtmlBody, headers, date);
+    }
+
+    private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
+
+    private sealed class OutboxRow
+    {
+        public long Id { get; init; }
+        public string MessageId { get; init; } = "";
+        public string ToAddress { get; init; } = "";
+        public string? ToName { get; init; }
+        public string Subject { get; init; } = "";
+        public string TextBody { get; init; } = "";
+        public string HtmlBody { get; init; } = "";
+        public string Headers { get; init; } = "{}";
+        public int Attempts { get; init; }
+        public DateTime CreatedAt { get; init; }
+    }
+}
+
+/// <summary>Sends the due rows of the outbox (every 10 seconds by default).</summary>
+public sealed class DeliveryJob(OutboxDelivery delivery) : IClusteredJob
+{
+    public const string Name = "deliver";
+
+    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct) =>
+        (await delivery.DeliverDueAsync(ct)).ToDictionary();
+}

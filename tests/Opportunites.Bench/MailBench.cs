@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Opportunites.Web.Data;
+using Opportunites.Web.Mail;
+using MailMessage = Opportunites.Web.Mail.MailMessage;
+
+namespace Opportunites.Bench;
+
+/// <summary>
+/// Mail throughput into postfix's smtp-sink (started here on a free port): our SmtpConnection (TCP_NODELAY, PIPELINING,
+/// each message built by MimeWriter in the send loop) against System.Net.Mail.SmtpClient, on 1 and C connections,
+/// then the whole delivery path (outbox rows claimed, sent, marked) on a throwaway database. Target: 1,000 msg/s
+/// over at most 8 connections.
+/// </summary>
+public static class MailBench
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var messages = Option(args, "--messages", 20_000);
+        var connections = Option(args, "--connections", 8);
+        var smtpClientMessages = Option(args, "--smtpclient", 400);
+        var outboxMessages = Option(args, "--outbox", 10_000);
+
+        using var sink = SmtpSink.Start();
+        var smtp = new SmtpSettings { Host = "127.0.0.1", Port = sink.Port, From = "annonces@opportunites.test", FromName = "Opportunités" };
+        Console.WriteLine($"smtp-sink sur 127.0.0.1:{sink.Port}, messages d'environ {MimeWriter.Write(Digest(0)).Length / 1024} Ko (multipart, QP)");
+        Console.WriteLine();
+        Console.WriteLine($"{"émetteur",-44} {"connexions",10} {"messages",9} {"msg/s",9}");
+
+        // Warm-up: JIT and the sink's first accept.
+        await OursAsync(smtp, 500, 2);
+        foreach (var c in new[] { 1, connections }.Distinct())
+        {
+            Row("SmtpConnection (Socket NoDelay + PIPELINING)", c, messages, await OursAsync(smtp, messages, c));
+        }
+
+        foreach (var c in smtpClientMessages > 0 ? new[] { 1, connections }.Distinct() : [])
+        {
+            Row("System.Net.Mail.SmtpClient", c, smtpClientMessages, await SmtpClientAsync(smtp, smtpClientMessages, c));
+        }
+
+        if (outboxMessages > 0)
+        {
+            var server = Environment.GetEnvironmentVariable("ConnectionStrings__Default");
+            if (string.IsNullOrEmpty(server))
+            {
+                Console.WriteLine("(chemin complet de la file ignoré : définissez ConnectionStrings__Default)");
+            }
+            else
+            {
+                Row("file outbox → OutboxDelivery (tâche deliver)", connections, outboxMessages,
+                    await OutboxAsync(server, smtp, outboxMessages, connections));
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Row(string sender, int connections, int messages, double rate) =>
+        Console.WriteLine($"{sender,-44} {connections,10} {messages,9} {rate,9:N0}");
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+
+    /// <summary>A personalised digest-sized message (~12 KB): built per message, as the delivery job does.</summary>
+    private static MailMessage Digest(int i)
+    {
+        var text = new System.Text.StringBuilder();
+        var html = new System.Text.StringBuilder("<h1>Votre sélection de la semaine</h1>");
+        for (var k = 0; k < 20; k++)
+        {
+            text.Append($"• Appel à projets n° {k} — Cohésion sociale en Gironde, date limite le 12/12/2026.\n  https://opportunites.test/offres/{(i * 20) + k}\n");
+            html.Append($"<p><a href=\"https://opportunites.test/offres/{(i * 20) + k}\">Appel à projets n° {k}</a> — Cohésion sociale en Gironde, « date limite » le 12/12/2026. Structures éligibles : associations, collectivités.</p>");
+        }
+
+        return new MailMessage($"<bench-{i}-{Guid.NewGuid():N}@opportunites.local>", "annonces@opportunites.test", "Opportunités",
+            $"abonne{i}@example.org", "Abonné Élodie", $"Votre sélection : 20 offres (semaine {i % 52})", text.ToString(), html.ToString(),
+            new Dictionary<string, string>
+            {
+                ["List-Id"] = "Sélection hebdomadaire <digest.opportunites.test>",
+                ["List-Unsubscribe"] = $"<https://opportunites.test/alertes/desinscription/{i}>",
+                ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+            }, DateTimeOffset.Now);
+    }
+
+    private static async Task<double> OursAsync(SmtpSettings smtp, int messages, int connections)
+    {
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
+        {
+            await using var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+            for (var i = c; i < messages; i += connections)
+            {
+                var m = Digest(i);
+                var reply = await connection.SendAsync(m.FromAddress, m.ToAddress, MimeWriter.Write(m), CancellationToken.None);
+                if (!reply.IsSuccess)
+                {
+                    throw new InvalidOperationException(reply.ToString());
+                }
+            }
+        })));
+        return messages / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> SmtpClientAsync(SmtpSettings smtp, int messages, int connections)
+    {
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(() =>
+        {
+#pragma warning disable SYSLIB0014 // SmtpClient is what we measure against.
+            using var client = new System.Net.Mail.SmtpClient(smtp.Host, smtp.Port);
+#pragma warning restore SYSLIB0014
+            for (var i = c; i < messages; i += connections)
+            {
+                var m = Digest(i);
+                using var message = new System.Net.Mail.MailMessage(new System.Net.Mail.MailAddress(m.FromAddress, m.FromName),
+                    new System.Net.Mail.MailAddress(m.ToAddress, m.ToName))
+                {
+                    Subject = m.Subject,
+                    SubjectEncoding = System.Text.Encoding.UTF8,
+                    HeadersEncoding = System.Text.Encoding.UTF8,
+                };
+                message.AlternateViews.Add(System.Net.Mail.AlternateView.CreateAlternateViewFromString(m.TextBody, System.Text.Encoding.UTF8, "text/plain"));
+                message.AlternateViews.Add(System.Net.Mail.AlternateView.CreateAlternateViewFromString(m.HtmlBody, System.Text.Encoding.UTF8, "text/html"));
+                foreach (var (name, value) in m.Headers)
+                {
+                    message.Headers.Add(name, value);
+                }
+
+                client.Send(message);
+            }
+        })));
+        return messages / sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The delivery job's own path: rows claimed with SKIP LOCKED, sent over the pool, each marked sent.</summary>
+    private static async Task<double> OutboxAsync(string serverConnectionString, SmtpSettings smtp, int messages, int connections)
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        var name = $"opportunites_bench_{Guid.NewGuid():N}"[..32];
+        var admin = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = "postgres", Pooling = false }.ConnectionString;
+        await using (var conn = new NpgsqlConnection(admin))
+        {
+            await conn.OpenAsync();
+            await conn.ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        }
+
+        var cs = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
+        try
+        {
+            await using var db = DataExtensions.CreateDataSource(new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = cs }).Build());
+            await new Migrator(db, NullLogger<Migrator>.Instance).MigrateAsync();
+            await using (var conn = await db.OpenConnectionAsync())
+            {
+                var sample = Digest(0);
+                await conn.ExecuteAsync("""
+                    INSERT INTO outbox (message_id, category, to_address, to_name, subject, text_body, html_body, headers)
+                    SELECT '<bench-' || i || '@opportunites.local>', 'digest', 'abonne' || i || '@example.org', 'Abonné',
+                           @subject || ' ' || i, @text, @html, @headers::jsonb
+                    FROM generate_series(1, @messages) AS i
+                    """, new
+                {
+                    subject = sample.Subject,
+                    text = sample.TextBody,
+                    html = sample.HtmlBody,
+                    headers = System.Text.Json.JsonSerializer.Serialize(sample.Headers),
+                    messages,
+                });
+            }
+
+            var mail = new MailSettings { Connections = connections, BatchSize = 200 };
+            var sender = new SmtpMailSender(Options.Create(smtp), Options.Create(mail), NullLogger<SmtpMailSender>.Instance);
+            var delivery = new OutboxDelivery(db, sender, Options.Create(smtp), Options.Create(mail), NullLogger<OutboxDelivery>.Instance);
+            var sw = Stopwatch.StartNew();
+            var counts = await delivery.DeliverDueAsync(CancellationToken.None);
+            var rate = counts.Sent / sw.Elapsed.TotalSeconds;
+            await sender.DisposeAsync();
+            if (counts.Sent != messages)
+            {
+                Console.WriteLine($"  attention : {counts.Sent} envoyés sur {messages} ({counts.Retried} reportés, {counts.Failed} en échec)");
+            }
+
+            return rate;
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var conn = new NpgsqlConnection(admin);
+            await conn.OpenAsync();
+            await conn.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        }
+    }
+
+    /// <summary>postfix's smtp-sink on a free port of 127.0.0.1, stopped on dispose.</summary>
+    private sealed class SmtpSink : IDisposable
+    {
+        private readonly Process _process;
+
+        private SmtpSink(Process process, int port)
+        {
+            _process = process;
+            Port = port;
+        }
+
+        public int Port { get; }
+
+        public static SmtpSink Start()
+        {
+            const string path = "/usr/sbin/smtp-sink";
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException("smtp-sink introuvable : apt-get install -y --no-install-recommends postfix (tools/provision.sh test)");
+            }
+
+            int port;
+            using (var probe = new TcpListener(System.Net.IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
+            // As root, smtp-sink insists on dropping privileges.
+            if (Environment.UserName == "root")
+            {
+                psi.ArgumentList.Add("-u");
+                psi.ArgumentList.Add("nobody");
+            }
+
+            psi.ArgumentList.Add($"127.0.0.1:{port}");
+            psi.ArgumentList.Add("256");
+            var process = Process.Start(psi)!;
+            for (var i = 0; i < 50; i++)
+            {
+                try
+                {
+                    using var client = new TcpClient("127.0.0.1", port);
+                    return new SmtpSink(process, port);
+                }
+                catch (SocketException)
+                {
+                    Thread.Sleep(100);
+                }
+            }
+
+            process.Kill();
+            throw new InvalidOperationException("smtp-sink n'a pas démarré");
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit();
+            }
+
+            _process.Dispose();
+        }
+    }
+}

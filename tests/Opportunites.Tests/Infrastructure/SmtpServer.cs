@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Opportunites.Tests.Infrastructure;
+
+/// <summary>Options of a test SMTP server: STARTTLS with a self-signed certificate, AUTH PLAIN/LOGIN.</summary>
+public sealed record SmtpServerOptions(bool StartTls = false, string? User = null, string? Password = null, int Port = 0);
+
+/// <summary>
+/// A real SMTP server process for tests: aiosmtpd (Debian's python3-aiosmtpd, see tools/provision.sh) running
+/// smtp_server.py, on a free port of 127.0.0.1. It stores what it accepts in a folder, where
+/// <see cref="GetMessages"/> reads it back as parsed by Python's email package; <see cref="FailNext"/> makes it answer
+/// 4xx or 5xx; <see cref="StopAsync"/> and <see cref="StartAgainAsync"/> simulate an outage on the same port.
+/// </summary>
+public sealed class SmtpServer : IAsyncDisposable
+{
+    /// <summary>Debian's interpreter: the first python3 on PATH here may be another one that cannot see aiosmtpd.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Infrastructure", "smtp_server.py");
+
+    private readonly SmtpServerOptions _options;
+    private Process? _process;
+
+    private SmtpServer(SmtpServerOptions options, string folder)
+    {
+        _options = options;
+        Folder = folder;
+    }
+
+    public string Host => "127.0.0.1";
+
+    public int Port { get; private set; }
+
+    /// <summary>Where the received messages are stored (NNNNNN.eml and NNNNNN.json).</summary>
+    public string Folder { get; }
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public static async Task<SmtpServer> StartAsync(SmtpServerOptions? options = null)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "smtp-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var server = new SmtpServer(options ?? new SmtpServerOptions(), folder);
+        await server.LaunchAsync(server._options.Port);
+        return server;
+    }
+
+    private async Task LaunchAsync(int port)
+    {
+        var psi = new ProcessStartInfo(Python)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "-u", Script, "--dir", Folder, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        if (_options.StartTls)
+        {
+            var (cert, key) = await SelfSignedCertificateAsync();
+            psi.ArgumentList.Add("--cert");
+            psi.ArgumentList.Add(cert);
+            psi.ArgumentList.Add("--key");
+            psi.ArgumentList.Add(key);
+        }
+
+        if (_options.User is not null)
+        {
+            psi.ArgumentList.Add("--user");
+            psi.ArgumentList.Add(_options.User);
+            psi.ArgumentList.Add("--password");
+            psi.ArgumentList.Add(_options.Password ?? "");
+        }
+
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("python3 n'a pas démarré");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var line = await _process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (line is null || !line.StartsWith("READY ", StringComparison.Ordinal))
+        {
+            var error = await _process.StandardError.ReadToEndAsync(timeout.Token);
+            throw new InvalidOperationException($"Le serveur SMTP de test n'a pas démarré : {line} {error}");
+        }
+
+        Port = int.Parse(line[6..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<(string Cert, string Key)> SelfSignedCertificateAsync()
+    {
+        var cert = Path.Combine(Folder, "..", Path.GetFileName(Folder) + "-cert.pem");
+        var key = Path.Combine(Folder, "..", Path.GetFileName(Folder) + "-key.pem");
+        if (!File.Exists(cert))
+        {
+            var psi = new ProcessStartInfo("openssl",
+                $"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout {key} -out {cert}")
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            using var p = Process.Start(psi)!;
+            await p.WaitForExitAsync();
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException("openssl : " + await p.StandardError.ReadToEndAsync());
+            }
+        }
+
+        return (cert, key);
+    }
+
+    /// <summary>The next <paramref name="count"/> transactions are refused with <paramref name="code"/> at RCPT or DATA.</summary>
+    public void FailNext(int count, int code = 451, string stage = "data") =>
+        File.WriteAllText(Path.Combine(Folder, "fail"), $"{count} {code} {stage}");
+
+    /// <summary>Every answer to DATA waits this long (a slow server); zero to stop.</summary>
+    public void SlowDown(TimeSpan delay)
+    {
+        var path = Path.Combine(Folder, "slow");
+        if (delay <= TimeSpan.Zero)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.WriteAllText(path, delay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Stops the server process (connections are cut; the port closes).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port, keeping the messages received so far.</summary>
+    public async Task StartAgainAsync()
+    {
+        await StopAsync();
+        await LaunchAsync(Port);
+    }
+
+    /// <summary>The messages accepted so far, in order of arrival.</summary>
+    public IReadOnlyList<ReceivedMessage> GetMessages() =>
+        Directory.GetFiles(Folder, "*.json").Order(StringComparer.Ordinal).Select(path =>
+        {
+            var message = JsonSerializer.Deserialize<ReceivedMessage>(File.ReadAllText(path))!;
+            message.Raw = File.ReadAllBytes(Path.ChangeExtension(path, ".eml"));
+            return message;
+        }).ToList();
+
+    /// <summary>Waits until <paramref name="predicate"/> holds for the messages received (a few seconds at most).</summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(Func<IReadOnlyList<ReceivedMessage>, bool> predicate,
+        TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var messages = GetMessages();
+            if (predicate(messages) || DateTime.UtcNow > deadline)
+            {
+                return messages;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+            foreach (var pem in Directory.GetFiles(Path.GetDirectoryName(Folder)!, Path.GetFileName(Folder) + "-*.pem"))
+            {
+                File.Delete(pem);
+            }
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+}
+
+/// <summary>A message as the test server received it and Python's email package parsed it.</summary>
+public sealed class ReceivedMessage
+{
+    [JsonPropertyName("mail_from")]
+    public string MailFrom { get; init; } = "";
+
+    [JsonPropertyName("rcpt_tos")]
+    public List<string> RcptTos { get; init; } = [];
+
+    [JsonPropertyName("tls")]
+    public bool Tls { get; init; }
+
+    [JsonPropertyName("authenticated")]
+    public bool Authenticated { get; init; }
+
+    /// <summary>Headers in order, values decoded (RFC 2047 words turned back into text).</summary>
+    [JsonPropertyName("headers")]
+    public List<List<string>> HeaderList { get; init; } = [];
+
+    [JsonPropertyName("content_type")]
+    public string ContentType { get; init; } = "";
+
+    [JsonPropertyName("parts")]
+    public List<ReceivedPart> Parts { get; init; } = [];
+
+    /// <summary>What Python's parser found wrong with the message (none expected).</summary>
+    [JsonPropertyName("defects")]
+    public List<string> Defects { get; init; } = [];
+
+    /// <summary>The bytes received, dot-unstuffed.</summary>
+    [JsonIgnore]
+    public byte[] Raw { get; set; } = [];
+
+    public string? Header(string name) =>
+        HeaderList.FirstOrDefault(h => string.Equals(h[0], name, StringComparison.OrdinalIgnoreCase))?[1];
+
+    public IEnumerable<string> Headers(string name) =>
+        HeaderList.Where(h => string.Equals(h[0], name, StringComparison.OrdinalIgnoreCase)).Select(h => h[1]);
+
+    public string? Text => Parts.FirstOrDefault(p => p.ContentType == "text/plain")?.Content;
+
+    public string? Html => Parts.FirstOrDefault(p => p.ContentType == "text/html")?.Content;
+}
+
+public sealed class ReceivedPart
+{
+    [JsonPropertyName("content_type")]
+    public string ContentType { get; init; } = "";
+
+    [JsonPropertyName("charset")]
+    public string? Charset { get; init; }
+
+    [JsonPropertyName("transfer_encoding")]
+    public string? TransferEncoding { get; init; }
+
+    [JsonPropertyName("content")]
+    public string Content { get; init; } = "";
+}
+
+/// <summary>Reads an .eml file with Python's email package, as the test SMTP server reads what it receives.</summary>
+public static class EmlParser
+{
+    public static async Task<ReceivedMessage> ParseAsync(string path)
+    {
+        var psi = new ProcessStartInfo(SmtpServer.Python)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Infrastructure", "smtp_server.py"));
+        psi.ArgumentList.Add("--parse");
+        psi.ArgumentList.Add(path);
+        using var p = Process.Start(psi)!;
+        var json = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException("Analyse du fichier .eml impossible : " + await p.StandardError.ReadToEndAsync());
+        }
+
+        var message = JsonSerializer.Deserialize<ReceivedMessage>(json)!;
+        message.Raw = await File.ReadAllBytesAsync(path);
+        return message;
+    }
+}

@@ -1,0 +1,140 @@
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Jobs;
+using Opportunites.Web.Mail;
+
+namespace Opportunites.Tests.Jobs;
+
+/// <summary>Two scheduler nodes on one database (the app's own AddJobs): every scheduled time runs once.</summary>
+public sealed class ClusterTests
+{
+    [Test]
+    public async Task TwoNodes_JobEverySecond_EachScheduledTimeRunsOnce()
+    {
+        await using var db = await PrivateDatabase.CreateAsync();
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            // No unique key here on purpose: this table sees a duplicate if the job body ever runs twice.
+            await conn.ExecuteAsync("CREATE TABLE cluster_hits (scheduled_at timestamptz NOT NULL, node text NOT NULL)");
+        }
+
+        var seconds = int.TryParse(Environment.GetEnvironmentVariable("CLUSTER_TEST_SECONDS"), out var s) ? s : 8;
+        using var a = BuildNode(db.ConnectionString, "noeud-a");
+        using var b = BuildNode(db.ConnectionString, "noeud-b");
+        await Task.WhenAll(a.StartAsync(), b.StartAsync());
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        int nodes;
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            nodes = await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_scheduler_state WHERE sched_name = @name",
+                new { name = JobsExtensions.SchedulerName });
+        }
+
+        await Task.WhenAll(a.StopAsync(), b.StopAsync());
+
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        var hits = (await check.QueryAsync<(DateTime ScheduledAt, string Node)>("SELECT scheduled_at, node FROM cluster_hits")).ToList();
+        var duplicates = hits.GroupBy(h => h.ScheduledAt).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var ledger = await check.ExecuteScalarAsync<int>("SELECT count(*) FROM job_runs WHERE job_name = 'battement'");
+        TestContext.Out.WriteLine($"{hits.Count} runs in {seconds} s, by node: " +
+            string.Join(", ", hits.GroupBy(h => h.Node).Select(g => $"{g.Key}={g.Count()}")));
+
+        Assert.That(nodes, Is.EqualTo(2), "both nodes checked in to the cluster");
+        Assert.That(duplicates, Is.Empty, "a scheduled time ran twice");
+        Assert.That(hits, Has.Count.GreaterThanOrEqualTo(seconds / 2), "the cluster must keep running the job");
+        Assert.That(ledger, Is.EqualTo(hits.Count));
+    }
+
+    private static IHost BuildNode(string connectionString, string node)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = connectionString,
+            ["Jobs:NodeName"] = node,
+            ["Jobs:CheckinIntervalSeconds"] = "1",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.AddJobs();
+        builder.AddClusteredJob<HeartbeatJob>("battement", "* * * * * ?", "Battement (test)", MisfirePolicy.DoNothing);
+        return builder.Build();
+    }
+
+    public sealed class HeartbeatJob(NpgsqlDataSource db, Microsoft.Extensions.Options.IOptions<JobsSettings> settings) : IClusteredJob
+    {
+        public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await conn.ExecuteAsync("INSERT INTO cluster_hits (scheduled_at, node) VALUES (@at, @node)",
+                new { at = context.ScheduledAt, node = settings.Value.Node });
+            // Long enough for the other node to try the same or the next time while this one runs.
+            await Task.Delay(300, ct);
+            return new Dictionary<string, int> { ["battements"] = 1 };
+        }
+    }
+}
+
+/// <summary>A node stopping while its delivery job runs: the message on the wire is finished, the rest given back.</summary>
+public sealed class GracefulShutdownTests
+{
+    [Test]
+    public async Task StopHost_DuringDelivery_FinishesCurrentMessageAndReleasesTheRest()
+    {
+        await using var db = await PrivateDatabase.CreateAsync();
+        await using var smtp = await SmtpServer.StartAsync();
+        smtp.SlowDown(TimeSpan.FromSeconds(2));
+        var ids = new List<long>();
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                ids.Add((await Opportunites.Web.Mail.Outbox.EnqueueAsync(conn, null, new Opportunites.Web.Mail.OutgoingEmail(
+                    "verification", $"arret-{i}-{Guid.NewGuid():N}@example.org", "Arrêt", "t", "<p>h</p>")))!.Value);
+            }
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = db.ConnectionString,
+            ["Jobs:Schedules:deliver"] = "* * * * * ?",
+            ["Smtp:Host"] = smtp.Host,
+            ["Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mail:Connections"] = "1",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(db.ConnectionString));
+        builder.AddJobs();
+        builder.AddMail();
+        using var host = builder.Build();
+        await host.StartAsync();
+        // Wait until the first message is on the wire (the server holds DATA for 2 s), then stop the node.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            while (await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE attempts > 0") == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        await Task.Delay(500);
+        await host.StopAsync();
+
+        await using var check = await db.DataSource.OpenConnectionAsync();
+        var states = (await check.QueryAsync<(string Status, int Attempts)>("SELECT status, attempts FROM outbox WHERE id = ANY (@ids)",
+            new { ids = ids.ToArray() })).ToList();
+        Assert.That(states.Count(s => s.Status == "sent"), Is.EqualTo(1), "the message being sent is finished");
+        Assert.That(smtp.GetMessages(), Has.Count.EqualTo(1));
+        Assert.That(states.Where(s => s.Status == "queued").Select(s => s.Attempts), Is.EqualTo(new[] { 0, 0, 0 }),
+            "the others are given back, not counted as attempts");
+        var run = await check.QuerySingleAsync<string>("SELECT counts::text FROM job_runs WHERE job_name = 'deliver' AND counts ->> 'envoyes' = '1'");
+        Assert.That(run, Does.Contain("\"rendus\": 3"));
+    }
+}

@@ -1,0 +1,127 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Jobs;
+using Opportunites.Web.Mail;
+using Opportunites.Web.Opportunities;
+
+namespace Opportunites.Tests.Jobs;
+
+/// <summary>The expiry job's statements, on a database of this fixture's own (they act on every offer).</summary>
+public sealed class ExpiryJobTests
+{
+    private PrivateDatabase _db = null!;
+    private readonly SiteLinks _links = new(Options.Create(new SiteSettings { BaseUrl = "https://opportunites.test" }));
+
+    [OneTimeSetUp]
+    public async Task CreateAsync() => _db = await PrivateDatabase.CreateAsync();
+
+    [OneTimeTearDown]
+    public async Task DropAsync() => await _db.DisposeAsync();
+
+    private async Task<long> CreateAsync(string title, DateOnly? deadline, TimeOnly? time = null, string? contact = null,
+        DateTimeOffset? publishedAt = null)
+    {
+        var issuer = await TestData.CreateIssuerAsync(_db.DataSource);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await OpportunityStore.CreateAsync(conn, new NewOpportunity(Kinds.Aap, TestData.Unique(title), issuer, ["33"],
+            deadline, time, Contact: contact, PublishedAt: publishedAt ?? DateTimeOffset.UtcNow.AddDays(-10)));
+    }
+
+    private async Task<(string Status, DateTime? ClosedAt)> StateAsync(long id)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<(string, DateTime?)>("SELECT status, closed_at FROM opportunities WHERE id = @id", new { id });
+    }
+
+    // 2026-03-29: clocks go forward (UTC+1 → UTC+2); 2026-10-25: back (UTC+2 → UTC+1). 23:00 Paris is after the change.
+    [TestCase("2026-03-29", "23:00", "2026-03-29T21:00:00Z")]
+    [TestCase("2026-10-25", "23:00", "2026-10-25T22:00:00Z")]
+    [TestCase("2026-10-25", null, "2026-10-25T22:59:59Z")]
+    [TestCase("2026-03-28", null, "2026-03-28T22:59:59Z")]
+    public async Task ExpireOverdue_DeadlineOnDstChangeDay_ExpiresAtThatParisInstant(string date, string? time, string expectedUtc)
+    {
+        var instant = DateTimeOffset.Parse(expectedUtc, System.Globalization.CultureInfo.InvariantCulture);
+        var id = await CreateAsync("Appel DST", DateOnly.Parse(date, System.Globalization.CultureInfo.InvariantCulture),
+            time is null ? null : TimeOnly.Parse(time, System.Globalization.CultureInfo.InvariantCulture),
+            publishedAt: instant.AddDays(-30));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        await ExpiryJob.ExpireOverdueAsync(conn, instant.AddSeconds(-1));
+        var justBefore = await StateAsync(id);
+        await ExpiryJob.ExpireOverdueAsync(conn, instant);
+        var atDeadline = await StateAsync(id);
+
+        Assert.That(justBefore.Status, Is.EqualTo(Statuses.Published));
+        Assert.That(atDeadline.Status, Is.EqualTo(Statuses.Expired));
+        Assert.That(atDeadline.ClosedAt, Is.EqualTo(instant.UtcDateTime));
+    }
+
+    [Test]
+    public async Task ExpireOverdue_RunTwice_SecondRunChangesNothing()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var overdue = await CreateAsync("Appel échu", DateOnly.FromDateTime(now.UtcDateTime.AddDays(-2)));
+        var open = await CreateAsync("Appel ouvert", DateOnly.FromDateTime(now.UtcDateTime.AddDays(20)));
+        var noDeadline = await CreateAsync("Offre sans date", null);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var first = await ExpiryJob.ExpireOverdueAsync(conn, now);
+        var afterFirst = await StateAsync(overdue);
+        var second = await ExpiryJob.ExpireOverdueAsync(conn, now.AddMinutes(15));
+
+        Assert.That(first, Is.GreaterThanOrEqualTo(1));
+        Assert.That(second, Is.Zero);
+        Assert.That(afterFirst.Status, Is.EqualTo(Statuses.Expired));
+        Assert.That(await StateAsync(overdue), Is.EqualTo(afterFirst), "closed_at must not move on a second run");
+        Assert.That((await StateAsync(open)).Status, Is.EqualTo(Statuses.Published));
+        Assert.That((await StateAsync(noDeadline)).Status, Is.EqualTo(Statuses.Published));
+    }
+
+    [Test]
+    public async Task QueueRenewalReminders_NoDeadlineOfferSixMonthsOldSoon_OneEmailToContactEvenWhenRunTwice()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var settings = new ExpirySettings();
+        var contact = $"emetteur-{Guid.NewGuid():N}@example.org";
+        var phone = $"05 56 {Random.Shared.Next(10, 99)} 00 00";
+        var dueSoon = await CreateAsync("Poste sans date", null, contact: contact, publishedAt: now.AddMonths(-6).AddDays(3));
+        var noAddress = await CreateAsync("Poste sans courriel", null, contact: phone, publishedAt: now.AddMonths(-6).AddDays(3));
+        var tooYoung = $"jeune-{Guid.NewGuid():N}@example.org";
+        await CreateAsync("Poste récent", null, contact: tooYoung, publishedAt: now.AddMonths(-5));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var first = await ExpiryJob.QueueRenewalRemindersAsync(conn, now, settings, _links);
+        var second = await ExpiryJob.QueueRenewalRemindersAsync(conn, now.AddMinutes(15), settings, _links);
+
+        Assert.That(first.Queued, Is.GreaterThanOrEqualTo(1));
+        Assert.That(first.NoAddress, Is.GreaterThanOrEqualTo(1));
+        Assert.That(second.Queued, Is.Zero);
+        var emails = (await conn.QueryAsync<(string Subject, string TextBody, string HtmlBody, string Category)>(
+            "SELECT subject, text_body, html_body, category FROM outbox WHERE to_address = @contact", new { contact })).ToList();
+        Assert.That(emails, Has.Count.EqualTo(1));
+        var archiveOn = Opportunites.Web.Shared.ParisTime.FormatDate(now.AddMonths(-6).AddDays(3).AddMonths(6));
+        Assert.That(emails[0].Category, Is.EqualTo("renewal"));
+        Assert.That(emails[0].Subject, Does.Contain("sera archivée le " + archiveOn));
+        Assert.That(emails[0].TextBody, Does.Contain($"https://opportunites.test/offres/{dueSoon}"));
+        Assert.That(emails[0].HtmlBody, Does.Contain($"href=\"https://opportunites.test/offres/{dueSoon}\""));
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE to_address = @tooYoung", new { tooYoung }), Is.Zero);
+        Assert.That((await StateAsync(noAddress)).Status, Is.EqualTo(Statuses.Published));
+    }
+
+    [Test]
+    public async Task ArchiveStaleWithoutDeadline_OlderThanSixMonths_ExpiredYoungerKept()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var old = await CreateAsync("Offre ancienne", null, publishedAt: now.AddMonths(-6).AddDays(-1));
+        var young = await CreateAsync("Offre jeune", null, publishedAt: now.AddMonths(-6).AddDays(1));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        await ExpiryJob.ArchiveStaleWithoutDeadlineAsync(conn, now, new ExpirySettings());
+        var again = await ExpiryJob.ArchiveStaleWithoutDeadlineAsync(conn, now.AddMinutes(15), new ExpirySettings());
+
+        Assert.That((await StateAsync(old)).Status, Is.EqualTo(Statuses.Expired));
+        Assert.That((await StateAsync(young)).Status, Is.EqualTo(Statuses.Published));
+        Assert.That(again, Is.Zero);
+    }
+}

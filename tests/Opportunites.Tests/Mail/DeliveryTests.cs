@@ -1,0 +1,364 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Mail;
+
+namespace Opportunites.Tests.Mail;
+
+/// <summary>The outbox delivered to a real SMTP server process (aiosmtpd), on a database of this fixture's own.</summary>
+public sealed class DeliveryTests
+{
+    private PrivateDatabase _db = null!;
+    private SmtpServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateAsync() => _db = await PrivateDatabase.CreateAsync();
+
+    [OneTimeTearDown]
+    public async Task DropAsync() => await _db.DisposeAsync();
+
+    [SetUp]
+    public async Task StartServerAsync()
+    {
+        _server = await SmtpServer.StartAsync();
+        // Rows of earlier tests are left sent or failed, never due: each test sees only its own.
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        await conn.ExecuteAsync("UPDATE outbox SET status = 'failed' WHERE status = 'queued'");
+    }
+
+    [TearDown]
+    public async Task StopServerAsync() => await _server.DisposeAsync();
+
+    private SmtpSettings Smtp(SmtpServer server) => new()
+    {
+        Host = server.Host,
+        Port = server.Port,
+        From = "annonces@opportunites.test",
+        FromName = "Opportunités",
+        TimeoutSeconds = 5,
+    };
+
+    private static MailSettings Mail(int maxAttempts = 5) => new()
+    {
+        MaxAttempts = maxAttempts,
+        RetryBaseSeconds = 1,
+        Connections = 2,
+        BatchSize = 10,
+    };
+
+    private OutboxDelivery Delivery(SmtpSettings smtp, MailSettings mail, IMailSender? sender = null) =>
+        new(_db.DataSource,
+            sender ?? new SmtpMailSender(Options.Create(smtp), Options.Create(mail), NullLogger<SmtpMailSender>.Instance),
+            Options.Create(smtp), Options.Create(mail), NullLogger<OutboxDelivery>.Instance);
+
+    private async Task<(long Id, string MessageId)> EnqueueAsync(string to, OutgoingEmail? email = null)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var id = await Outbox.EnqueueAsync(conn, null, email ?? new OutgoingEmail("verification", to, "Sujet", "texte", "<p>html</p>"));
+        var messageId = await conn.ExecuteScalarAsync<string>("SELECT message_id FROM outbox WHERE id = @id", new { id });
+        return (id!.Value, messageId!);
+    }
+
+    private async Task<OutboxState> StateAsync(long id)
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        return await conn.QuerySingleAsync<OutboxState>(
+            "SELECT status, attempts, last_error, next_attempt_at, sent_at FROM outbox WHERE id = @id", new { id });
+    }
+
+    private async Task WaitUntilDueAsync(long id)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await StateAsync(id)).NextAttemptAt > DateTime.UtcNow && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    [Test]
+    public async Task DeliverDue_ListEmail_ArrivesOnceWithEveryHeaderAndBothBodies()
+    {
+        var to = $"destinataire-{Guid.NewGuid():N}@example.org";
+        var text = "Bonjour Élodie,\n\n. une ligne qui commence par un point\n..deux points\nÉmoji 🎉 et « guillemets »\n" +
+                   new string('é', 200) + "\nFin.";
+        var html = "<p>Bonjour <strong>Élodie</strong> 🎉</p>\n<p>.point</p>";
+        var email = new OutgoingEmail("digest", to, "Votre sélection : 12 appels à projets en Gironde — semaine 48 (été, œuvre)",
+            text, html, ToName: "Élodie Martin", DedupeKey: "test:" + to,
+            Headers: new Dictionary<string, string>
+            {
+                ["List-Id"] = "Sélection hebdomadaire <digest.opportunites.test>",
+                ["List-Unsubscribe"] = "<https://opportunites.test/alertes/desinscription/abc>",
+                ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+            });
+        var (id, messageId) = await EnqueueAsync(to, email);
+        var delivery = Delivery(Smtp(_server), Mail());
+
+        var first = await delivery.DeliverDueAsync(CancellationToken.None);
+        var second = await delivery.DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(first.Sent, Is.EqualTo(1));
+        Assert.That(second.Sent, Is.Zero);
+        var received = _server.GetMessages().Where(m => m.RcptTos.Contains(to)).ToList();
+        Assert.That(received, Has.Count.EqualTo(1));
+        var m = received[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(m.Defects, Is.Empty);
+            Assert.That(m.MailFrom, Is.EqualTo("annonces@opportunites.test"));
+            Assert.That(m.Header("Message-ID"), Is.EqualTo(messageId));
+            Assert.That(m.Header("Date"), Does.Match(@"^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$"));
+            Assert.That(m.Header("From"), Is.EqualTo("Opportunités <annonces@opportunites.test>"));
+            Assert.That(m.Header("To"), Is.EqualTo($"Élodie Martin <{to}>"));
+            Assert.That(m.Header("Subject"), Is.EqualTo(email.Subject));
+            Assert.That(m.Header("MIME-Version"), Is.EqualTo("1.0"));
+            Assert.That(m.Header("List-Id"), Is.EqualTo("Sélection hebdomadaire <digest.opportunites.test>"));
+            Assert.That(m.Header("List-Unsubscribe"), Is.EqualTo("<https://opportunites.test/alertes/desinscription/abc>"));
+            Assert.That(m.Header("List-Unsubscribe-Post"), Is.EqualTo("List-Unsubscribe=One-Click"));
+            Assert.That(m.ContentType, Is.EqualTo("multipart/alternative"));
+            Assert.That(m.Parts.Select(p => p.ContentType), Is.EqualTo(new[] { "text/plain", "text/html" }));
+            Assert.That(m.Parts.Select(p => p.Charset), Is.All.EqualTo("utf-8"));
+            Assert.That(m.Text!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo(text));
+            Assert.That(m.Html!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo(html));
+        });
+        // Every line of the wire format is at most 78 characters (RFC 5322 recommends it, some servers insist).
+        var lines = System.Text.Encoding.ASCII.GetString(m.Raw).Split("\r\n");
+        Assert.That(lines.Max(l => l.Length), Is.LessThanOrEqualTo(78));
+        var state = await StateAsync(id);
+        Assert.That(state.Status, Is.EqualTo("sent"));
+        Assert.That(state.Attempts, Is.EqualTo(1));
+        Assert.That(state.SentAt, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task DeliverDue_Server4xx_RetriedLaterAndDeliveredOnce()
+    {
+        var to = $"retry-{Guid.NewGuid():N}@example.org";
+        var (id, messageId) = await EnqueueAsync(to);
+        var delivery = Delivery(Smtp(_server), Mail());
+        _server.FailNext(1, 451);
+
+        var first = await delivery.DeliverDueAsync(CancellationToken.None);
+        var afterFailure = await StateAsync(id);
+        var tooEarly = await delivery.DeliverDueAsync(CancellationToken.None);
+        await WaitUntilDueAsync(id);
+        var retry = await delivery.DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(first.Retried, Is.EqualTo(1));
+        Assert.That(afterFailure.Status, Is.EqualTo("queued"));
+        Assert.That(afterFailure.LastError, Does.Contain("451"));
+        Assert.That(afterFailure.NextAttemptAt, Is.GreaterThan(DateTime.UtcNow.AddMilliseconds(-500)));
+        Assert.That(tooEarly.Sent, Is.Zero, "a row is not retried before its backoff");
+        Assert.That(retry.Sent, Is.EqualTo(1));
+        var received = _server.GetMessages().Where(m => m.RcptTos.Contains(to)).ToList();
+        Assert.That(received.Select(m => m.Header("Message-ID")), Is.EqualTo(new[] { messageId }));
+        var state = await StateAsync(id);
+        Assert.That((state.Status, state.Attempts), Is.EqualTo(("sent", 2)));
+    }
+
+    [Test]
+    public async Task DeliverDue_Server5xx_FailsAtOnce()
+    {
+        var to = $"refused-{Guid.NewGuid():N}@example.org";
+        var (id, _) = await EnqueueAsync(to);
+        _server.FailNext(1, 550, "rcpt");
+
+        var counts = await Delivery(Smtp(_server), Mail()).DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(counts.Failed, Is.EqualTo(1));
+        var state = await StateAsync(id);
+        Assert.That(state.Status, Is.EqualTo("failed"));
+        Assert.That(state.LastError, Does.Contain("550"));
+        Assert.That(_server.GetMessages(), Is.Empty);
+    }
+
+    [Test]
+    public async Task DeliverDue_ServerDown_RetriedThenAllDeliveredOnce()
+    {
+        var recipients = Enumerable.Range(1, 3).Select(i => $"down-{i}-{Guid.NewGuid():N}@example.org").ToList();
+        var ids = new List<long>();
+        foreach (var to in recipients)
+        {
+            ids.Add((await EnqueueAsync(to)).Id);
+        }
+
+        var delivery = Delivery(Smtp(_server), Mail());
+        await _server.StopAsync();
+
+        var whileDown = await delivery.DeliverDueAsync(CancellationToken.None);
+        var states = await Task.WhenAll(ids.Select(StateAsync));
+        await _server.StartAgainAsync();
+        foreach (var id in ids)
+        {
+            await WaitUntilDueAsync(id);
+        }
+
+        var afterRestart = await delivery.DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(whileDown.Retried, Is.EqualTo(3));
+        Assert.That(states.Select(s => s.Status), Is.All.EqualTo("queued"));
+        Assert.That(states.Select(s => s.LastError), Is.All.Contains("Connexion SMTP impossible"));
+        Assert.That(afterRestart.Sent, Is.EqualTo(3));
+        var received = _server.GetMessages();
+        Assert.That(received.SelectMany(m => m.RcptTos).Order(), Is.EqualTo(recipients.Order()));
+    }
+
+    [Test]
+    public async Task DeliverDue_MaxAttemptsReached_MarksFailed()
+    {
+        var to = $"giveup-{Guid.NewGuid():N}@example.org";
+        var (id, _) = await EnqueueAsync(to);
+        var delivery = Delivery(Smtp(_server), Mail(maxAttempts: 2));
+        _server.FailNext(5, 421);
+
+        await delivery.DeliverDueAsync(CancellationToken.None);
+        await WaitUntilDueAsync(id);
+        var second = await delivery.DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(second.Failed, Is.EqualTo(1));
+        var state = await StateAsync(id);
+        Assert.That((state.Status, state.Attempts), Is.EqualTo(("failed", 2)));
+        Assert.That(state.LastError, Does.Contain("421"));
+    }
+
+    [Test]
+    public async Task DeliverDue_StartTlsAndAuth_DeliversOverTls()
+    {
+        await using var secure = await SmtpServer.StartAsync(new SmtpServerOptions(StartTls: true, User: "envoi", Password: "sécret pass"));
+        var to = $"tls-{Guid.NewGuid():N}@example.org";
+        var (id, _) = await EnqueueAsync(to);
+        var smtp = Smtp(secure);
+        smtp.StartTls = true;
+        smtp.AcceptAnyCertificate = true;
+        smtp.User = "envoi";
+        smtp.Password = "sécret pass";
+
+        var counts = await Delivery(smtp, Mail()).DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(counts.Sent, Is.EqualTo(1), (await StateAsync(id)).LastError);
+        var m = secure.GetMessages().Single();
+        Assert.That(m.RcptTos, Is.EqualTo(new[] { to }));
+        Assert.That(m.Tls, Is.True);
+        Assert.That(m.Authenticated, Is.True);
+    }
+
+    [Test]
+    public async Task DeliverDue_WrongPassword_RetriedNotLost()
+    {
+        await using var secure = await SmtpServer.StartAsync(new SmtpServerOptions(StartTls: true, User: "envoi", Password: "bon"));
+        var (id, _) = await EnqueueAsync($"auth-{Guid.NewGuid():N}@example.org");
+        var smtp = Smtp(secure);
+        smtp.StartTls = true;
+        smtp.AcceptAnyCertificate = true;
+        smtp.User = "envoi";
+        smtp.Password = "mauvais";
+
+        var counts = await Delivery(smtp, Mail()).DeliverDueAsync(CancellationToken.None);
+
+        Assert.That(counts.Retried, Is.EqualTo(1));
+        var state = await StateAsync(id);
+        Assert.That(state.Status, Is.EqualTo("queued"));
+        Assert.That(state.LastError, Does.Contain("AUTH"));
+    }
+
+    [Test]
+    public async Task DeliverDue_StopRequestedMidBatch_FinishesCurrentMessageAndReleasesTheRest()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await EnqueueAsync($"stop-{i}-{Guid.NewGuid():N}@example.org")).Id);
+        }
+
+        using var stopping = new CancellationTokenSource();
+        var smtp = Smtp(_server);
+        var mail = Mail();
+        mail.Connections = 1;
+        var real = new SmtpMailSender(Options.Create(smtp), Options.Create(mail), NullLogger<SmtpMailSender>.Instance);
+        // The stop arrives while the first message is being sent.
+        var sender = new StopDuringFirstSend(real, stopping);
+
+        var counts = await Delivery(smtp, mail, sender).DeliverDueAsync(stopping.Token);
+
+        Assert.That(counts.Sent, Is.EqualTo(1));
+        Assert.That(counts.Released, Is.EqualTo(4));
+        Assert.That(_server.GetMessages(), Has.Count.EqualTo(1));
+        var states = await Task.WhenAll(ids.Select(StateAsync));
+        Assert.That(states.Count(s => s.Status == "sent"), Is.EqualTo(1));
+        Assert.That(states.Where(s => s.Status == "queued").Select(s => s.Attempts), Is.EqualTo(new[] { 0, 0, 0, 0 }));
+        Assert.That(states.Where(s => s.Status == "queued").Select(s => s.NextAttemptAt), Is.All.LessThanOrEqualTo(DateTime.UtcNow));
+    }
+
+    [Test]
+    public async Task DeliverDue_NoSmtpHost_WritesReadableEmlFile()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "pickup-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var to = $"pickup-{Guid.NewGuid():N}@example.org";
+            var (_, messageId) = await EnqueueAsync(to, new OutgoingEmail("verification", to, "Confirmez votre adresse électronique",
+                "Cliquez sur le lien : https://opportunites.test/confirmer?jeton=abc", "<p>Cliquez sur <a href=\"https://opportunites.test/confirmer?jeton=abc\">ce lien</a></p>"));
+            var mail = Mail();
+            mail.PickupDirectory = "var/mail";
+            var pickup = new PickupMailSender(Options.Create(mail), new TestEnvironment(root));
+
+            var counts = await Delivery(new SmtpSettings(), mail, pickup).DeliverDueAsync(CancellationToken.None);
+
+            Assert.That(counts.Sent, Is.EqualTo(1));
+            var files = Directory.GetFiles(Path.Combine(root, "var", "mail"), "*.eml");
+            Assert.That(files, Has.Length.EqualTo(1));
+            var m = await EmlParser.ParseAsync(files[0]);
+            Assert.That(m.Defects, Is.Empty);
+            Assert.That(m.Header("Message-ID"), Is.EqualTo(messageId));
+            Assert.That(m.Header("To"), Is.EqualTo(to));
+            Assert.That(m.Header("Subject"), Is.EqualTo("Confirmez votre adresse électronique"));
+            Assert.That(m.Text, Does.Contain("https://opportunites.test/confirmer?jeton=abc"));
+            Assert.That(m.Html, Does.Contain("href=\"https://opportunites.test/confirmer?jeton=abc\""));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    private sealed class OutboxState
+    {
+        public string Status { get; init; } = "";
+        public int Attempts { get; init; }
+        public string? LastError { get; init; }
+        public DateTime NextAttemptAt { get; init; }
+        public DateTime? SentAt { get; init; }
+    }
+
+    /// <summary>The real SMTP sender, with a stop request fired while its first message is on the wire.</summary>
+    private sealed class StopDuringFirstSend(IMailSender inner, CancellationTokenSource stopping) : IMailSender
+    {
+        public int MaxSessions => inner.MaxSessions;
+
+        public IMailSession OpenSession() => new Session(inner.OpenSession(), stopping);
+
+        private sealed class Session(IMailSession inner, CancellationTokenSource stopping) : IMailSession
+        {
+            public Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+            {
+                stopping.Cancel();
+                return inner.SendAsync(message, ct);
+            }
+
+            public ValueTask DisposeAsync() => inner.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>An IHostEnvironment whose content root is a test folder.</summary>
+public sealed class TestEnvironment(string contentRoot) : Microsoft.Extensions.Hosting.IHostEnvironment
+{
+    public string EnvironmentName { get; set; } = "Testing";
+    public string ApplicationName { get; set; } = "Opportunites.Web";
+    public string ContentRootPath { get; set; } = contentRoot;
+    public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } =
+        new Microsoft.Extensions.FileProviders.NullFileProvider();
+}

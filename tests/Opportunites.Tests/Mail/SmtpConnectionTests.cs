@@ -1,0 +1,35 @@
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Mail;
+
+namespace Opportunites.Tests.Mail;
+
+/// <summary>The SMTP transport against postfix's smtp-sink, which advertises PIPELINING.</summary>
+public sealed class SmtpConnectionTests
+{
+    [Test]
+    public async Task Send_PipeliningServer_PipelinesAndEveryMessageArrivesIntact()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var smtp = new SmtpSettings { Host = sink.Host, Port = sink.Port, TimeoutSeconds = 5 };
+        await using var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+        var replies = new List<SmtpReply>();
+
+        for (var i = 0; i < 10; i++)
+        {
+            var message = new MailMessage($"<pipe-{i}@opportunites.test>", "annonces@opportunites.test", "Opportunités",
+                $"abonne{i}@example.org", null, $"Message {i} — été", $"Ligne {i}\n.\n..\nfin", "<p>é</p>",
+                new Dictionary<string, string>(), DateTimeOffset.Now);
+            replies.Add(await connection.SendAsync(message.FromAddress, message.ToAddress, MimeWriter.Write(message), CancellationToken.None));
+        }
+
+        Assert.That(connection.Pipelining, Is.True);
+        Assert.That(replies.Select(r => r.Code), Is.All.EqualTo(250));
+        var received = await sink.GetMessagesAsync();
+        Assert.That(received, Has.Count.EqualTo(10));
+        Assert.That(received.SelectMany(m => m.Defects), Is.Empty);
+        var third = received.Single(m => m.Header("Message-ID") == "<pipe-3@opportunites.test>");
+        Assert.That(third.Header("Subject"), Is.EqualTo("Message 3 — été"));
+        Assert.That(third.Text!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo("Ligne 3\n.\n..\nfin"));
+        Assert.That(third.RcptTos, Is.EqualTo(new[] { "abonne3@example.org" }));
+    }
+}
