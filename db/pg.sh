@@ -68,6 +68,8 @@ CONF
   # The app's role and demo database; the tests make throwaway databases with the same role.
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'" | grep -q 1 \
     || psql_admin -qc "CREATE ROLE $DB_USER LOGIN CREATEDB"
+  # Tests drop their throwaway databases WITH (FORCE); an autovacuum worker in one must be stoppable by this role.
+  psql_admin -qc "GRANT pg_signal_backend TO $DB_USER" 2>/dev/null
   psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'opportunites'" | grep -q 1 \
     || psql_admin -qc "CREATE DATABASE opportunites OWNER $DB_USER"
 }

@@ -36,10 +36,23 @@ public static class TestDatabase
         NpgsqlConnection.ClearAllPools();
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
         var server = new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = "postgres", Pooling = false };
-        await using var conn = new NpgsqlConnection(server.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", conn);
-        await cmd.ExecuteNonQueryAsync();
+        // FORCE cannot stop a backend it has no right to signal (an autovacuum worker, on a cluster where the role
+        // lacks pg_signal_backend): such a worker ends by itself within moments, so try again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(server.ConnectionString);
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", conn);
+                await cmd.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState is "42501" or "55006" && attempt < 10)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     public static Task<int> MigrateAsync(NpgsqlDataSource db, string? directory = null) =>
