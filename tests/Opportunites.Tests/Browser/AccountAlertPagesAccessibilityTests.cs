@@ -44,7 +44,14 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Page.GetByLabel("Mot de passe").FillAsync("court");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Créer mon compte" }).ClickAsync();
 
-        await Expect(Page.Locator(".field-error").First).Not.ToBeEmptyAsync();
+        // Each message is heard on its own field, not only seen next to it (RGAA 11.10).
+        var email = Page.GetByLabel("Adresse électronique");
+        await Expect(email).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(email).ToHaveAccessibleDescriptionAsync(
+            (await Page.Locator("#Email-erreur").InnerTextAsync()).Trim());
+        await Expect(Page.GetByLabel("Nom de l'organisation")).ToHaveAccessibleDescriptionAsync(
+            "Le nom de l'organisation est obligatoire (2 à 200 caractères).");
+        await Expect(Page.GetByLabel("Type d'organisation")).ToHaveAccessibleDescriptionAsync("Choisissez le type d'organisation.");
         await AssertNoSeriousAxeViolationsAsync(Page, "/inscription (erreurs)");
     }
 
@@ -53,6 +60,8 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
     {
         var user = await TestUsers.CreateAsync(SharedDatabase.DataSource);
         await Page.GotoAsync("/connexion");
+        // No empty error box before anything was submitted.
+        await Expect(Page.Locator(".errors")).ToBeHiddenAsync();
         await AssertNoSeriousAxeViolationsAsync(Page, "/connexion");
 
         await Page.GetByLabel("Adresse électronique").FillAsync(user.Email);
@@ -99,7 +108,12 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer et soumettre" }).ClickAsync();
 
         await Expect(Page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("erreur");
-        await Expect(Page.Locator(".field-error:not(:empty)")).Not.ToHaveCountAsync(0);
+        await Expect(Page.GetByLabel("Titre")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(Page.GetByLabel("Titre")).ToHaveAccessibleDescriptionAsync("Le titre est obligatoire.");
+        await Expect(Page.GetByLabel("Date limite")).ToHaveAccessibleDescriptionAsync("La date limite doit être au format JJ/MM/AAAA.");
+        await Expect(Page.GetByLabel("Territoire(s)")).ToHaveAccessibleDescriptionAsync("Choisissez au moins un territoire.");
+        await Expect(Page.GetByRole(AriaRole.Group, new() { Name = "Type d'offre" }))
+            .ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("Choisissez le type d'offre"));
         await AssertNoSeriousAxeViolationsAsync(Page, "/espace/offres/nouvelle (erreurs)");
     }
 
