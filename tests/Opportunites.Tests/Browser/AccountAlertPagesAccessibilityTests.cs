@@ -31,6 +31,10 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Page.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
 
         await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Saisissez une adresse email valide");
+        var address = Page.GetByLabel("Adresse email");
+        await Expect(address).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(address).ToHaveAccessibleDescriptionAsync(
+            "Saisissez une adresse email valide (exemple : prenom.nom@association.fr).");
         await AssertNoSeriousAxeViolationsAsync(Page, "/alertes (erreurs)");
     }
 
