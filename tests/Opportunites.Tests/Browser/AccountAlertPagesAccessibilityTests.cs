@@ -64,7 +64,7 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
     {
         var user = await TestUsers.CreateAsync(SharedDatabase.DataSource);
         await Page.GotoAsync("/connexion");
-        // No empty error box before anything was submitted.
+        // No error box (not even an empty one) before anything was submitted.
         await Expect(Page.Locator(".errors")).ToBeHiddenAsync();
         await AssertNoSeriousAxeViolationsAsync(Page, "/connexion");
 
