@@ -37,7 +37,8 @@ public sealed class ConfirmerModel(SubscriptionService subscriptions, AlertToken
         }
 
         Valid = Confirmed = true;
-        ManageUrl = subscriptions.ManageUrl(sid);
+        // A link on the page the visitor is on: relative, so it stays on the host they reached (Site:BaseUrl is for emails).
+        ManageUrl = new Uri(subscriptions.ManageUrl(sid)).PathAndQuery;
         return Page();
     }
 }

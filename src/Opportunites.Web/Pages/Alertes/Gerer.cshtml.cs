@@ -29,6 +29,9 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
     public string? Message { get; private set; }
     public bool Deleted { get; private set; }
 
+    /// <summary>The link is genuine but its subscriber is gone (unsubscribed with nothing left, or deleted).</summary>
+    public bool Gone { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string? ok, CancellationToken ct)
     {
         if (!await LoadAsync(ct))
@@ -122,8 +125,14 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
 
     private async Task<bool> LoadAsync(CancellationToken ct)
     {
-        if (SubscriberId() is not { } id || await subscriptions.GetManagedAsync(id, ct) is not { } s)
+        if (SubscriberId() is not { } id)
         {
+            return false;
+        }
+
+        if (await subscriptions.GetManagedAsync(id, ct) is not { } s)
+        {
+            Gone = true;
             return false;
         }
 

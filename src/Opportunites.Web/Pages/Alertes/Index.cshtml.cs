@@ -26,6 +26,9 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
     public IReadOnlyList<TerritoryOption> TerritoryOptions { get; private set; } = [];
     public IReadOnlyList<ThemeOption> ThemeOptions { get; private set; } = [];
     public IReadOnlyList<string> Errors { get; private set; } = [];
+
+    /// <summary>The address's own message, also tied to the field for screen readers.</summary>
+    public string? EmailError { get; private set; }
     public bool Requested { get; private set; }
 
     public async Task OnGetAsync(string? demande, CancellationToken ct)
@@ -40,7 +43,8 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
         var email = SubscriptionService.NormalizeEmail(Email);
         if (email is null)
         {
-            errors.Add("Saisissez une adresse email valide (exemple : prenom.nom@association.fr).");
+            EmailError = "Saisissez une adresse email valide (exemple : prenom.nom@association.fr).";
+            errors.Add(EmailError);
         }
 
         var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
