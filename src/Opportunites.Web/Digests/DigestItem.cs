@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Opportunites.Web.Digests;
 
 /// <summary>One opportunity in a digest or reminder (a class: Dapper maps text[] to properties only).</summary>
@@ -20,40 +17,9 @@ public sealed class DigestItem
 
 public static class OfferLinks
 {
-    /// <summary>The public detail route: /offres/{id}-{slug}.</summary>
-    public static string DetailPath(long id, string title) => $"/offres/{id}-{Slug(title)}";
-
-    /// <summary>Lower-case ASCII words joined by hyphens ("Appel à projets Été 2026" → "appel-a-projets-ete-2026").</summary>
-    public static string Slug(string text)
-    {
-        var decomposed = text.Normalize(NormalizationForm.FormD);
-        var sb = new StringBuilder(decomposed.Length);
-        var dash = false;
-        foreach (var c in decomposed)
-        {
-            if (CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.NonSpacingMark)
-            {
-                continue;
-            }
-
-            var lower = char.ToLowerInvariant(c);
-            if (lower is >= 'a' and <= 'z' or >= '0' and <= '9')
-            {
-                sb.Append(lower);
-                dash = false;
-            }
-            else if (!dash && sb.Length > 0)
-            {
-                sb.Append('-');
-                dash = true;
-            }
-
-            if (sb.Length >= 80)
-            {
-                break;
-            }
-        }
-
-        return sb.ToString().Trim('-');
-    }
+    /// <summary>
+    /// The public detail route: /offres/{id}-{slug}, with the board's own slug rule (Board.Slugs), so that a link
+    /// from an email is the canonical address and not a redirect to it.
+    /// </summary>
+    public static string DetailPath(long id, string title) => $"/offres/{id}-{Board.Slugs.From(title)}";
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 
 namespace Opportunites.Tests.Infrastructure;
 
@@ -165,6 +167,10 @@ public sealed class SmtpServer : IAsyncDisposable
             return message;
         }).ToList();
 
+    /// <summary>The messages accepted so far for this recipient (envelope RCPT TO, case-insensitive), in order of arrival.</summary>
+    public IReadOnlyList<ReceivedMessage> MessagesTo(string address) =>
+        GetMessages().Where(m => m.IsTo(address)).ToList();
+
     /// <summary>Waits until <paramref name="predicate"/> holds for the messages received (a few seconds at most).</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(Func<IReadOnlyList<ReceivedMessage>, bool> predicate,
         TimeSpan? timeout = null)
@@ -201,7 +207,7 @@ public sealed class SmtpServer : IAsyncDisposable
 }
 
 /// <summary>A message as the test server received it and Python's email package parsed it.</summary>
-public sealed class ReceivedMessage
+public sealed partial class ReceivedMessage
 {
     [JsonPropertyName("mail_from")]
     public string MailFrom { get; init; } = "";
@@ -242,6 +248,40 @@ public sealed class ReceivedMessage
     public string? Text => Parts.FirstOrDefault(p => p.ContentType == "text/plain")?.Content;
 
     public string? Html => Parts.FirstOrDefault(p => p.ContentType == "text/html")?.Content;
+
+    public bool IsTo(string address) => RcptTos.Contains(address, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every http(s) link of the text part, in order (what a reader copies from any mail client).</summary>
+    public IReadOnlyList<Uri> Links => Text is { } text
+        ? TextLink().Matches(text).Select(m => new Uri(m.Value.TrimEnd('.', ',', ';', ':', ')', '»'))).ToList()
+        : [];
+
+    /// <summary>Every href of the HTML part, entities decoded, in order.</summary>
+    public IReadOnlyList<Uri> HtmlLinks => Html is { } html
+        ? HtmlHref().Matches(html).Select(m => new Uri(WebUtility.HtmlDecode(m.Groups[1].Value))).ToList()
+        : [];
+
+    /// <summary>
+    /// The first link of the text part whose path starts with <paramref name="path"/> (e.g. "/alertes/confirmer"),
+    /// absolute as sent: an HttpClient of a WebApplicationFactory follows it as is.
+    /// </summary>
+    public Uri Link(string path) =>
+        Links.FirstOrDefault(u => u.AbsolutePath.StartsWith(path, StringComparison.Ordinal))
+        ?? throw new InvalidOperationException($"Aucun lien {path} dans « {Header("Subject")} » :\n{Text}");
+
+    /// <summary>The URL of the List-Unsubscribe header (RFC 2369: in angle brackets), or null without one.</summary>
+    public Uri? ListUnsubscribeUrl => Header("List-Unsubscribe") is { } value && ListUnsubscribe().Match(value) is { Success: true } m
+        ? new Uri(m.Groups[1].Value)
+        : null;
+
+    [GeneratedRegex(@"https?://[^\s<>""]+")]
+    private static partial Regex TextLink();
+
+    [GeneratedRegex(@"<a\s[^>]*href=""([^""]+)""", RegexOptions.IgnoreCase)]
+    private static partial Regex HtmlHref();
+
+    [GeneratedRegex(@"<(https?://[^>]+)>")]
+    private static partial Regex ListUnsubscribe();
 }
 
 public sealed class ReceivedPart
