@@ -80,9 +80,10 @@ public sealed class DigestSmtpTests
         var email = UniqueEmail("veille-smtp");
         var neighbour = UniqueEmail("voisin-smtp");
         using var browser = WebForms.CreateClient(_app);
+        using var neighbourBrowser = WebForms.CreateClient(_app);
 
         var confirmation = await SubscribeThroughFormAsync(browser, email, "33");
-        await SubscribeThroughFormAsync(WebForms.CreateClient(_app), neighbour, "33");
+        await SubscribeThroughFormAsync(neighbourBrowser, neighbour, "33");
 
         Assert.Multiple(() =>
         {
