@@ -260,7 +260,7 @@ public sealed class FuzzTests
             yield return Post("inscription", a, "/inscription", t, [.. fields]);
         }
 
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 100; i++)
         {
             // Login: every attempt hashes a password (on purpose), so fewer of them.
             yield return Post("connexion", a, "/connexion?retour=" + gen.Any().Encoded, t,
@@ -423,12 +423,12 @@ public sealed class FuzzTests
     private IEnumerable<Probe> Queries()
     {
         var a = fx.Anonymous;
-        for (var i = 0; i < 1800; i++)
+        for (var i = 0; i < 1400; i++)
         {
             yield return Get("board", a, gen.Pick(new[] { "/", "/offres" }) + "?" + RandomQuery());
         }
 
-        for (var i = 0; i < 1500; i++)
+        for (var i = 0; i < 1200; i++)
         {
             yield return Get("feeds", a, gen.Pick(new[] { "/offres/flux.rss", "/offres/agenda.ics", "/offres/export.csv" }) + "?" + RandomQuery());
         }
