@@ -4,6 +4,7 @@ using Npgsql;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Moderation;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Accounts;
 
@@ -22,7 +23,7 @@ public sealed record LoginResult(LoginOutcome Outcome, UserRecord? User = null);
 /// Account life cycle: sign-up, verification, login check, reset, email change, first admin.
 /// Answers never tell whether an address is known: the email says it, the page does not.
 /// </summary>
-public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings)
+public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings, ILogger<AccountService> log)
 {
     private static readonly PasswordHasher<UserRecord> Hasher = new();
 
@@ -97,6 +98,7 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
         await Outbox.EnqueueAsync(conn, tx, AccountEmails.Verification(email, settings.Link("/compte/verification?jeton=" + verify)));
         await AuditLog.WriteAsync(conn, tx, new Actor(userId, email), "user.signup", "user", userId, $"Organisation : {org}");
         await tx.CommitAsync();
+        log.LogInformation("Inscription de {Email} (compte {UserId})", LogMasking.MaskEmail(email), userId);
         return errors;
     }
 
@@ -134,6 +136,8 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
         var verdict = Hasher.VerifyHashedPassword(user ?? new UserRecord(), hash, password);
         if (user?.PasswordHash is null || verdict == PasswordVerificationResult.Failed)
         {
+            // Repeated failures on one address are what an investigation needs; the address itself is masked.
+            log.LogWarning("Connexion refusée pour {Email}", LogMasking.MaskEmail(email));
             return new LoginResult(LoginOutcome.Invalid);
         }
 

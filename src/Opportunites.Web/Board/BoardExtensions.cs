@@ -1,11 +1,20 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Microsoft.OpenApi;
 
 namespace Opportunites.Web.Board;
 
 public static class BoardExtensions
 {
+    private static readonly JavaScriptEncoder JsonEncoder = JavaScriptEncoder.Create(UnicodeRanges.All);
+
     public static void AddBoard(this WebApplicationBuilder builder)
     {
+        // JSON (API answers and problem details alike) keeps accented letters readable but always escapes < > & ' ":
+        // MVC's problem details writer would otherwise use the relaxed encoder and echo a typed "<script>" as is.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Encoder = JsonEncoder);
+        builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => o.JsonSerializerOptions.Encoder = JsonEncoder);
+
         builder.Services.AddSingleton<BoardQueries>();
         builder.Services.AddSingleton<TerritoryDirectory>();
         builder.Services.AddSingleton<ThemeCatalog>();

@@ -53,7 +53,7 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
     /// <summary>The territory meant by a code, a name or a "Name (code)" label; null when none.</summary>
     public async Task<Territory?> ResolveAsync(string text, CancellationToken ct = default)
     {
-        text = text.Trim();
+        text = WithoutControlCharacters(text).Trim();
         if (LabelCode().Match(text) is { Success: true } m)
         {
             text = m.Groups[1].Value;
@@ -77,7 +77,8 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
     /// <summary>Autocomplete: best matches for what the user typed so far.</summary>
     public async Task<IReadOnlyList<Territory>> SearchAsync(string text, int limit = 10, CancellationToken ct = default)
     {
-        text = text.Trim();
+        // PostgreSQL text cannot hold NUL: control characters typed or pasted become spaces.
+        text = WithoutControlCharacters(text).Trim();
         if (text.Length == 0)
         {
             return [];
@@ -90,6 +91,9 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
         var rows = await conn.QueryAsync<Territory>(new CommandDefinition(SearchSql, new { text, limit }, cancellationToken: ct));
         return rows.AsList();
     }
+
+    private static string WithoutControlCharacters(string text) =>
+        text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()) : text;
 
     private const string ListSql = """
         SELECT code, insee_code, name, level

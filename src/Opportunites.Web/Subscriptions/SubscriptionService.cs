@@ -43,7 +43,8 @@ public sealed class ManagedSubscriber
 
 /// <summary>Subscribe, confirm, manage, unsubscribe: every rule of email alerts outside of the jobs.</summary>
 public sealed class SubscriptionService(
-    NpgsqlDataSource db, AlertTokens tokens, AlertCatalog catalog, IOptions<AlertSettings> options, TimeProvider clock)
+    NpgsqlDataSource db, AlertTokens tokens, AlertCatalog catalog, IOptions<AlertSettings> options, TimeProvider clock,
+    ILogger<SubscriptionService> log)
 {
     private AlertSettings Settings => options.Value;
 
@@ -127,6 +128,7 @@ public sealed class SubscriptionService(
         }
 
         await tx.CommitAsync(ct);
+        log.LogInformation("Demande de veille pour {Email} : {Outcome}", LogMasking.MaskEmail(email), outcome);
         return outcome;
     }
 

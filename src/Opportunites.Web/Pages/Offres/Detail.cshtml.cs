@@ -24,9 +24,10 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
     public string DescriptionHtml { get; private set; } = "";
     public string? JobPostingJson { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string key, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(string? key, CancellationToken ct)
     {
-        if (Key().Match(key) is not { Success: true } m || !long.TryParse(m.Groups[1].Value, out var id))
+        // A blank segment ("/offres/%20") binds as null.
+        if (Key().Match(key ?? "") is not { Success: true } m || !long.TryParse(m.Groups[1].Value, out var id))
         {
             return NotFound();
         }
