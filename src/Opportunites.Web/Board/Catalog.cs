@@ -41,7 +41,8 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
 
     // Exact code first ('33', '2a', 'r75', 'fr'), then the exact unaccented name; several territories may share a
     // name (La Réunion is a région and a département): the larger one, which matches the other both ways, wins.
-    private const string ResolveSql = """
+    // Internal (not private) so that the benchmark replays this exact statement for each page view with a territory.
+    internal const string ResolveSql = """
         SELECT code, insee_code, name, level
         FROM territories
         WHERE code = upper(@text)
