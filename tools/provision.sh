@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what ./run.sh and ./test.sh need on a fresh Debian machine (as root, with apt-get), and nothing twice.
-# Usage: tools/provision.sh [run|test]
+# Usage: tools/provision.sh [run|test|bench]
 set -euo pipefail
 MODE="${1:-run}"
 
@@ -23,6 +23,11 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 apt_install postgresql-15 tzdata
+
+if [ "$MODE" = "bench" ]; then
+  # ./bench.sh: wrk drives the app over HTTP; pgbench comes with postgresql-15 (same binaries as the cluster).
+  apt_install wrk
+fi
 
 if [ "$MODE" = "test" ]; then
   # docker-compose 1.29 validates docker-compose.yml without an engine (--no-install-recommends: no engine pulled in).

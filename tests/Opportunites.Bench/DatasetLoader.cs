@@ -108,6 +108,16 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         WHERE o.id BETWEEN @from AND @to
         """;
 
+    // The board's match table (migration 0050), which the disabled triggers would have filled, same statement as there.
+    private const string MatchesSql = """
+        INSERT INTO opportunity_territory_matches (opportunity_id, territory_code, kind, deadline_sort)
+        SELECT DISTINCT o.id, ms.m, o.kind, o.deadline_sort
+        FROM opportunities o
+        CROSS JOIN LATERAL unnest(o.territory_codes) c(code)
+        JOIN (SELECT t.code, unnest(territory_match_set(t.code)) AS m FROM territories t) ms ON ms.code = c.code
+        WHERE o.status = 'published' AND o.id BETWEEN @from AND @to
+        """;
+
     public async Task<TimeSpan> LoadAsync(int open, int archived, int issuers, int sessions)
     {
         var watch = Stopwatch.StartNew();
@@ -148,6 +158,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         {
             await using var conn = await db.OpenConnectionAsync();
             await conn.ExecuteAsync(TerritoriesSql, new { from = 1 + s * span, to = (s + 1) * span }, commandTimeout: 0);
+            await conn.ExecuteAsync(MatchesSql, new { from = 1 + s * span, to = (s + 1) * span }, commandTimeout: 0);
         }));
 
         await using (var conn = await db.OpenConnectionAsync())
@@ -156,6 +167,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
             await conn.ExecuteAsync("ALTER TABLE opportunities ENABLE TRIGGER USER");
             await conn.ExecuteAsync("VACUUM ANALYZE opportunities", commandTimeout: 0);
             await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territories", commandTimeout: 0);
+            await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territory_matches", commandTimeout: 0);
         }
 
         return watch.Elapsed;
