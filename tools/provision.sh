@@ -34,6 +34,8 @@ if [ "$MODE" = "test" ]; then
   apt_install docker-compose
   # Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser), fonts for stable rendering.
   apt_install chromium fonts-dejavu-core
+  # Smoke test of the benchmark's wrk script (tests/Opportunites.Tests/Bench).
+  apt_install wrk
   # axe-core, pinned by tools/axe/package-lock.json, installed into var/axe (the tests read axe.min.js from there).
   command -v npm >/dev/null 2>&1 || apt_install npm
   ROOT="$(cd "$(dirname "$0")/.." && pwd)"

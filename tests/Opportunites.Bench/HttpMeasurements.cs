@@ -30,8 +30,8 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         {
             sizes[w.Name] = await AverageBodySizeAsync(http, app.BaseUrl, w.Urls.Take(40).ToList());
             report.Note($"Pages {w.Name} : {sizes[w.Name]:N0} octets en moyenne (corps HTML, 40 premières URL).");
-            // Warm-up: JIT, prepared statements of the pool's connections, buffers.
-            await Tools.WrkAsync(app.BaseUrl, lua, w.File, 2, Math.Min(5, o.Duration));
+            // Warm-up at full concurrency: tiered JIT, every pooled connection's prepared statements, buffers.
+            await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), Math.Max(5, o.Duration / 2));
         }
 
         foreach (var w in mixes)

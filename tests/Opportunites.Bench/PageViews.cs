@@ -15,26 +15,29 @@ internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<St
 
 /// <summary>
 /// Turns a board URL into the statements the app runs for it, through the app's own classes: BoardFilterParser
-/// (which resolves the territory with TerritoryDirectory.ResolveSql: one statement when a territory is given) and
+/// (which resolves a territory name with TerritoryDirectory.ResolveSql; codes of the main list come from memory) and
 /// BoardQueries.BuildSearchBatch (page and count, sent together). Themes and the territory list are cached by the app
 /// after the first request, so they are not part of a page view.
 /// </summary>
 internal sealed partial class PageViews(NpgsqlDataSource db)
 {
-    private readonly BoardFilterParser _parser = new(new TerritoryDirectory(db), new ThemeCatalog(db));
+    private readonly TerritoryDirectory _territories = new(db);
+
+    private BoardFilterParser Parser => new(_territories, new ThemeCatalog(db));
 
     public async Task<PageView> ForAsync(string url)
     {
         var mark = url.IndexOf('?', StringComparison.Ordinal);
         var input = BoardQueryInput.Parse(mark < 0 ? "" : url[mark..]);
-        var parsed = await _parser.ParseAsync(input);
+        var parsed = await Parser.ParseAsync(input);
         if (!parsed.IsValid)
         {
             throw new InvalidOperationException($"URL refusée par le filtre : {url} ({string.Join(" ", parsed.Errors.Values.SelectMany(v => v))})");
         }
 
         var statements = new List<Statement>();
-        if (!string.IsNullOrWhiteSpace(input.Territoire))
+        if (!string.IsNullOrWhiteSpace(input.Territoire)
+            && TerritoryDirectory.FindMainCode(await _territories.GetMainAsync(), input.Territoire) is null)
         {
             // As TerritoryDirectory.ResolveAsync sends it (the URLs carry bare codes, never "Name (code)" labels).
             var p = new DynamicParameters();

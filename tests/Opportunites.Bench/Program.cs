@@ -18,6 +18,8 @@ var server = Environment.GetEnvironmentVariable("ConnectionStrings__Default") is
 var benchCs = new NpgsqlConnectionStringBuilder(server) { Database = options.Database, MaxAutoPrepare = 50, NoResetOnClose = true }.ConnectionString;
 
 var report = new Report();
+// Figures from a busy machine are not the product's: say how busy it was, at the start and at the end.
+var loadAtStart = LoadAverage();
 if (!options.Reuse)
 {
     await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString))
@@ -77,9 +79,14 @@ if (!options.NoHttp)
     await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
 }
 
+report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
+            " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
 report.WriteMarkdown(Path.Combine(repoRoot, "docs", "benchmarks.md"), options);
 return 0;
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
 static string FindRepoRoot()
 {

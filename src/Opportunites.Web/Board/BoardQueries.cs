@@ -87,7 +87,10 @@ public sealed class BoardQueries(NpgsqlDataSource db)
 
     private static string FromSql(BoardFilter f) => UsesMatches(f) ? MatchesJoinSql : "opportunities o";
 
-    private static string KindListSql(BoardFilter f) => string.Join(", ", f.Kinds.Where(Kinds.IsValid).Select(k => $"'{k}'"));
+    // In a fixed order, so that "type=ami&type=aap" and "type=aap&type=ami" share one statement text (and one prepared
+    // statement: Npgsql prepares at most Max Auto Prepare texts per connection).
+    private static string KindListSql(BoardFilter f) =>
+        string.Join(", ", f.Kinds.Where(Kinds.IsValid).Order(StringComparer.Ordinal).Select(k => $"'{k}'"));
 
     /// <summary>
     /// The WHERE clause of a search (without pagination). Every value is a parameter; kinds are written as literals

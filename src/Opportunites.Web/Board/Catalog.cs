@@ -60,6 +60,14 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
             text = m.Groups[1].Value;
         }
 
+        // The codes of France, the régions and the départements (what the board's links and forms carry) are answered
+        // from the list kept in memory: one round trip less per page view. Same answer as the statement, where an
+        // exact code wins.
+        if (FindMainCode(await GetMainAsync(ct), text) is { } known)
+        {
+            return known;
+        }
+
         await using var conn = await db.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<Territory>(new CommandDefinition(ResolveSql, new { text }, cancellationToken: ct));
     }
@@ -100,6 +108,10 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
         """;
 
     private IReadOnlyList<Territory>? _main;
+
+    /// <summary>The territory of the main list whose code is <paramref name="text"/> (any case); null when none.</summary>
+    internal static Territory? FindMainCode(IReadOnlyList<Territory> main, string text) =>
+        main.FirstOrDefault(t => string.Equals(t.Code, text.Trim(), StringComparison.OrdinalIgnoreCase));
 
     /// <summary>France, régions and départements: the list offered without JavaScript (fixed data, kept in memory).</summary>
     public async Task<IReadOnlyList<Territory>> GetMainAsync(CancellationToken ct = default)
