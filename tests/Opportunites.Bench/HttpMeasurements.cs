@@ -30,8 +30,9 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         {
             sizes[w.Name] = await AverageBodySizeAsync(http, app.BaseUrl, w.Urls.Take(40).ToList());
             report.Note($"Pages {w.Name} : {sizes[w.Name]:N0} octets en moyenne (corps HTML, 40 premières URL).");
-            // Warm-up at full concurrency: tiered JIT, every pooled connection's prepared statements, buffers.
-            await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), Math.Max(5, o.Duration / 2));
+            // Warm-up at full concurrency, as long as a measurement: tiered JIT and PGO, every pooled connection's
+            // prepared statements, buffers. On a busy machine the rate still rose for ~40 s after start.
+            await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), Math.Max(10, o.Duration));
         }
 
         foreach (var w in mixes)
@@ -93,11 +94,15 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         Directory.CreateDirectory(dir);
         var views = new PageViews(db);
         var count = Math.Min(o.Scripts, w.Urls.Count);
+        // A seeded random sample: evenly spaced indices would all fall on browse URLs (the mix alternates).
+        var random = new Random(7);
+        var sample = Enumerable.Range(0, w.Urls.Count).OrderBy(_ => random.Next()).Take(count).Order().Select(i => w.Urls[i]).ToList();
+        var searches = sample.Count(u => u.Contains("q=", StringComparison.Ordinal));
+        report.Note($"pgbench {w.Name} : {count} scripts tirés des URL, dont {searches} recherches plein texte.");
         var files = new List<string>();
         for (var i = 0; i < count; i++)
         {
-            // Evenly spaced over the file, so the sample keeps the mix's proportions.
-            var url = w.Urls[i * w.Urls.Count / count];
+            var url = sample[i];
             var view = await views.ForAsync(url);
             var file = Path.Combine(dir, $"{i:000}.sql");
             var text = "-- " + url + "\n" + string.Concat(view.Statements.Select(s => PageViews.Inline(s).Trim() + ";\n"));
