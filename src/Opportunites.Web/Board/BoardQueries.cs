@@ -73,6 +73,13 @@ public sealed class BoardQueries(NpgsqlDataSource db)
     // Open offers: the partial indexes (WHERE status = 'published') lead with deadline_sort or kind.
     private const string OpenWhereSql = "o.status = 'published' AND o.deadline_sort > now()";
 
+    // Open text search: the same rule, with the deadline test hidden from the planner's index choice. Given
+    // "deadline_sort > now()" it ANDs the deadline index with the full GIN of 0001, whose postings include every
+    // archived offer (76 k entries read for 13 k open matches at 20 k open / 100 k archived, 10× at national scale);
+    // without it, the partial GIN opportunities_open_search is the only text index that fits, and the deadline is
+    // checked on the matching rows. An offer past its deadline still never shows.
+    private const string OpenTextWhereSql = "o.status = 'published' AND (o.deadline_sort > now()) IS TRUE";
+
     // Archive: what was once public; served by the indexes of 0010_board_archive_indexes.
     private const string ArchiveWhereSql = "o.status IN ('published', 'closed', 'expired') AND o.published_at IS NOT NULL";
 
@@ -116,7 +123,7 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         }
         else
         {
-            sql.Append(f.IncludeClosed ? ArchiveWhereSql : OpenWhereSql);
+            sql.Append(f.IncludeClosed ? ArchiveWhereSql : f.Query is not null ? OpenTextWhereSql : OpenWhereSql);
             if (f.Kinds.Count > 0)
             {
                 sql.Append(" AND o.kind IN (").Append(KindListSql(f)).Append(')');
