@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what ./run.sh and ./test.sh need on a fresh Debian machine (as root, with apt-get), and nothing twice.
-# Usage: tools/provision.sh [run|test]
+# Usage: tools/provision.sh [run|test|bench]
 set -euo pipefail
 MODE="${1:-run}"
 
@@ -24,11 +24,18 @@ fi
 
 apt_install postgresql-15 tzdata
 
+if [ "$MODE" = "bench" ]; then
+  # ./bench.sh: wrk drives the app over HTTP; pgbench comes with postgresql-15 (same binaries as the cluster).
+  apt_install wrk
+fi
+
 if [ "$MODE" = "test" ]; then
   # docker-compose 1.29 validates docker-compose.yml without an engine (--no-install-recommends: no engine pulled in).
   apt_install docker-compose
   # Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser), fonts for stable rendering.
   apt_install chromium fonts-dejavu-core
+  # Smoke test of the benchmark's wrk script (tests/Opportunites.Tests/Bench).
+  apt_install wrk
   # axe-core, pinned by tools/axe/package-lock.json, installed into var/axe (the tests read axe.min.js from there).
   command -v npm >/dev/null 2>&1 || apt_install npm
   ROOT="$(cd "$(dirname "$0")/.." && pwd)"

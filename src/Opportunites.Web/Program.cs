@@ -64,6 +64,8 @@ app.UseAntiforgery();
 app.MapRazorPages();
 // Public board: JSON API with OpenAPI (/openapi/v1.json), RSS, ICS and CSV of any search.
 app.MapBoard();
+// Benchmark only (Bench:StaticEndpoint=true): a static body of a chosen size, the framework's ceiling.
+app.MapStaticBenchEndpoint();
 app.MapHealthChecks("/healthz");
 
 app.Run();

@@ -12,6 +12,29 @@ namespace Opportunites.Bench;
 /// </summary>
 internal sealed class DatasetLoader(NpgsqlDataSource db)
 {
+    /// <summary>The words of titles and descriptions; the benchmark's search URLs draw from the same list.</summary>
+    public static readonly string[] Vocabulary =
+    [
+        "accompagnement", "jeunes", "quartiers", "prioritaires", "insertion", "professionnelle", "numérique",
+        "inclusion", "culture", "sport", "santé", "mentale", "logement", "alimentation", "solidaire", "transition",
+        "écologique", "mobilité", "emploi", "formation", "citoyenneté", "participation", "habitants", "éducation",
+        "parentalité", "prévention", "délinquance", "égalité", "femmes", "hommes", "discriminations", "associations",
+        "bénévolat", "économie", "sociale", "territoires", "ruralité", "précarité", "étudiante", "seniors",
+        "isolement", "accès", "droits", "médiation", "tiers-lieux", "jardins", "partagés", "lecture", "illettrisme",
+        "langue", "français", "apprentissage", "décrochage", "scolaire", "cités", "éducatives", "réussite",
+        "orientation", "handicap", "autonomie", "aidants", "numériques", "compétences", "entrepreneuriat",
+        "coopération", "réseau", "animation", "coordination", "diagnostic", "évaluation", "innovation",
+        "expérimentation", "financement", "subvention", "projet", "action", "dispositif", "programme", "public",
+        "bénéficiaires", "partenaires", "collectivités", "bailleurs", "sociaux", "services", "État", "département",
+        "région", "commune", "métropole", "agglomération", "intercommunalité", "politique", "ville", "cohésion",
+        "lien", "social", "vivre", "ensemble", "été", "vacances", "loisirs", "périscolaire", "extrascolaire",
+        "environnement", "énergie", "climat", "biodiversité", "eau", "déchets", "réemploi", "recyclage", "artisanat",
+        "commerce", "proximité", "marché", "numérique", "fracture", "médiateur", "conseiller", "chargé", "mission",
+        "chef", "référent", "coordinateur", "animateur", "éducateur", "directeur", "agent", "développement", "local",
+        "contrat", "relance", "plan", "national", "appel", "manifestation", "intérêt", "projets", "candidature",
+        "dossier", "sélection", "jury", "lauréats",
+    ];
+
     private const string IssuersSql = """
         INSERT INTO issuers (name, type)
         SELECT (ARRAY['Association','Ville de','Conseil départemental','Centre social','Fondation','Mission locale',
@@ -27,25 +50,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
 
     // One chunk of opportunities; @from..@to is this session's share of generate_series.
     private const string OpportunitiesSql = """
-        WITH vocab AS (
-          SELECT ARRAY['accompagnement','jeunes','quartiers','prioritaires','insertion','professionnelle','numérique',
-            'inclusion','culture','sport','santé','mentale','logement','alimentation','solidaire','transition',
-            'écologique','mobilité','emploi','formation','citoyenneté','participation','habitants','éducation',
-            'parentalité','prévention','délinquance','égalité','femmes','hommes','discriminations','associations',
-            'bénévolat','économie','sociale','territoires','ruralité','précarité','étudiante','seniors','isolement',
-            'accès','droits','médiation','tiers-lieux','jardins','partagés','lecture','illettrisme','langue',
-            'français','apprentissage','décrochage','scolaire','cités','éducatives','réussite','orientation',
-            'handicap','autonomie','aidants','numériques','compétences','entrepreneuriat','coopération','réseau',
-            'animation','coordination','diagnostic','évaluation','innovation','expérimentation','financement',
-            'subvention','projet','action','dispositif','programme','public','bénéficiaires','partenaires',
-            'collectivités','bailleurs','sociaux','services','État','département','région','commune','métropole',
-            'agglomération','intercommunalité','politique','ville','cohésion','lien','social','vivre','ensemble',
-            'été','vacances','loisirs','périscolaire','extrascolaire','environnement','énergie','climat','biodiversité',
-            'eau','déchets','réemploi','recyclage','artisanat','commerce','proximité','marché','numérique',
-            'fracture','médiateur','conseiller','chargé','mission','chef','référent','coordinateur','animateur',
-            'éducateur','directeur','agent','développement','local','contrat','relance','plan','national','appel',
-            'manifestation','intérêt','projets','candidature','dossier','sélection','jury','lauréats'] AS w
-        ),
+        WITH vocab AS (SELECT @vocab::text[] AS w),
         kinds AS (SELECT ARRAY['emploi','emploi','aap','aap','aap','ami'] AS k),
         terr AS (
           SELECT array_agg(code ORDER BY code) FILTER (WHERE level = 'departement') AS deps,
@@ -103,6 +108,16 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         WHERE o.id BETWEEN @from AND @to
         """;
 
+    // The board's match table (migration 0050), which the disabled triggers would have filled, same statement as there.
+    private const string MatchesSql = """
+        INSERT INTO opportunity_territory_matches (opportunity_id, territory_code, kind, deadline_sort)
+        SELECT DISTINCT o.id, ms.m, o.kind, o.deadline_sort
+        FROM opportunities o
+        CROSS JOIN LATERAL unnest(o.territory_codes) c(code)
+        JOIN (SELECT t.code, unnest(territory_match_set(t.code)) AS m FROM territories t) ms ON ms.code = c.code
+        WHERE o.status = 'published' AND o.id BETWEEN @from AND @to
+        """;
+
     public async Task<TimeSpan> LoadAsync(int open, int archived, int issuers, int sessions)
     {
         var watch = Stopwatch.StartNew();
@@ -125,7 +140,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
             {
                 var b = Math.Min(to, a + 49_999);
                 await using var conn = await db.OpenConnectionAsync();
-                await conn.ExecuteAsync(OpportunitiesSql, new { from = a, to = b, open, issuers }, commandTimeout: 0);
+                await conn.ExecuteAsync(OpportunitiesSql, new { from = a, to = b, open, issuers, vocab = Vocabulary }, commandTimeout: 0);
                 Console.Error.Write('.');
             }
         }));
@@ -143,6 +158,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         {
             await using var conn = await db.OpenConnectionAsync();
             await conn.ExecuteAsync(TerritoriesSql, new { from = 1 + s * span, to = (s + 1) * span }, commandTimeout: 0);
+            await conn.ExecuteAsync(MatchesSql, new { from = 1 + s * span, to = (s + 1) * span }, commandTimeout: 0);
         }));
 
         await using (var conn = await db.OpenConnectionAsync())
@@ -151,6 +167,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
             await conn.ExecuteAsync("ALTER TABLE opportunities ENABLE TRIGGER USER");
             await conn.ExecuteAsync("VACUUM ANALYZE opportunities", commandTimeout: 0);
             await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territories", commandTimeout: 0);
+            await conn.ExecuteAsync("VACUUM ANALYZE opportunity_territory_matches", commandTimeout: 0);
         }
 
         return watch.Elapsed;

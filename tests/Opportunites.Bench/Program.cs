@@ -7,16 +7,25 @@ using Opportunites.Bench;
 using Opportunites.Web.Data;
 
 // Benchmark command: builds its own database at a chosen scale, measures, prints one table and writes docs/benchmarks.md.
-// dotnet run -c Release --project tests/Opportunites.Bench -- [--open N] [--archived N] [--sessions N] [--reuse]
+// ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
+//            [--urls N] [--scripts N] [--port P] [--no-sql] [--no-http]
+// Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
+if (args is ["mail", .. var mailArgs])
+{
+    return await MailBench.RunAsync(mailArgs);
+}
+
 var options = BenchOptions.Parse(args);
 DefaultTypeMap.MatchNamesWithUnderscores = true;
 
 var server = Environment.GetEnvironmentVariable("ConnectionStrings__Default") is { Length: > 0 } cs
     ? cs
     : "Host=127.0.0.1;Port=54329;Database=opportunites;Username=opportunites";
-var benchCs = new NpgsqlConnectionStringBuilder(server) { Database = options.Database, MaxAutoPrepare = 50, NoResetOnClose = true }.ConnectionString;
+var benchCs = new NpgsqlConnectionStringBuilder(server) { Database = options.Database }.ConnectionString;
 
 var report = new Report();
+// Figures from a busy machine are not the product's: say how busy it was, at the start and at the end.
+var loadAtStart = LoadAverage();
 if (!options.Reuse)
 {
     await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString))
@@ -27,7 +36,9 @@ if (!options.Reuse)
     }
 }
 
-await using var db = NpgsqlDataSource.Create(benchCs);
+// The app's own data source settings (prepared statements, plan cache mode…), so one-client timings match what it runs.
+await using var db = DataExtensions.CreateDataSource(new ConfigurationBuilder()
+    .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Default"] = benchCs }).Build());
 await new Migrator(db, NullLogger<Migrator>.Instance).MigrateAsync();
 
 if (!options.Reuse)
@@ -45,11 +56,45 @@ await using (var conn = await db.OpenConnectionAsync())
     report.Note($"Jeu de données : {counts.All:N0} offres dont {counts.Open:N0} publiées ; table opportunities {size}.");
 }
 
-await new SqlMeasurements(db, report).RunAsync();
+// Realistic URLs (written to files for wrk), from the territory codes in the dataset's own Zipf order.
+var repoRoot = FindRepoRoot();
+var workDir = Path.Combine(repoRoot, "var", "bench");
+Directory.CreateDirectory(workDir);
+List<string> departements, regions;
+await using (var conn = await db.OpenConnectionAsync())
+{
+    departements = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'departement' ORDER BY code")).AsList();
+    regions = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'region' ORDER BY code")).AsList();
+}
 
+var browse = BoardUrls.Browse(options.Urls, departements, regions);
+var mix = BoardUrls.Mix(options.Urls, departements, regions, DatasetLoader.Vocabulary);
+var mixes = new[] { new Workload("parcours", browse, Path.Combine(workDir, "browse.txt"), 30), new Workload("mixte", mix, Path.Combine(workDir, "mix.txt"), 80) };
+foreach (var w in mixes)
+{
+    await File.WriteAllLinesAsync(w.File, w.Urls);
+}
+
+report.Note($"URL : {browse.Count:N0} de parcours (territoire, type, page 1 à 3) et {mix.Count:N0} mixtes (moitié recherche plein texte), var/bench/*.txt.");
+
+if (!options.NoSql)
+{
+    await new SqlMeasurements(db, report).RunAsync(browse, mix);
+}
+
+if (!options.NoHttp)
+{
+    await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
+}
+
+report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
+            " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
-report.WriteMarkdown(Path.Combine(FindRepoRoot(), "docs", "benchmarks.md"), options);
+report.WriteMarkdown(Path.Combine(repoRoot, "docs", "benchmarks.md"), options);
 return 0;
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
 static string FindRepoRoot()
 {
@@ -62,8 +107,18 @@ static string FindRepoRoot()
     return dir?.FullName ?? Directory.GetCurrentDirectory();
 }
 
+internal sealed record Workload(string Name, IReadOnlyList<string> Urls, string File, double P99TargetMs);
+
 internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Sessions, bool Reuse, string Database)
 {
+    public int Duration { get; init; } = 20;
+    public int[] Connections { get; init; } = [16, 2];
+    public int Urls { get; init; } = 1000;
+    public int Port { get; init; } = 5186;
+    public int Scripts { get; init; } = 100;
+    public bool NoHttp { get; init; }
+    public bool NoSql { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
         int Int(string name, int fallback)
@@ -73,8 +128,20 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
         }
 
         var db = Array.IndexOf(args, "--database") is var d and >= 0 && d + 1 < args.Length ? args[d + 1] : "opportunites_bench";
+        var conns = Array.IndexOf(args, "--connections") is var c and >= 0 && c + 1 < args.Length
+            ? args[c + 1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
+            : [16, 2];
         return new BenchOptions(Int("--open", 100_000), Int("--archived", 1_000_000), Int("--issuers", 5_000),
-            Int("--sessions", Math.Max(2, Environment.ProcessorCount)), args.Contains("--reuse"), db);
+            Int("--sessions", Math.Max(2, Environment.ProcessorCount)), args.Contains("--reuse"), db)
+        {
+            Duration = Int("--duration", 20),
+            Connections = conns,
+            Urls = Int("--urls", 1000),
+            Port = Int("--port", 5186),
+            Scripts = Math.Min(120, Int("--scripts", 100)),
+            NoHttp = args.Contains("--no-http"),
+            NoSql = args.Contains("--no-sql"),
+        };
     }
 }
 
@@ -87,6 +154,13 @@ internal sealed class Report
     public void Add(string name, string detail, double value, string unit) => _rows.Add((name, detail, value, unit));
 
     public void Note(string note) => _notes.Add(note);
+
+    /// <summary>A figure with its target (null when none applies) and whether it is met.</summary>
+    public void Check(string name, double value, string unit, string? target, bool? met, string detail = "")
+    {
+        var verdict = target is null ? "" : $"objectif {target} : {(met == true ? "atteint" : "NON atteint")}";
+        Add(name, string.Join(" ; ", new[] { verdict, detail }.Where(x => x.Length > 0)), value, unit);
+    }
 
     public void Plan(string title, string plan) => _plans.Add((title, plan));
 
@@ -111,7 +185,7 @@ internal sealed class Report
         using var w = new StreamWriter(path);
         w.WriteLine("# Benchmarks");
         w.WriteLine();
-        w.WriteLine($"Produit par `dotnet run -c Release --project tests/Opportunites.Bench -- --open {o.Open} --archived {o.Archived}` " +
+        w.WriteLine($"Produit par `./bench.sh --open {o.Open} --archived {o.Archived} --duration {o.Duration}` " +
                     $"le {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cœurs.");
         w.WriteLine();
         foreach (var n in _notes)

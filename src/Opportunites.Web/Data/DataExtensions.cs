@@ -35,6 +35,15 @@ public static class DataExtensions
             csb.MaxAutoPrepare = 50;
         }
 
+        // Prepared statements are planned for their actual values every time: after five runs PostgreSQL may switch a
+        // prepared statement to a generic plan, and for a text search the generic plan of "open offers matching $q in
+        // Gironde" scanned every offer (archived ones included) matching the words: 678 ms instead of 7.5 ms (issue 8
+        // benchmark, docs/benchmarks.md). Planning costs a fraction of a millisecond; parsing is still saved.
+        if (string.IsNullOrEmpty(csb.Options))
+        {
+            csb.Options = "-c plan_cache_mode=force_custom_plan";
+        }
+
         csb.ApplicationName ??= "opportunites";
         // Fail fast when PostgreSQL is down (a French 503 page) instead of hanging 15 s per request.
         if (csb.Timeout == 15)

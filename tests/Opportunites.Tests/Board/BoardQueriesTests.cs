@@ -29,6 +29,61 @@ public sealed class BoardQueriesTests
     }
 
     [Test]
+    public async Task Search_TerritoryAfterChanges_FollowsStatusKindDeadlineAndTerritories()
+    {
+        // The territory filter reads the match table of 0050, kept by triggers: every change must show at once.
+        var issuer = await IssuerAsync();
+        var title = TestData.Unique("Correspondances");
+        var id = await OfferAsync(issuer, title, ["33"]);
+        var inGironde = $"?emetteur={issuer}&territoire=33";
+        Assert.That(await TitlesAsync(inGironde), Is.EqualTo(new[] { title }));
+
+        await using var conn = await Db.OpenConnectionAsync();
+        await conn.ExecuteAsync("UPDATE opportunities SET kind = 'ami' WHERE id = @id", new { id });
+        Assert.That(await TitlesAsync(inGironde + "&type=aap"), Is.Empty);
+        Assert.That(await TitlesAsync(inGironde + "&type=ami"), Is.EqualTo(new[] { title }));
+
+        await conn.ExecuteAsync("DELETE FROM opportunity_territories WHERE opportunity_id = @id", new { id });
+        await conn.ExecuteAsync("INSERT INTO opportunity_territories (opportunity_id, territory_code) VALUES (@id, '40')", new { id });
+        Assert.That(await TitlesAsync(inGironde), Is.Empty);
+        Assert.That(await TitlesAsync($"?emetteur={issuer}&territoire=R75"), Is.EqualTo(new[] { title }));
+
+        await conn.ExecuteAsync("UPDATE opportunities SET deadline_date = current_date - 2 WHERE id = @id", new { id });
+        Assert.That(await TitlesAsync($"?emetteur={issuer}&territoire=40"), Is.Empty);
+
+        await conn.ExecuteAsync("UPDATE opportunities SET deadline_date = current_date + 5 WHERE id = @id", new { id });
+        Assert.That(await TitlesAsync($"?emetteur={issuer}&territoire=40"), Is.EqualTo(new[] { title }));
+
+        await conn.ExecuteAsync("UPDATE opportunities SET status = 'closed', closed_at = now() WHERE id = @id", new { id });
+        Assert.That(await TitlesAsync($"?emetteur={issuer}&territoire=40"), Is.Empty);
+        Assert.That(await conn.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM opportunity_territory_matches WHERE opportunity_id = @id", new { id }), Is.Zero);
+    }
+
+    [Test]
+    public async Task Search_TerritoryAndKindCount_EqualsTheOverlapDefinition()
+    {
+        var issuer = await IssuerAsync();
+        var tag = TestData.Unique("Compte");
+        for (var i = 0; i < 12; i++)
+        {
+            await OfferAsync(issuer, $"{tag} {i}", i % 2 == 0 ? ["33"] : ["FR", "64"], kind: i % 3 == 0 ? Kinds.Emploi : Kinds.Aap);
+        }
+
+        // Territory + kind alone is counted from the match table only; the reference is the plain definition of "open".
+        var page = await Queries().SearchAsync(await FilterAsync("?territoire=R75&type=aap"));
+        await using var conn = await Db.OpenConnectionAsync();
+        var expected = await conn.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM opportunities
+            WHERE status = 'published' AND deadline_sort > now() AND kind = 'aap'
+              AND territory_codes && territory_match_set('R75')
+            """);
+
+        Assert.That(expected, Is.GreaterThanOrEqualTo(8));
+        Assert.That(page.Total, Is.EqualTo(expected));
+    }
+
+    [Test]
     public async Task Search_SeveralKinds_OnlyThoseKinds()
     {
         var issuer = await IssuerAsync();

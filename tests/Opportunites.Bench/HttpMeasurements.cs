@@ -1,0 +1,115 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Opportunites.Bench;
+
+/// <summary>
+/// The app in Release as a separate process, driven by wrk over each URL mix at each concurrency; at the same
+/// concurrency, pgbench runs the statements the app runs for a sample of the same URLs (ratio a), and wrk hits a
+/// static endpoint of the app with a body of the same average size (ratio b, for scale).
+/// </summary>
+internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionString, Report report, BenchOptions o,
+    string repoRoot, string workDir)
+{
+    private const double RatioTarget = 0.70;
+    private const double TwoConnectionsP99TargetMs = 10;
+
+    public async Task RunAsync(IReadOnlyList<Workload> mixes)
+    {
+        var lua = Path.Combine(repoRoot, "tests", "Opportunites.Bench", "wrk", "urls.lua");
+        var scripts = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var w in mixes)
+        {
+            scripts[w.Name] = await WritePgBenchScriptsAsync(w);
+        }
+
+        await using var app = await AppProcess.StartAsync(repoRoot, connectionString, o.Port);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var sizes = new Dictionary<string, int>();
+        foreach (var w in mixes)
+        {
+            sizes[w.Name] = await AverageBodySizeAsync(http, app.BaseUrl, w.Urls.Take(40).ToList());
+            report.Note($"Pages {w.Name} : {sizes[w.Name]:N0} octets en moyenne (corps HTML, 40 premières URL).");
+            // Warm-up at full concurrency, as long as a measurement: tiered JIT and PGO, every pooled connection's
+            // prepared statements, buffers. On a busy machine the rate still rose for ~40 s after start.
+            await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), Math.Max(10, o.Duration));
+        }
+
+        foreach (var w in mixes)
+        {
+            var staticFile = Path.Combine(workDir, $"static-{w.Name}.txt");
+            await File.WriteAllTextAsync(staticFile, $"/bench/statique?octets={sizes[w.Name]}\n");
+            foreach (var c in o.Connections)
+            {
+                var label = $"HTTP {w.Name}, {c} conn.";
+                Console.Error.WriteLine($"{label} : wrk {o.Duration} s…");
+                var r = await Tools.WrkAsync(app.BaseUrl, lua, w.File, c, o.Duration);
+                var target = c >= 16 ? w.P99TargetMs : c <= 2 ? TwoConnectionsP99TargetMs : (double?)null;
+                report.Add($"{label} : débit", $"wrk -t{Math.Min(2, c)} -c{c}, {o.Duration} s, {w.Urls.Count} URL, {r.Requests:N0} requêtes", r.Rps, "req/s");
+                report.Add($"{label} : p50", "", r.P50Ms, "ms");
+                report.Add($"{label} : p90", "", r.P90Ms, "ms");
+                report.Check($"{label} : p99", r.P99Ms, "ms", target is { } t ? $"≤ {t:0} ms" : null, target is { } t2 ? r.P99Ms <= t2 : null);
+                report.Check($"{label} : erreurs", r.Errors, "", "0", r.Errors == 0, $"{r.Non2xx} hors 2xx, {r.SocketErrors} de socket");
+
+                Console.Error.WriteLine($"{label} : pgbench {o.Duration} s…");
+                var (tps, failed) = await Tools.PgBenchAsync(connectionString, scripts[w.Name], c, o.Duration);
+                report.Add($"pgbench {w.Name}, {c} conn. : vues/s", $"-M prepared, {scripts[w.Name].Count} scripts (une transaction = les requêtes d'une vue), {failed} échecs", tps, "tps");
+                report.Check($"ratio (a) app / pgbench, {w.Name}, {c} conn.", r.Rps / tps, "", $"≥ {RatioTarget:0.00}", r.Rps / tps >= RatioTarget);
+
+                Console.Error.WriteLine($"{label} : statique {o.Duration} s…");
+                var s = await Tools.WrkAsync(app.BaseUrl, lua, staticFile, c, o.Duration);
+                report.Add($"statique {sizes[w.Name]:N0} o, {c} conn. : débit", $"p99 {s.P99Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms, {s.Errors} erreurs", s.Rps, "req/s");
+                report.Add($"ratio (b) app / statique, {w.Name}, {c} conn.", "pour l'échelle seulement", r.Rps / s.Rps, "");
+            }
+        }
+    }
+
+    private static async Task<int> AverageBodySizeAsync(HttpClient http, string baseUrl, IReadOnlyList<string> urls)
+    {
+        long total = 0;
+        foreach (var u in urls)
+        {
+            using var response = await http.GetAsync(baseUrl + u);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{u} : HTTP {(int)response.StatusCode}");
+            }
+
+            total += body.Length;
+        }
+
+        return (int)(total / Math.Max(1, urls.Count));
+    }
+
+    /// <summary>One pgbench script per sampled URL: the statements of that page view, parameters written as literals.</summary>
+    private async Task<IReadOnlyList<string>> WritePgBenchScriptsAsync(Workload w)
+    {
+        var dir = Path.Combine(workDir, "pgbench-" + w.Name);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Directory.CreateDirectory(dir);
+        var views = new PageViews(db);
+        var count = Math.Min(o.Scripts, w.Urls.Count);
+        // A seeded random sample: evenly spaced indices would all fall on browse URLs (the mix alternates).
+        var random = new Random(7);
+        var sample = Enumerable.Range(0, w.Urls.Count).OrderBy(_ => random.Next()).Take(count).Order().Select(i => w.Urls[i]).ToList();
+        var searches = sample.Count(u => u.Contains("q=", StringComparison.Ordinal));
+        report.Note($"pgbench {w.Name} : {count} scripts tirés des URL, dont {searches} recherches plein texte.");
+        var files = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var url = sample[i];
+            var view = await views.ForAsync(url);
+            var file = Path.Combine(dir, $"{i:000}.sql");
+            var text = "-- " + url + "\n" + string.Concat(view.Statements.Select(s => PageViews.Inline(s).Trim() + ";\n"));
+            await File.WriteAllTextAsync(file, text);
+            files.Add(file);
+        }
+
+        return files;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Dapper;
+using Npgsql;
+using Opportunites.Web.Board;
+
+namespace Opportunites.Bench;
+
+/// <summary>One SQL statement the app sends, with its parameters.</summary>
+internal sealed record Statement(string Sql, DynamicParameters Parameters);
+
+/// <summary>What one GET of a board URL makes the app run: its filter and its statements, in order.</summary>
+internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<Statement> Statements);
+
+/// <summary>
+/// Turns a board URL into the statements the app runs for it, through the app's own classes: BoardFilterParser
+/// (which resolves a territory name with TerritoryDirectory.ResolveSql; codes of the main list come from memory) and
+/// BoardQueries.BuildSearchBatch (page and count, sent together). Themes and the territory list are cached by the app
+/// after the first request, so they are not part of a page view.
+/// </summary>
+internal sealed partial class PageViews(NpgsqlDataSource db)
+{
+    private readonly TerritoryDirectory _territories = new(db);
+
+    private BoardFilterParser Parser => new(_territories, new ThemeCatalog(db));
+
+    public async Task<PageView> ForAsync(string url)
+    {
+        var mark = url.IndexOf('?', StringComparison.Ordinal);
+        var input = BoardQueryInput.Parse(mark < 0 ? "" : url[mark..]);
+        var parsed = await Parser.ParseAsync(input);
+        if (!parsed.IsValid)
+        {
+            throw new InvalidOperationException($"URL refusée par le filtre : {url} ({string.Join(" ", parsed.Errors.Values.SelectMany(v => v))})");
+        }
+
+        var statements = new List<Statement>();
+        if (!string.IsNullOrWhiteSpace(input.Territoire)
+            && TerritoryDirectory.FindMainCode(await _territories.GetMainAsync(), input.Territoire) is null)
+        {
+            // As TerritoryDirectory.ResolveAsync sends it (the URLs carry bare codes, never "Name (code)" labels).
+            var p = new DynamicParameters();
+            p.Add("text", input.Territoire.Trim());
+            statements.Add(new Statement(TerritoryDirectory.ResolveSql, p));
+        }
+
+        var (batch, parameters) = BoardQueries.BuildSearchBatch(parsed.Filter);
+        statements.AddRange(batch.Split(";\n").Select(sql => new Statement(sql, parameters)));
+        return new PageView(url, parsed.Filter, statements);
+    }
+
+    [GeneratedRegex(@"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex Placeholder();
+
+    /// <summary>The statement with its parameters written as typed literals (for pgbench scripts and EXPLAIN).</summary>
+    public static string Inline(Statement s) => Placeholder().Replace(s.Sql, m => Literal(s.Parameters.Get<object?>(m.Groups[1].Value)));
+
+    private static string Literal(object? value) => value switch
+    {
+        null => "NULL",
+        string text => Quote(text) + "::text",
+        int i => i.ToString(CultureInfo.InvariantCulture),
+        long l => l.ToString(CultureInfo.InvariantCulture) + "::bigint",
+        DateOnly d => Quote(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) + "::date",
+        string[] items => "ARRAY[" + string.Join(", ", items.Select(Quote)) + "]::text[]",
+        _ => throw new NotSupportedException($"Type de paramètre non prévu : {value.GetType()}"),
+    };
+
+    private static string Quote(string text)
+    {
+        var sb = new StringBuilder("'");
+        sb.Append(text.Replace("'", "''", StringComparison.Ordinal));
+        return sb.Append('\'').ToString();
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Opportunites.Bench;
+using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Board;
+
+namespace Opportunites.Tests.Bench;
+
+/// <summary>
+/// Smoke tests of the benchmark's parts that can rot silently (tests/Opportunites.Bench, linked here): the URL
+/// generator and the wrk script with its parsed result line. The benchmark itself is ./bench.sh (minutes).
+/// </summary>
+public sealed class BenchToolsTests
+{
+    private static readonly string[] Departements = ["01", "02", "13", "33", "2A", "75", "971"];
+    private static readonly string[] Regions = ["R75", "R84", "R11"];
+
+    [Test]
+    public async Task BoardUrls_Mix_EveryUrlAcceptedByTheBoardAndHalfAreSearches()
+    {
+        var urls = BoardUrls.Mix(400, Departements, Regions, ["numérique", "insertion", "jeunes", "santé", "culture"]);
+        var parser = new BoardFilterParser(new TerritoryDirectory(SharedDatabase.DataSource), new ThemeCatalog(SharedDatabase.DataSource));
+
+        foreach (var url in urls)
+        {
+            var parsed = await parser.ParseAsync(BoardQueryInput.Parse(url[BoardUrls.Path.Length..]));
+            Assert.That(parsed.IsValid, Is.True, url + " : " + string.Join(" ", parsed.Errors.Values.SelectMany(v => v)));
+        }
+
+        Assert.That(urls.Count(u => u.Contains("q=", StringComparison.Ordinal)), Is.EqualTo(200));
+        Assert.That(urls.Distinct().Count(), Is.GreaterThan(150));
+        var again = BoardUrls.Mix(400, Departements, Regions, ["numérique", "insertion", "jeunes", "santé", "culture"]);
+        Assert.That(again, Is.EqualTo(urls), "deterministic");
+    }
+
+    [Test]
+    public void WrkResult_Line_ParsedAmongOtherOutput()
+    {
+        var r = WrkResult.Parse("Running 1s test\nwrk-result requests=120 seconds=1.002 rps=119.8 p50_ms=0.512 p90_ms=1.250 p99_ms=4.000 non2xx=3 socket_errors=1 bytes=4096\n");
+
+        Assert.That(r, Is.EqualTo(new WrkResult(120, 1.002, 119.8, 0.512, 1.25, 4.0, 3, 1, 4096)));
+        Assert.That(r!.Errors, Is.EqualTo(4));
+        Assert.That(WrkResult.Parse("no result"), Is.Null);
+    }
+
+    [Test]
+    public async Task WrkScript_AgainstASmallServer_CyclesThePathsAndCountsNon2xx()
+    {
+        if (!File.Exists("/usr/bin/wrk"))
+        {
+            Assert.Ignore("wrk n'est pas installé (tools/provision.sh bench).");
+        }
+
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var server = ServeAsync(listener, stop.Token);
+        var file = Path.GetTempFileName();
+        await File.WriteAllLinesAsync(file, ["/ok", "/absent"]);
+        var script = Path.Combine(FindRepoRoot(), "tests", "Opportunites.Bench", "wrk", "urls.lua");
+
+        var psi = new ProcessStartInfo("wrk", ["-t1", "-c1", "-d1s", "-s", script, $"http://127.0.0.1:{port}", "--", file])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var wrk = Process.Start(psi)!;
+        var output = await wrk.StandardOutput.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        await stop.CancelAsync();
+        File.Delete(file);
+
+        var r = WrkResult.Parse(output);
+        Assert.That(r, Is.Not.Null, output);
+        Assert.That(r!.Requests, Is.GreaterThan(10));
+        // One connection alternating /ok and /absent: half the answers are 404.
+        Assert.That(r.Non2xx, Is.InRange(r.Requests / 2 - 1, r.Requests / 2 + 1));
+        Assert.That(r.P99Ms, Is.GreaterThanOrEqualTo(r.P50Ms));
+        _ = server;
+    }
+
+    /// <summary>HTTP/1.1 keep-alive, 200 for /ok and 404 otherwise: enough for wrk.</summary>
+    private static async Task ServeAsync(TcpListener listener, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(ct);
+                _ = Task.Run(async () =>
+                {
+                    using var c = client;
+                    var stream = c.GetStream();
+                    var reader = new StreamReader(stream);
+                    while (await reader.ReadLineAsync(ct) is { } line)
+                    {
+                        var ok = line.StartsWith("GET /ok ", StringComparison.Ordinal);
+                        while (await reader.ReadLineAsync(ct) is { Length: > 0 })
+                        {
+                            // Headers.
+                        }
+
+                        var body = ok ? "ok" : "absent";
+                        var head = $"HTTP/1.1 {(ok ? "200 OK" : "404 Not Found")}\r\nContent-Length: {body.Length}\r\n\r\n{body}";
+                        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), ct);
+                    }
+                }, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Test over.
+        }
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Opportunites.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new DirectoryNotFoundException("Opportunites.sln");
+    }
+}
