@@ -56,7 +56,15 @@ public sealed partial class DatabaseRestartTests
         var downAt = clock.Elapsed;
         await cluster.StopAsync();
         var stoppedAt = clock.Elapsed;
-        await Task.Delay(outage);
+        // The API answers in its own format during the outage too.
+        using var api = await client.GetAsync("/api/v1/opportunites?q=restauration");
+        var apiBody = await api.Content.ReadAsStringAsync();
+        var remaining = outage - (clock.Elapsed - stoppedAt);
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining);
+        }
+
         var restartAt = clock.Elapsed;
         await cluster.StartAgainAsync();
         var upAt = clock.Elapsed;
@@ -97,6 +105,10 @@ public sealed partial class DatabaseRestartTests
         {
             Assert.That(app.HasExited, Is.False, "the app died\n" + app.LogTail());
             Assert.That(down, Is.Not.Empty, "no probe during the outage");
+            Assert.That((int)api.StatusCode, Is.EqualTo(503), apiBody);
+            Assert.That(api.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(ProblemTitle(apiBody), Is.EqualTo("Service momentanément indisponible"), apiBody);
+            Assert.That(apiBody, Does.Not.Contain("Exception").And.Not.Contain("Npgsql"));
             Assert.That(down.Where(p => p.Status != 503).Select(p => $"{p.Status} {p.Duration}"), Is.Empty,
                 "during the outage every page is a 503");
             // Not a hang: the connect timeout is 3 s; a generous bound for a loaded machine, not a benchmark.
@@ -113,6 +125,19 @@ public sealed partial class DatabaseRestartTests
             Assert.That(wrkStats.Requests, Is.GreaterThan(0), wrkOutput);
             Assert.That(resumed, Is.True, "no scheduled job succeeded after the database came back\n" + app.LogTail());
         });
+    }
+
+    private static string? ProblemTitle(string json)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement.GetProperty("title").GetString();
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static async Task SeedAsync(string connectionString)
