@@ -16,6 +16,18 @@ public sealed class FailedEmail
     public DateTime CreatedAt { get; init; }
 }
 
+/// <summary>A queued email that failed at least once and waits for its next attempt.</summary>
+public sealed class RetryingEmail
+{
+    public long Id { get; init; }
+    public string Category { get; init; } = "";
+    public string ToAddress { get; init; } = "";
+    public string Subject { get; init; } = "";
+    public int Attempts { get; init; }
+    public string? LastError { get; init; }
+    public DateTime NextAttemptAt { get; init; }
+}
+
 /// <summary>What the admin outbox page reads and does.</summary>
 public sealed class OutboxAdmin(NpgsqlDataSource db)
 {
@@ -46,6 +58,21 @@ public sealed class OutboxAdmin(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<FailedEmail>(new CommandDefinition(FailedSql, new { limit }, cancellationToken: ct))).AsList();
+    }
+
+    // Served by outbox_due (partial on queued rows, next_attempt_at): a row with an error is one being retried
+    // (a claim in progress increments attempts but leaves last_error empty until its first failure).
+    private const string RetryingSql = """
+        SELECT id, category, to_address, subject, attempts, last_error, next_attempt_at
+        FROM outbox WHERE status = 'queued' AND last_error IS NOT NULL
+        ORDER BY next_attempt_at, id
+        LIMIT @limit
+        """;
+
+    public async Task<IReadOnlyList<RetryingEmail>> GetRetryingAsync(int limit, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<RetryingEmail>(new CommandDefinition(RetryingSql, new { limit }, cancellationToken: ct))).AsList();
     }
 
     // A fresh set of attempts, due now; the previous error stays visible until the next attempt replaces it.

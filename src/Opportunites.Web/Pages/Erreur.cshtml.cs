@@ -11,11 +11,11 @@ public sealed class ErreurModel : PageModel
     public string Heading { get; private set; } = "Une erreur est survenue";
     public string Message { get; private set; } = "Le service a rencontré un problème. Réessayez dans quelques instants.";
 
-    public void OnGet(int? code) => Describe(code);
+    public IActionResult OnGet(int? code) => Describe(code);
 
-    public void OnPost(int? code) => Describe(code);
+    public IActionResult OnPost(int? code) => Describe(code);
 
-    private void Describe(int? code)
+    private IActionResult Describe(int? code)
     {
         // An unhandled exception: a database outage is the service's fault and temporary (503), retry later.
         var error = HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -45,5 +45,20 @@ public sealed class ErreurModel : PageModel
                 Message = "Le service est momentanément indisponible. Réessayez dans quelques instants.";
                 break;
         }
+
+        // API clients read ProblemDetails, not an HTML page (a database outage on /api/... included).
+        var path = HttpContext.Features.Get<IExceptionHandlerPathFeature>()?.Path
+            ?? HttpContext.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodeReExecuteFeature>()?.OriginalPath;
+        if (path is not null && path.StartsWith("/api/", StringComparison.OrdinalIgnoreCase))
+        {
+            var status = Response.StatusCode >= 400 ? Response.StatusCode : StatusCodes.Status500InternalServerError;
+            return new JsonResult(new ProblemDetails { Status = status, Title = Heading, Detail = Message })
+            {
+                StatusCode = status,
+                ContentType = "application/problem+json; charset=utf-8",
+            };
+        }
+
+        return Page();
     }
 }

@@ -156,6 +156,31 @@ public sealed partial class AdminJobsPagesTests
     }
 
     [Test]
+    public async Task Outbox_EmailBeingRetried_ListedWithAttemptsAndLastError()
+    {
+        var to = $"reprise-{Guid.NewGuid():N}@example.org";
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            var id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", to, "Sujet <i>", "t", "<p>h</p>")))!.Value;
+            // As the delivery job leaves a row after a 451: still queued, attempts counted, next try later.
+            await conn.ExecuteAsync("""
+                UPDATE outbox SET attempts = 3, last_error = 'SMTP 451 4.3.0 Essayez plus tard', next_attempt_at = now() + interval '1 hour'
+                WHERE id = @id
+                """, new { id });
+        }
+
+        var client = Client();
+        await SignInAsync(client, "admin");
+        var page = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/courriels"));
+
+        var reprises = page[page.IndexOf("Courriels en reprise", StringComparison.Ordinal)..page.IndexOf("Courriels en échec", StringComparison.Ordinal)];
+        Assert.That(reprises, Does.Contain(to));
+        Assert.That(reprises, Does.Contain("<td class=\"tentatives\">3</td>"));
+        Assert.That(reprises, Does.Contain("SMTP 451 4.3.0 Essayez plus tard"));
+        Assert.That(await client.GetStringAsync("/admin/courriels"), Does.Contain("Sujet &lt;i&gt;"), "user text is escaped");
+    }
+
+    [Test]
     public async Task Healthz_ReportsSchedulerAndOutboxBacklog()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())

@@ -7,7 +7,10 @@ using System.Text.RegularExpressions;
 namespace Opportunites.Tests.Infrastructure;
 
 /// <summary>Options of a test SMTP server: STARTTLS with a self-signed certificate, AUTH PLAIN/LOGIN.</summary>
-public sealed record SmtpServerOptions(bool StartTls = false, string? User = null, string? Password = null, int Port = 0);
+/// <param name="CountOnly">Keep only the recipients of each accepted message (<see cref="SmtpServer.GetRecipients"/>): for
+/// runs of thousands of messages, where parsing and storing each one would make the server the bottleneck.</param>
+public sealed record SmtpServerOptions(bool StartTls = false, string? User = null, string? Password = null, int Port = 0,
+    bool CountOnly = false);
 
 /// <summary>
 /// A real SMTP server process for tests: aiosmtpd (Debian's python3-aiosmtpd, see tools/provision.sh) running
@@ -61,6 +64,11 @@ public sealed class SmtpServer : IAsyncDisposable
         foreach (var arg in new[] { "-u", Script, "--dir", Folder, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             psi.ArgumentList.Add(arg);
+        }
+
+        if (_options.CountOnly)
+        {
+            psi.ArgumentList.Add("--count-only");
         }
 
         if (_options.StartTls)
@@ -118,6 +126,36 @@ public sealed class SmtpServer : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> transactions are refused with <paramref name="code"/> at RCPT or DATA.</summary>
     public void FailNext(int count, int code = 451, string stage = "data") =>
         File.WriteAllText(Path.Combine(Folder, "fail"), $"{count} {code} {stage}");
+
+    /// <summary>Refuses that share of messages at DATA with <paramref name="code"/>, at random; zero to stop.</summary>
+    public void FailRandomly(double rate, int code = 451)
+    {
+        var path = Path.Combine(Folder, "failrate");
+        if (rate <= 0)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            File.WriteAllText(path, FormattableString.Invariant($"{rate} {code}"));
+        }
+    }
+
+    /// <summary>Count-only mode: the recipients of each accepted message, one entry per message, in order of arrival.</summary>
+    public IReadOnlyList<string> GetRecipients()
+    {
+        var path = Path.Combine(Folder, "received.txt");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var text = new StreamReader(stream).ReadToEnd();
+        // The last line may still be being written: only complete lines count.
+        var lines = text.Split('\n');
+        return lines[..^1];
+    }
 
     /// <summary>Every answer to DATA waits this long (a slow server); zero to stop.</summary>
     public void SlowDown(TimeSpan delay)

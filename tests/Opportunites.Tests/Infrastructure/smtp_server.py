@@ -3,7 +3,10 @@
 Stores every accepted message in --dir as NNNNNN.eml (bytes as received, dot-unstuffed) and NNNNNN.json (envelope,
 and the message as Python's email parser reads it: decoded headers, text parts, defects). Answers a 4xx/5xx on
 demand: a file "fail" in --dir holding "COUNT CODE STAGE" (STAGE = rcpt or data) makes the next COUNT
-transactions fail with CODE at that stage; a file "slow" holding SECONDS delays every answer to DATA. Prints "READY <port>" once listening; exits when stdin closes.
+transactions fail with CODE at that stage; a file "failrate" holding "RATE CODE" (e.g. "0.3 451") refuses that share
+of messages at DATA, at random; a file "slow" holding SECONDS delays every answer to DATA. With --count-only, nothing
+is parsed or stored but one line per accepted message in received.txt (its recipients, comma-separated): fast enough
+for tens of thousands of messages. Prints "READY <port>" once listening; exits when stdin closes.
 With --parse FILE, prints the JSON description of an .eml file instead (pickup-mode tests).
 """
 import argparse
@@ -12,6 +15,7 @@ import email
 import email.policy
 import json
 import os
+import random
 import socket
 import ssl
 import sys
@@ -22,8 +26,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, folder):
+    def __init__(self, folder, count_only=False):
         self.folder = folder
+        self.count_only = count_only
         self.lock = threading.Lock()
         self.count = len([f for f in os.listdir(folder) if f.endswith(".eml")])
 
@@ -53,8 +58,18 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def _random_failure(self):
+        try:
+            with open(os.path.join(self.folder, "failrate")) as f:
+                rate, code = f.read().split()
+        except (FileNotFoundError, ValueError):
+            return None
+        if random.random() < float(rate):
+            return f"{code} 4.3.0 Essayez plus tard" if code.startswith("4") else f"{code} 5.7.1 Refuse"
+        return None
+
     async def handle_DATA(self, server, session, envelope):
-        failure = self._failure("data")
+        failure = self._failure("data") or self._random_failure()
         if failure:
             return failure
         try:
@@ -62,6 +77,11 @@ class Handler:
                 await asyncio.sleep(float(f.read()))
         except (FileNotFoundError, ValueError):
             pass
+        if self.count_only:
+            with self.lock:
+                with open(os.path.join(self.folder, "received.txt"), "a") as f:
+                    f.write(",".join(envelope.rcpt_tos) + "\n")
+            return "250 2.0.0 Message accepte"
         raw = envelope.original_content or envelope.content
         record = describe(raw)
         record.update({
@@ -112,6 +132,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--count-only", action="store_true")
     args = parser.parse_args()
     if args.parse:
         with open(args.parse, "rb") as f:
@@ -139,7 +160,7 @@ def main():
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = bool(args.cert)
 
-    controller = Controller(Handler(args.dir), hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(Handler(args.dir, args.count_only), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print(f"READY {port}", flush=True)
     try:

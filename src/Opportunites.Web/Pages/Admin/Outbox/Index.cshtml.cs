@@ -13,6 +13,8 @@ public sealed class IndexModel(OutboxAdmin outbox) : PageModel
 
     public IReadOnlyList<FailedEmail> Failed { get; private set; } = [];
 
+    public IReadOnlyList<RetryingEmail> Retrying { get; private set; } = [];
+
     [TempData]
     public string? Message { get; set; }
 
@@ -20,6 +22,7 @@ public sealed class IndexModel(OutboxAdmin outbox) : PageModel
     {
         Counts = await outbox.GetCountsAsync(ct);
         Failed = await outbox.GetFailedAsync(100, ct);
+        Retrying = await outbox.GetRetryingAsync(100, ct);
     }
 
     public async Task<IActionResult> OnPostRetryAsync(long id, CancellationToken ct)
