@@ -2,8 +2,16 @@
 # All tests against real services: provisions what is missing, starts the local PostgreSQL cluster
 # (the tests make their own throwaway databases in it), runs `dotnet test`, stops what it started.
 # Extra arguments go to `dotnet test` (e.g. ./test.sh --filter "TestCategory!=Browser").
+# ./test.sh --resilience runs only the fault tests, at full size (10,000 subscribers, 10 kills, 60 s SMTP outage...),
+# and prints their figures.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = "--resilience" ]; then
+  shift
+  export FAULT_TESTS=1
+  set -- --filter "FullyQualifiedName~Faults" --logger "console;verbosity=detailed" "$@"
+fi
 
 tools/provision.sh test
 
