@@ -31,6 +31,9 @@ public abstract class BrowserTest
 
     protected BrowserApp App => app ?? throw new InvalidOperationException("The app is not started.");
 
+    /// <summary>The database the app runs on: the shared test database unless a fixture brings its own.</summary>
+    protected virtual string ConnectionString => SharedDatabase.ConnectionString;
+
     /// <summary>Starts what the app must reach before it starts (e.g. an SMTP server); runs once per fixture.</summary>
     protected virtual Task StartServicesAsync() => Task.CompletedTask;
 
@@ -45,7 +48,7 @@ public abstract class BrowserTest
     public async Task StartAppAndBrowserAsync()
     {
         await StartServicesAsync();
-        app = new BrowserApp(SharedDatabase.ConnectionString, ConfigureApp);
+        app = new BrowserApp(ConnectionString, ConfigureApp);
         app.Start();
         playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(ChromiumOptions());

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Playwright;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Accounts;
@@ -12,14 +11,13 @@ namespace Opportunites.Tests.Browser;
 /// An organisation signs up, posts a call for projects, the team publishes it and a visitor finds it: three people,
 /// three browser contexts, everything done through the pages.
 /// </summary>
-public sealed class IssuerJourneyTests : BrowserTest
+public sealed class IssuerJourneyTests : SmtpJourneyTest
 {
-    protected override void ConfigureApp(IWebHostBuilder builder) => BrowserAccounts.RaiseFormLimits(builder);
 
     [Test]
     public async Task Issuer_SignsUpVerifiesPostsAap_AdminPublishes_VisitorFindsIt()
     {
-        var db = SharedDatabase.DataSource;
+        var db = Db.DataSource;
         var email = $"emetteur-{Guid.NewGuid():N}@example.org";
         const string password = "une-phrase-de-passe-assez-longue";
         var organisation = TestData.Unique("Centre social des Capucins");
@@ -37,10 +35,9 @@ public sealed class IssuerJourneyTests : BrowserTest
         await Page.GetByRole(AriaRole.Button, new() { Name = "Créer mon compte" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("un courriel vient de lui être envoyé");
 
-        // Then opens the verification email. The outbox is read until the jobs branch lands; the link will then
-        // be read from the message received by the test SMTP server.
-        var verification = await OutboxReader.GetLatestLinkAsync(db, email, "verification");
-        await Page.GotoAsync(verification);
+        // Then opens the verification email the SMTP server received and follows its link.
+        var verification = await WaitForMessageAsync(email, m => m.Links.Any(IsVerificationLink), "verification email");
+        await FollowAsync(Page, verification.Links.First(IsVerificationLink));
         await Expect(Page).ToHaveURLAsync(new Regex("/connexion"));
         await Expect(Page.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
 
@@ -96,6 +93,9 @@ public sealed class IssuerJourneyTests : BrowserTest
         var published = Page.GetByRole(AriaRole.Region, new() { Name = "Publiée", Exact = false });
         await Expect(published.GetByRole(AriaRole.Link, new() { Name = title })).ToBeVisibleAsync();
     }
+
+    private static bool IsVerificationLink(Uri link) =>
+        link.AbsolutePath.StartsWith("/compte/verification", StringComparison.Ordinal);
 
     private static async Task SearchBoardAsync(IPage page, string text)
     {

@@ -1,34 +1,33 @@
 using System.Net;
-using Dapper;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Accounts;
 using Opportunites.Web.Digests;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
-using Opportunites.Web.Subscriptions;
 using static Microsoft.Playwright.Assertions;
 
 namespace Opportunites.Tests.Browser;
 
 /// <summary>
-/// Someone subscribes to Gironde, confirms, receives a digest with a new call for projects and leaves with the
-/// one-click unsubscribe of their mail program (RFC 8058).
+/// Someone subscribes to Gironde and confirms from the email received over SMTP; an admin runs the weekly digest from
+/// the jobs page; the digest arrives with the new call for projects, and the one-click unsubscribe of the mail program
+/// (RFC 8058) stops it.
 /// </summary>
-public sealed class SubscriberJourneyTests : BrowserTest
+public sealed class SubscriberJourneyTests : SmtpJourneyTest
 {
     protected override void ConfigureApp(IWebHostBuilder builder)
     {
-        BrowserAccounts.RaiseFormLimits(builder);
-        // The shared test database holds other tests' offers: no cap may push this test's offer out of the digest.
+        base.ConfigureApp(builder);
+        // Whatever else the fixture's database holds, no cap may push this test's offer out of the digest.
         builder.UseSetting("Alertes:MaxItemsPerSection", "100000");
     }
 
     [Test]
-    public async Task Subscriber_SubscribesGirondeConfirms_DigestHoldsNewAap_OneClickUnsubscribeStopsIt()
+    public async Task Subscriber_ConfirmsFromReceivedEmail_AdminRunsWeeklyDigestFromJobsPage_DigestArrivesAndOneClickUnsubscribes()
     {
-        var db = SharedDatabase.DataSource;
         var email = $"abonnee-{Guid.NewGuid():N}@example.org";
 
         await Page.GotoAsync("/");
@@ -38,29 +37,62 @@ public sealed class SubscriberJourneyTests : BrowserTest
         await Page.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("Vérifiez votre boîte mail");
 
-        // The confirmation email, read from the outbox until the jobs branch lands (then from the test SMTP server).
-        await Page.GotoAsync(await OutboxReader.GetLatestLinkAsync(db, email, "alert_confirmation"));
+        // The confirmation email, as the SMTP server received it.
+        var confirmation = await WaitForMessageAsync(email, m => m.Links.Any(l => l.AbsolutePath == "/alertes/confirmer"),
+            "confirmation email");
+        await FollowAsync(Page, confirmation.Link("/alertes/confirmer"));
         await Page.GetByRole(AriaRole.Button, new() { Name = "Confirmer mon abonnement" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("vos alertes sont actives");
 
-        // A new call for projects in Gironde is published before the Monday digest.
-        var monday = NextMonday0700();
+        // A new call for projects in Gironde, published ten minutes ago (a digest's window ends shortly before its run).
         var title = TestData.Unique("AAP Tiers-lieux solidaires girondins");
-        await TestData.CreateOpportunityAsync(db, title, ["33"], Kinds.Aap,
-            DateOnly.FromDateTime(ParisTime.ToParis(monday)).AddDays(30), publishedAt: monday.AddDays(-1));
+        await TestData.CreateOpportunityAsync(Db.DataSource, title, ["33"], Kinds.Aap,
+            ParisTime.Today(TimeProvider.System).AddDays(30), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
 
-        // The digest run, called directly until the admin jobs page ("run now") lands with the jobs branch.
-        var subscriberId = await SubscriberIdAsync(email);
-        var runner = App.Services.GetRequiredService<DigestRunner>();
-        await runner.RunAsync(monday, Frequencies.Weekly, [subscriberId]);
+        // An admin logs in on another computer and runs the weekly digest from the jobs page.
+        var admin = await TestUsers.CreateAsync(Db.DataSource, Policies.AdminRole);
+        var adminPage = await NewPageAsync();
+        await BrowserAccounts.LogInAsync(adminPage, admin.Email, admin.Password);
+        await adminPage.GotoAsync("/admin/taches");
+        await AssertNoSeriousAxeViolationsAsync(adminPage, "/admin/taches");
+        var weekly = adminPage.GetByRole(AriaRole.Row).Filter(new() { HasText = $"({WeeklyDigestJob.Name})" });
+        await weekly.GetByRole(AriaRole.Button, new() { Name = "Lancer maintenant" }).ClickAsync();
+        await Expect(adminPage.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
 
-        var digest = (await DigestsAsync(email)).Single();
-        Assert.That(digest.TextBody, Does.Contain(title));
-        Assert.That(digest.HtmlBody, Does.Contain(WebUtility.HtmlEncode(title)));
-        Assert.That(digest.ListUnsubscribePost, Is.EqualTo("List-Unsubscribe=One-Click"));
+        // The scheduler takes the manual run: the admin reloads until the run shows as succeeded.
+        var run = adminPage.GetByRole(AriaRole.Row)
+            .Filter(new() { HasText = WeeklyDigestJob.Name })
+            .Filter(new() { HasText = $"Manuelle ({admin.Email})" });
+        var until = DateTime.UtcNow + MailWait;
+        var finished = run.Filter(new() { HasText = "Réussie" }).Or(run.Filter(new() { HasText = "Échec" }));
+        while (await finished.CountAsync() == 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(1000);
+            await adminPage.ReloadAsync();
+        }
 
-        // The mail program's one-click unsubscribe: a bare POST, no cookie, no antiforgery token (RFC 8058).
-        var unsubscribe = new Uri(digest.ListUnsubscribe.Trim('<', '>'));
+        await Expect(run.Filter(new() { HasText = "Réussie" })).ToBeVisibleAsync();
+
+        // The digest arrives at the SMTP server with the new call for projects.
+        // (A digest's List-Unsubscribe carries the subscriber's token, "jeton=".)
+        var digest = await WaitForMessageAsync(email,
+            m => m.ListUnsubscribeUrl?.Query.Contains("jeton=", StringComparison.Ordinal) == true, "digest");
+        Assert.Multiple(() =>
+        {
+            Assert.That(digest.Defects, Is.Empty);
+            Assert.That(digest.Text, Does.Contain(title));
+            Assert.That(digest.Html, Does.Contain(WebUtility.HtmlEncode(title)));
+            Assert.That(digest.Header("List-Unsubscribe-Post"), Is.EqualTo("List-Unsubscribe=One-Click"));
+        });
+
+        // The admin's mail queue page (failed emails) is linked from the jobs page.
+        await adminPage.GetByRole(AriaRole.Link, new() { Name = "File des courriels" }).ClickAsync();
+        await Expect(adminPage).ToHaveURLAsync(new Regex("/admin/courriels$"));
+        await AssertNoSeriousAxeViolationsAsync(adminPage, "/admin/courriels");
+
+        // The mail program's one-click unsubscribe: a bare POST to the List-Unsubscribe URL, no cookie, no token.
+        var unsubscribe = digest.ListUnsubscribeUrl!;
+        Assert.That(unsubscribe.GetLeftPart(UriPartial.Authority), Is.EqualTo(SiteBaseUrl));
         using var mailProgram = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false })
         {
             BaseAddress = new Uri(BaseUrl),
@@ -70,55 +102,9 @@ public sealed class SubscriberJourneyTests : BrowserTest
         Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.OK));
 
         // The manage link of the digest now says the address is unsubscribed
-        await Page.GotoAsync(ManagePath(digest.TextBody));
-        // (with neither digest nor reminder left, the address itself is erased)…
+        await FollowAsync(Page, digest.Link("/alertes/gerer"));
+        // (with neither digest nor reminder left, the address itself is erased).
         await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Vous êtes désabonné");
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("nous ne lui envoyons plus rien");
-
-        // …and the next Monday brings nothing.
-        await runner.RunAsync(monday.AddDays(7), Frequencies.Weekly, [subscriberId]);
-        Assert.That(await DigestsAsync(email), Has.Count.EqualTo(1));
-    }
-
-    /// <summary>The next Monday 07:00 Paris after now: subscribers confirmed now are due then.</summary>
-    private static DateTimeOffset NextMonday0700()
-    {
-        var today = ParisTime.Today(TimeProvider.System);
-        var monday = today.AddDays(7 - (((int)today.DayOfWeek + 6) % 7)).ToDateTime(new TimeOnly(7, 0));
-        return new DateTimeOffset(monday, ParisTime.Zone.GetUtcOffset(monday)).ToUniversalTime();
-    }
-
-    private static string ManagePath(string textBody)
-    {
-        var link = textBody.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)
-            .First(w => w.Contains("/alertes/gerer?", StringComparison.Ordinal));
-        return new Uri(link).PathAndQuery;
-    }
-
-    private static async Task<long> SubscriberIdAsync(string email)
-    {
-        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
-        return await conn.QuerySingleAsync<long>("SELECT id FROM subscribers WHERE email = @email", new { email });
-    }
-
-    private const string DigestsSql = """
-        SELECT text_body, html_body,
-               headers ->> 'List-Unsubscribe' AS list_unsubscribe,
-               headers ->> 'List-Unsubscribe-Post' AS list_unsubscribe_post
-        FROM outbox WHERE to_address = @email AND category = 'digest' ORDER BY id
-        """;
-
-    private static async Task<List<DigestRow>> DigestsAsync(string email)
-    {
-        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
-        return (await conn.QueryAsync<DigestRow>(DigestsSql, new { email })).AsList();
-    }
-
-    private sealed class DigestRow
-    {
-        public string TextBody { get; init; } = "";
-        public string HtmlBody { get; init; } = "";
-        public string ListUnsubscribe { get; init; } = "";
-        public string ListUnsubscribePost { get; init; } = "";
     }
 }
