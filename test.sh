@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 if [ "${1:-}" = "--resilience" ]; then
   shift
   export FAULT_TESTS=1
-  set -- --filter "FullyQualifiedName~Faults" --logger "console;verbosity=detailed" "$@"
+  set -- --filter "FullyQualifiedName~Faults|FullyQualifiedName~FailoverTests" --logger "console;verbosity=detailed" "$@"
 fi
 
 tools/provision.sh test

@@ -14,9 +14,9 @@ public sealed class FailoverTests
     [Test]
     public async Task NodeKilledMidDelivery_OtherNodeRecoversTheRunAndTheEmailIsDelivered()
     {
-        if (Environment.GetEnvironmentVariable("JOBS_FAILOVER_TEST") != "1")
+        if (Environment.GetEnvironmentVariable("JOBS_FAILOVER_TEST") != "1" && Environment.GetEnvironmentVariable("FAULT_TESTS") != "1")
         {
-            Assert.Ignore("Test lent : JOBS_FAILOVER_TEST=1 pour l'exécuter.");
+            Assert.Ignore("Test lent : ./test.sh --resilience (ou JOBS_FAILOVER_TEST=1) pour l'exécuter.");
         }
 
         await using var db = await PrivateDatabase.CreateAsync();
