@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Opportunites.Web.Pages;
 
 /// <summary>Every error ends here in French, never as a stack trace.</summary>
+// A failed POST (429, 400, 500) is re-executed here as a POST: checking its token again would hide the real error.
 [IgnoreAntiforgeryToken]
 public sealed class ErreurModel : PageModel
 {
