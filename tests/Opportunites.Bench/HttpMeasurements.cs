@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Opportunites.Web.Board;
 
 namespace Opportunites.Bench;
 
@@ -82,7 +83,10 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         return (int)(total / Math.Max(1, urls.Count));
     }
 
-    /// <summary>One pgbench script per sampled URL: the statements of that page view, parameters written as literals.</summary>
+    /// <summary>
+    /// One pgbench script per sampled URL: the statements of that page view in the app's steady state (no count for a
+    /// search known to pass the cap), parameters written as literals.
+    /// </summary>
     private async Task<IReadOnlyList<string>> WritePgBenchScriptsAsync(Workload w)
     {
         var dir = Path.Combine(workDir, "pgbench-" + w.Name);
@@ -98,18 +102,21 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         var random = new Random(7);
         var sample = Enumerable.Range(0, w.Urls.Count).OrderBy(_ => random.Next()).Take(count).Order().Select(i => w.Urls[i]).ToList();
         var searches = sample.Count(u => u.Contains("q=", StringComparison.Ordinal));
-        report.Note($"pgbench {w.Name} : {count} scripts tirés des URL, dont {searches} recherches plein texte.");
         var files = new List<string>();
+        var capped = 0;
         for (var i = 0; i < count; i++)
         {
             var url = sample[i];
             var view = await views.ForAsync(url);
             var file = Path.Combine(dir, $"{i:000}.sql");
-            var text = "-- " + url + "\n" + string.Concat(view.Statements.Select(s => PageViews.Inline(s).Trim() + ";\n"));
+            capped += view.CountCapped ? 1 : 0;
+            var text = "-- " + url + "\n" + string.Concat(view.SteadyStatements.Select(s => PageViews.Inline(s).Trim() + ";\n"));
             await File.WriteAllTextAsync(file, text);
             files.Add(file);
         }
 
+        report.Note($"pgbench {w.Name} : {count} scripts tirés des URL, dont {searches} recherches plein texte ; " +
+                    $"{capped} au-delà de {BoardQueries.CountCap:N0} résultats (page seule, le compte plafonné étant retenu par l'app).");
         return files;
     }
 }

@@ -10,8 +10,13 @@ namespace Opportunites.Bench;
 /// <summary>One SQL statement the app sends, with its parameters.</summary>
 internal sealed record Statement(string Sql, DynamicParameters Parameters);
 
-/// <summary>What one GET of a board URL makes the app run: its filter and its statements, in order.</summary>
-internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<Statement> Statements);
+/// <summary>What one GET of a board URL makes the app run: its filter and its statements, in order (the count last).</summary>
+/// <param name="CountCapped">The search matches more than BoardQueries.CountCap offers: after its first view the app
+/// remembers that for a minute and runs the page statement alone (<see cref="SteadyStatements"/>).</param>
+internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<Statement> Statements, bool CountCapped)
+{
+    public IReadOnlyList<Statement> SteadyStatements => CountCapped ? Statements.Take(Statements.Count - 1).ToList() : Statements;
+}
 
 /// <summary>
 /// Turns a board URL into the statements the app runs for it, through the app's own classes: BoardFilterParser
@@ -47,7 +52,9 @@ internal sealed partial class PageViews(NpgsqlDataSource db)
 
         var (batch, parameters) = BoardQueries.BuildSearchBatch(parsed.Filter);
         statements.AddRange(batch.Split(";\n").Select(sql => new Statement(sql, parameters)));
-        return new PageView(url, parsed.Filter, statements);
+        await using var conn = await db.OpenConnectionAsync();
+        var count = await conn.ExecuteScalarAsync<long>(statements[^1].Sql, statements[^1].Parameters);
+        return new PageView(url, parsed.Filter, statements, count > BoardQueries.CountCap);
     }
 
     [GeneratedRegex(@"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")]

@@ -50,7 +50,7 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
 
         // Whole page views as the app runs them (parse with its territory lookup, then page + count in one round trip).
         var parser = new BoardFilterParser(new TerritoryDirectory(db), new ThemeCatalog(db));
-        var board = new BoardQueries(db);
+        var board = new BoardQueries(db, TimeProvider.System);
         foreach (var (name, urls) in new[] { ("parcours", browseUrls), ("mixte", mixUrls) })
         {
             var sample = urls.Take(200).ToList();

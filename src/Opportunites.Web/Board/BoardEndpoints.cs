@@ -20,7 +20,8 @@ public sealed record ApiOpportunity(
 
 public sealed record ApiLinks(string Self, string? Next, string? Previous);
 
-public sealed record ApiOpportunityList(long Total, int PageSize, IReadOnlyList<ApiOpportunity> Items, ApiLinks Links);
+/// <param name="Total">Offers matching, counted up to 1,000; when more match, 1000 with TotalIsLowerBound true.</param>
+public sealed record ApiOpportunityList(long Total, bool TotalIsLowerBound, int PageSize, IReadOnlyList<ApiOpportunity> Items, ApiLinks Links);
 
 public sealed record ApiOpportunityDetail(
     long Id, string Type, string TypeLabel, string Title, ApiIssuer Issuer, IReadOnlyList<ApiTerritoryRef> Territories,
@@ -109,7 +110,7 @@ public static class BoardEndpoints
         var previous = page.HasPrevious ? baseUrl + "/api/v1/opportunites" + f.ToQueryString(before: page.FirstId) : null;
         var now = DateTimeOffset.UtcNow;
         var items = page.Items.Select(o => ToApi(o, baseUrl, now)).ToList();
-        return TypedResults.Ok(new ApiOpportunityList(page.Total, BoardFilter.PageSize, items, new ApiLinks(self, next, previous)));
+        return TypedResults.Ok(new ApiOpportunityList(page.Total, page.TotalCapped, BoardFilter.PageSize, items, new ApiLinks(self, next, previous)));
     }
 
     private static ApiOpportunity ToApi(OpportunityListItem o, string baseUrl, DateTimeOffset now) => new(

@@ -35,14 +35,29 @@ public sealed class OpportunityListItem
 }
 
 /// <summary>One page of results with what the pagination links need.</summary>
-public sealed record BoardPage(IReadOnlyList<OpportunityListItem> Items, long Total, bool HasPrevious, bool HasNext)
+/// <param name="TotalCapped">True when more offers match than <see cref="BoardQueries.CountCap"/>: Total is then that
+/// cap, a lower bound ("plus de 1 000 offres").</param>
+public sealed record BoardPage(IReadOnlyList<OpportunityListItem> Items, long Total, bool HasPrevious, bool HasNext, bool TotalCapped = false)
 {
     public long? FirstId => Items.Count > 0 ? Items[0].Id : null;
     public long? LastId => Items.Count > 0 ? Items[^1].Id : null;
 }
 
-public sealed class BoardQueries(NpgsqlDataSource db)
+public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
 {
+    /// <summary>
+    /// Counts stop here: past 1,000 offers (50 pages) the board says "plus de 1 000" instead of counting every match.
+    /// An exact count of a broad search read every matching row on every request (123 ms for one common word, 560 ms
+    /// for the archive of a département at national scale, docs/benchmarks.md); a capped one reads at most 1,001.
+    /// </summary>
+    public const int CountCap = 1000;
+
+    // How long "more than the cap" is remembered for a search. Only that fact is cached: it changes rarely (a search
+    // must fall under 1,000 matches), while exact small counts, cheap by construction, stay exact on every request.
+    private static readonly TimeSpan CappedCountLifetime = TimeSpan.FromMinutes(1);
+
+    private readonly CappedCounts _capped = new(clock);
+
     // Open = published and not past its closing instant; served by opportunities_open_deadline.
     private const string OpenSql = """
         SELECT o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at,
@@ -234,40 +249,66 @@ public sealed class BoardQueries(NpgsqlDataSource db)
     internal static (string Sql, DynamicParameters Parameters) BuildSearchBatch(BoardFilter f, int pageSize = BoardFilter.PageSize)
     {
         var (pageSql, p) = BuildPageQuery(f, pageSize);
+        p.Add("countLimit", CountCap + 1);
         return (pageSql + ";\n" + CountSql(f), p);
     }
 
     /// <summary>
-    /// The exact count of a search. Territory (and kind) alone: an index-only range of the match table, which holds
-    /// published offers only; any other filter needs the offers' columns, through the same join as the page.
+    /// The count of a search, up to <see cref="CountCap"/> + 1 rows. Territory (and kind) alone: an index-only range
+    /// of the match table, which holds published offers only; any other filter needs the offers' columns, through the
+    /// same join as the page.
     /// </summary>
     private static string CountSql(BoardFilter f)
     {
+        const string limit = "LIMIT @countLimit) c";
         if (UsesMatches(f) && f.Query is null && f.Themes.Count == 0 && f.IssuerId is null && f.ClosingWithinDays is null
             && f.DeadlineBy is null)
         {
             var kinds = f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "";
-            return $"SELECT count(*) FROM opportunity_territory_matches m WHERE m.territory_code = @territory AND m.deadline_sort > now(){kinds}";
+            return $"SELECT count(*) FROM (SELECT 1 FROM opportunity_territory_matches m WHERE m.territory_code = @territory AND m.deadline_sort > now(){kinds} {limit}";
         }
 
-        return $"SELECT count(*) FROM {FromSql(f)} WHERE {BuildWhere(f).Where}";
+        return $"SELECT count(*) FROM (SELECT 1 FROM {FromSql(f)} WHERE {BuildWhere(f).Where} {limit}";
     }
 
     /// <summary>
-    /// One page of a search and the total count, in one round trip. Pagination is keyset on the sort key when a
-    /// cursor (after / before an id) is given, so offers published meanwhile never shift or repeat rows;
-    /// otherwise the page number is an offset (bookmarks, API clients).
+    /// One page of a search and the total count (capped at <see cref="CountCap"/>), in one round trip. Pagination is
+    /// keyset on the sort key when a cursor (after / before an id) is given, so offers published meanwhile never shift
+    /// or repeat rows; otherwise the page number is an offset (bookmarks, API clients).
     /// </summary>
     public async Task<BoardPage> SearchAsync(BoardFilter f, int pageSize = BoardFilter.PageSize, CancellationToken ct = default)
     {
-        var (sql, p) = BuildSearchBatch(f, pageSize);
         var backwards = f.Before is not null;
         var cursor = f.After ?? f.Before;
+        var countKey = CountKey(f);
+        var capped = _capped.Contains(countKey);
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var multi = await conn.QueryMultipleAsync(new CommandDefinition(sql, p, cancellationToken: ct));
-        var rows = (await multi.ReadAsync<OpportunityListItem>()).AsList();
-        var total = await multi.ReadSingleAsync<long>();
+        List<OpportunityListItem> rows;
+        long total;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            if (capped)
+            {
+                // Known to match more than the cap a moment ago: the page alone.
+                var (pageSql, pageParameters) = BuildPageQuery(f, pageSize);
+                rows = (await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(pageSql, pageParameters, cancellationToken: ct))).AsList();
+                total = CountCap;
+            }
+            else
+            {
+                var (sql, p) = BuildSearchBatch(f, pageSize);
+                await using var multi = await conn.QueryMultipleAsync(new CommandDefinition(sql, p, cancellationToken: ct));
+                rows = (await multi.ReadAsync<OpportunityListItem>()).AsList();
+                total = await multi.ReadSingleAsync<long>();
+                if (total > CountCap)
+                {
+                    capped = true;
+                    total = CountCap;
+                    _capped.Remember(countKey, CappedCountLifetime);
+                }
+            }
+        }
+
         var more = rows.Count > pageSize;
         if (more)
         {
@@ -277,11 +318,15 @@ public sealed class BoardQueries(NpgsqlDataSource db)
         if (backwards)
         {
             rows.Reverse();
-            return new BoardPage(rows, total, HasPrevious: more, HasNext: true);
+            return new BoardPage(rows, total, HasPrevious: more, HasNext: true, capped);
         }
 
-        return new BoardPage(rows, total, HasPrevious: cursor is not null || f.Page > 1, HasNext: more);
+        return new BoardPage(rows, total, HasPrevious: cursor is not null || f.Page > 1, HasNext: more, capped);
     }
+
+    // The same search whatever the page, cursor or order: they do not change the count.
+    private static string CountKey(BoardFilter f) =>
+        (f with { Page = 1, After = null, Before = null, Sort = BoardSort.Deadline }).ToQueryString();
 
     /// <summary>Rows for feeds and exports: the same search, first <paramref name="limit"/> rows, with descriptions.</summary>
     public async Task<IReadOnlyList<OpportunityListItem>> GetForExportAsync(BoardFilter f, int limit, CancellationToken ct = default)

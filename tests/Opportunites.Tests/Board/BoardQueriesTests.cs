@@ -80,7 +80,9 @@ public sealed class BoardQueriesTests
             """);
 
         Assert.That(expected, Is.GreaterThanOrEqualTo(8));
-        Assert.That(page.Total, Is.EqualTo(expected));
+        // Other tests' rows share the database: past the cap, the count is the cap as a lower bound.
+        Assert.That((page.Total, page.TotalCapped),
+            Is.EqualTo(expected > BoardQueries.CountCap ? (BoardQueries.CountCap, true) : (expected, false)));
     }
 
     [Test]

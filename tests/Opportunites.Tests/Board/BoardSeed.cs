@@ -25,7 +25,7 @@ internal static class BoardSeed
             deadline ?? (daysLeft is { } d ? Today.AddDays(d) : null), status, issuerId, description, themes, time,
             publishedAt ?? (status is Statuses.Closed or Statuses.Expired ? DateTimeOffset.UtcNow.AddDays(-30) : null));
 
-    public static BoardQueries Queries() => new(Db);
+    public static BoardQueries Queries() => new(Db, TimeProvider.System);
 
     public static BoardFilterParser Parser() => new(new TerritoryDirectory(Db), new ThemeCatalog(Db));
 
