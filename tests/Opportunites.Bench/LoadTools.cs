@@ -87,16 +87,18 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    public int Pid => _process.Id;
+
     private AppProcess(Process process, string baseUrl)
     {
         _process = process;
         BaseUrl = baseUrl;
     }
 
-    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port)
+    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port, string configuration = "Release")
     {
         var project = Path.Combine(repoRoot, "src", "Opportunites.Web");
-        var dll = Path.Combine(project, "bin", "Release", "net10.0", "Opportunites.Web.dll");
+        var dll = Path.Combine(project, "bin", configuration, "net10.0", "Opportunites.Web.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} manque : lancez d'abord `dotnet build -c Release` (bench.sh le fait).");

@@ -8,7 +8,8 @@ using Opportunites.Web.Data;
 
 // Benchmark command: builds its own database at a chosen scale, measures, prints one table and writes docs/benchmarks.md.
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
-//            [--urls N] [--scripts N] [--port P] [--no-sql] [--no-http]
+//            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
+//            [--report docs/benchmarks.md] [--app-configuration Release]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
 if (args is ["mail", .. var mailArgs])
 {
@@ -90,7 +91,7 @@ if (!options.NoHttp)
 report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
             " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
-report.WriteMarkdown(Path.Combine(repoRoot, "docs", "benchmarks.md"), options);
+report.WriteMarkdown(Path.Combine(repoRoot, options.ReportPath), options);
 return 0;
 
 static string LoadAverage() =>
@@ -112,10 +113,22 @@ internal sealed record Workload(string Name, IReadOnlyList<string> Urls, string 
 internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Sessions, bool Reuse, string Database)
 {
     public int Duration { get; init; } = 20;
+
+    /// <summary>Seconds of wrk before the measurements of each mix (JIT, prepared statements, buffers).</summary>
+    public int Warmup { get; init; } = 20;
     public int[] Connections { get; init; } = [16, 2];
     public int Urls { get; init; } = 1000;
     public int Port { get; init; } = 5186;
     public int Scripts { get; init; } = 100;
+
+    /// <summary>Where the Markdown report goes, relative to the repository (the smoke test writes elsewhere).</summary>
+    public string ReportPath { get; init; } = Path.Combine("docs", "benchmarks.md");
+
+    /// <summary>The app build to start: Release for figures; the smoke test runs the Debug build `dotnet test` made.</summary>
+    public string AppConfiguration { get; init; } = "Release";
+
+    /// <summary>Seconds of the 64-connection load run (issue 9); 0 skips it.</summary>
+    public int LoadDuration { get; init; } = 60;
     public bool NoHttp { get; init; }
     public bool NoSql { get; init; }
 
@@ -127,7 +140,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
 
-        var db = Array.IndexOf(args, "--database") is var d and >= 0 && d + 1 < args.Length ? args[d + 1] : "opportunites_bench";
+        string? Text(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+        var db = Text("--database") ?? "opportunites_bench";
         var conns = Array.IndexOf(args, "--connections") is var c and >= 0 && c + 1 < args.Length
             ? args[c + 1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray()
             : [16, 2];
@@ -135,10 +150,14 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             Int("--sessions", Math.Max(2, Environment.ProcessorCount)), args.Contains("--reuse"), db)
         {
             Duration = Int("--duration", 20),
+            Warmup = Int("--warmup", Math.Max(10, Int("--duration", 20))),
             Connections = conns,
             Urls = Int("--urls", 1000),
             Port = Int("--port", 5186),
             Scripts = Math.Min(120, Int("--scripts", 100)),
+            LoadDuration = Int("--load-duration", 60),
+            ReportPath = Text("--report") ?? Path.Combine("docs", "benchmarks.md"),
+            AppConfiguration = Text("--app-configuration") ?? "Release",
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
         };
