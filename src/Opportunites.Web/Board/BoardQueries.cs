@@ -91,8 +91,8 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
     // Open text search: the same rule, with the deadline test hidden from the planner's index choice. Given
     // "deadline_sort > now()" it ANDs the deadline index with the full GIN of 0001, whose postings include every
     // archived offer (76 k entries read for 13 k open matches at 20 k open / 100 k archived, 10× at national scale);
-    // without it, the partial GIN opportunities_open_search is the only text index that fits, and the deadline is
-    // checked on the matching rows. An offer past its deadline still never shows.
+    // without it, the partial GIN opportunities_open_search_territories (0060: words, territories, kind) is the only
+    // text index that fits, and the deadline is checked on the matching rows. An offer past its deadline never shows.
     private const string OpenTextWhereSql = "o.status = 'published' AND (o.deadline_sort > now()) IS TRUE";
 
     // Archive: what was once public; served by the indexes of 0010_board_archive_indexes.
@@ -102,10 +102,12 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
 
     // Open offers of a territory come through the match table of 0050 (one row per open offer and per territory it
     // matches both ways): pages and counts read a short btree range of (territory, kind, deadline) instead of every
-    // open offer overlapping the match set. The archive keeps the GIN overlap on territory_codes.
+    // open offer overlapping the match set. Not with words: probing each offer of the range for them cost 9,000
+    // probes for a count in Gironde; the GIN of 0060 intersects words, territories and kind in the index. The archive
+    // keeps the GIN overlap on territory_codes.
     private const string MatchesJoinSql = "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id";
 
-    private static bool UsesMatches(BoardFilter f) => !f.IncludeClosed && f.Territory is not null;
+    private static bool UsesMatches(BoardFilter f) => !f.IncludeClosed && f.Territory is not null && f.Query is null;
 
     private static string FromSql(BoardFilter f) => UsesMatches(f) ? MatchesJoinSql : "opportunities o";
 
@@ -261,7 +263,7 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
     private static string CountSql(BoardFilter f)
     {
         const string limit = "LIMIT @countLimit) c";
-        if (UsesMatches(f) && f.Query is null && f.Themes.Count == 0 && f.IssuerId is null && f.ClosingWithinDays is null
+        if (UsesMatches(f) && f.Themes.Count == 0 && f.IssuerId is null && f.ClosingWithinDays is null
             && f.DeadlineBy is null)
         {
             var kinds = f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "";
