@@ -15,7 +15,20 @@ internal sealed record Statement(string Sql, DynamicParameters Parameters);
 /// remembers that for a minute and runs the page statement alone (<see cref="SteadyStatements"/>).</param>
 internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<Statement> Statements, bool CountCapped)
 {
-    public IReadOnlyList<Statement> SteadyStatements => CountCapped ? Statements.Take(Statements.Count - 1).ToList() : Statements;
+    /// <summary>What the app runs once it knows the count passes the cap: the page alone, planned for a broad search.</summary>
+    public IReadOnlyList<Statement> SteadyStatements
+    {
+        get
+        {
+            if (!CountCapped)
+            {
+                return Statements;
+            }
+
+            var (sql, parameters) = BoardQueries.BuildPageQuery(Filter, BoardFilter.PageSize, broad: true);
+            return [.. Statements.Take(Statements.Count - 2), new Statement(sql, parameters)];
+        }
+    }
 }
 
 /// <summary>

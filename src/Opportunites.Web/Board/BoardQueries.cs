@@ -107,9 +107,13 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
     // keeps the GIN overlap on territory_codes.
     private const string MatchesJoinSql = "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id";
 
-    private static bool UsesMatches(BoardFilter f) => !f.IncludeClosed && f.Territory is not null && f.Query is null;
+    // With words, the match rows still give the best page when the words are common (known from a capped count):
+    // walking the territory's range in deadline order finds 21 offers with them after a few dozen probes, where the
+    // GIN would fetch and sort every one of the thousand-plus offers matching both.
+    private static bool UsesMatches(BoardFilter f, bool broad = false) =>
+        !f.IncludeClosed && f.Territory is not null && (f.Query is null || broad);
 
-    private static string FromSql(BoardFilter f) => UsesMatches(f) ? MatchesJoinSql : "opportunities o";
+    private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql : "opportunities o";
 
     // In a fixed order, so that "type=ami&type=aap" and "type=aap&type=ami" share one statement text (and one prepared
     // statement: Npgsql prepares at most Max Auto Prepare texts per connection).
@@ -120,11 +124,11 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
     /// The WHERE clause of a search (without pagination). Every value is a parameter; kinds are written as literals
     /// from the whitelist so that a prepared plan still matches the (kind, deadline_sort) index.
     /// </summary>
-    internal static (string Where, DynamicParameters Parameters) BuildWhere(BoardFilter f)
+    internal static (string Where, DynamicParameters Parameters) BuildWhere(BoardFilter f, bool broad = false)
     {
         var sql = new StringBuilder();
         var p = new DynamicParameters();
-        if (UsesMatches(f))
+        if (UsesMatches(f, broad))
         {
             // The match table holds exactly the published offers with their kind and deadline (triggers of 0050, same
             // transaction): the offer's own status, kind and deadline conditions would be redundant, and repeating them
@@ -147,11 +151,19 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
             }
         }
 
-        if (!UsesMatches(f) && f.Territory is { } territory)
+        if (!UsesMatches(f, broad) && f.Territory is { } territory)
         {
             // Both ways: the offers of the territory, of its ancestors (national offers) and of its descendants.
-            sql.Append(" AND o.territory_codes && (SELECT territory_match_set(@territory))");
-            p.Add("territory", territory.Code);
+            if (territory.MatchSet.Length > 0)
+            {
+                sql.Append(" AND o.territory_codes && @matchSet");
+                p.Add("matchSet", territory.MatchSet);
+            }
+            else
+            {
+                sql.Append(" AND o.territory_codes && (SELECT territory_match_set(@territory))");
+                p.Add("territory", territory.Code);
+            }
         }
 
         if (f.Themes.Count > 0)
@@ -218,13 +230,14 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
-    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize)
+    /// <param name="broad">The search is known to match more than <see cref="CountCap"/> offers.</param>
+    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize, bool broad = false)
     {
-        var (where, p) = BuildWhere(f);
-        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null, matched: UsesMatches(f));
+        var (where, p) = BuildWhere(f, broad);
+        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null, matched: UsesMatches(f, broad));
         var cursor = f.After ?? f.Before;
         var sql = new StringBuilder();
-        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM ").Append(FromSql(f)).Append(" WHERE ").Append(where);
+        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM ").Append(FromSql(f, broad)).Append(" WHERE ").Append(where);
         if (cursor is not null)
         {
             // An unknown cursor id makes the subqueries NULL: an empty page, never an error.
@@ -292,7 +305,7 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
             if (capped)
             {
                 // Known to match more than the cap a moment ago: the page alone.
-                var (pageSql, pageParameters) = BuildPageQuery(f, pageSize);
+                var (pageSql, pageParameters) = BuildPageQuery(f, pageSize, broad: true);
                 rows = (await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(pageSql, pageParameters, cancellationToken: ct))).AsList();
                 total = CountCap;
             }

@@ -50,6 +50,16 @@ public sealed class BoardCountCapTests
             Assert.That((first.Total, first.TotalCapped, first.Items.Count, first.HasNext), Is.EqualTo((1000L, true, 20, true)), query);
         }
 
+        // Once known broad, words in a territory page through the match rows: the same offers, in the same order.
+        var inRegion = await FilterAsync($"?q={word}&territoire=R75&type=aap");
+        var throughIndex = await board.SearchAsync(inRegion);
+        var throughMatches = await board.SearchAsync(inRegion);
+        var page2 = await board.SearchAsync(inRegion with { After = throughMatches.LastId, Page = 2 });
+        Assert.That(throughIndex.TotalCapped, Is.True);
+        Assert.That(throughMatches.Items.Select(o => o.Id), Is.EqualTo(throughIndex.Items.Select(o => o.Id)));
+        Assert.That(page2.Items.Select(o => o.Id), Is.EqualTo(
+            (await new BoardQueries(Db, clock).SearchAsync(inRegion with { After = throughIndex.LastId, Page = 2 })).Items.Select(o => o.Id)));
+
         // Down to 6 offers: the search is remembered as capped (page alone), then counted again once that lapses.
         await using (var conn = await Db.OpenConnectionAsync())
         {
