@@ -87,16 +87,28 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    public int Pid => _process.Id;
+
+    /// <summary>Peak resident set size so far (VmHWM), in MB.</summary>
+    public double PeakRssMb => ProcStatusKb(_process.Id, "VmHWM") / 1024.0;
+
+    private static long ProcStatusKb(int pid, string field) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":", StringComparison.Ordinal))
+            .Select(l => long.Parse(l[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
+
     private AppProcess(Process process, string baseUrl)
     {
         _process = process;
         BaseUrl = baseUrl;
     }
 
-    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port)
+    /// <param name="environment">Settings added to (or overriding) the defaults below, e.g. Jobs__Enabled=true.</param>
+    /// <param name="configuration">The build to run: Release for measurements, Debug for the smoke test of the benchmark.</param>
+    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port,
+        IReadOnlyDictionary<string, string>? environment = null, string configuration = "Release")
     {
         var project = Path.Combine(repoRoot, "src", "Opportunites.Web");
-        var dll = Path.Combine(project, "bin", "Release", "net10.0", "Opportunites.Web.dll");
+        var dll = Path.Combine(project, "bin", configuration, "net10.0", "Opportunites.Web.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} manque : lancez d'abord `dotnet build -c Release` (bench.sh le fait).");
@@ -112,6 +124,11 @@ internal sealed class AppProcess : IAsyncDisposable
         // Background jobs would compete with the load for the two cores (setting of the jobs feature, if present).
         psi.Environment["Jobs__Enabled"] = "false";
         psi.Environment["Bench__StaticEndpoint"] = "true";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Impossible de lancer l'application.");
         process.OutputDataReceived += (_, e) => { };
         process.ErrorDataReceived += (_, e) =>
