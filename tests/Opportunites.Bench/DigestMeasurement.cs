@@ -151,8 +151,9 @@ public static class DigestMeasurement
     /// the database), starts the app (<paramref name="configuration"/> build) with its scheduler on, asks for the weekly
     /// digest job, waits for the outbox to drain, then runs smtp-source for the reference rate.
     /// </summary>
+    /// <param name="settings">More settings for the app (the smoke test delivers every second instead of every 10).</param>
     public static async Task<DigestFigures> MeasureAsync(NpgsqlDataSource db, string connectionString, string repoRoot, int n,
-        int connections, int port, string configuration = "Release")
+        int connections, int port, string configuration = "Release", IReadOnlyDictionary<string, string>? settings = null)
     {
         var label = $"veille {n:N0} abonnés";
         Console.Error.WriteLine($"{label} : génération…");
@@ -174,11 +175,16 @@ public static class DigestMeasurement
             ["Smtp__Port"] = sink.Port.ToString(CultureInfo.InvariantCulture),
             ["Mail__Connections"] = connections.ToString(CultureInfo.InvariantCulture),
         };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
+        {
+            env[k] = v;
+        }
+
         double peakMb, startupMb;
         OutboxState state;
         RunRow run;
         var used = new ConnectionSampler(sink.Port);
-        await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, env, configuration))
+        await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, configuration, env))
         {
             startupMb = app.PeakRssMb;
             using var sampling = new CancellationTokenSource();

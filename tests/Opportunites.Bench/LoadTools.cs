@@ -102,10 +102,10 @@ internal sealed class AppProcess : IAsyncDisposable
         BaseUrl = baseUrl;
     }
 
-    /// <param name="environment">Settings added to (or overriding) the defaults below, e.g. Jobs__Enabled=true.</param>
     /// <param name="configuration">The build to run: Release for measurements, Debug for the smoke test of the benchmark.</param>
-    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port,
-        IReadOnlyDictionary<string, string>? environment = null, string configuration = "Release")
+    /// <param name="environment">Settings added to (or overriding) the defaults below, e.g. Jobs__Enabled=true.</param>
+    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port, string configuration = "Release",
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var project = Path.Combine(repoRoot, "src", "Opportunites.Web");
         var dll = Path.Combine(project, "bin", configuration, "net10.0", "Opportunites.Web.dll");
