@@ -27,6 +27,8 @@ apt_install postgresql-15 tzdata
 if [ "$MODE" = "bench" ]; then
   # ./bench.sh: wrk drives the app over HTTP; pgbench comes with postgresql-15 (same binaries as the cluster).
   apt_install wrk
+  # ./bench.sh digest and mail: postfix's smtp-sink receives, smtp-source is the reference sender (MTA not started).
+  apt_install postfix
 fi
 
 if [ "$MODE" = "test" ]; then

@@ -89,13 +89,19 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>Peak resident set size so far (VmHWM), in MB.</summary>
+    public double PeakRssMb => (MemorySampler.Read(_process.Id, "VmHWM:") ?? 0) / 1024.0 / 1024.0;
+
     private AppProcess(Process process, string baseUrl)
     {
         _process = process;
         BaseUrl = baseUrl;
     }
 
-    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port, string configuration = "Release")
+    /// <param name="configuration">The build to run: Release for measurements, Debug for the smoke test of the benchmark.</param>
+    /// <param name="environment">Settings added to (or overriding) the defaults below, e.g. Jobs__Enabled=true.</param>
+    public static async Task<AppProcess> StartAsync(string repoRoot, string connectionString, int port, string configuration = "Release",
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var project = Path.Combine(repoRoot, "src", "Opportunites.Web");
         var dll = Path.Combine(project, "bin", configuration, "net10.0", "Opportunites.Web.dll");
@@ -114,6 +120,11 @@ internal sealed class AppProcess : IAsyncDisposable
         // Background jobs would compete with the load for the two cores (setting of the jobs feature, if present).
         psi.Environment["Jobs__Enabled"] = "false";
         psi.Environment["Bench__StaticEndpoint"] = "true";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Impossible de lancer l'application.");
         process.OutputDataReceived += (_, e) => { };
         process.ErrorDataReceived += (_, e) =>

@@ -201,7 +201,7 @@ public static class MailBench
     }
 
     /// <summary>postfix's smtp-sink on a free port of 127.0.0.1, stopped on dispose.</summary>
-    private sealed class SmtpSink : IDisposable
+    internal sealed class SmtpSink : IDisposable
     {
         private readonly Process _process;
 

@@ -10,10 +10,17 @@ using Opportunites.Web.Data;
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
 //            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
 //            [--report docs/benchmarks.md] [--app-configuration Release]
+//            [--digest 10000,100000]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
+// Digest benchmark alone: ./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8]
 if (args is ["mail", .. var mailArgs])
 {
     return await MailBench.RunAsync(mailArgs);
+}
+
+if (args is ["digest", .. var digestArgs])
+{
+    return await DigestBench.RunAsync(digestArgs);
 }
 
 var options = BenchOptions.Parse(args);
@@ -88,6 +95,11 @@ if (!options.NoHttp)
     await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
 }
 
+if (options.Digest.Length > 0)
+{
+    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report);
+}
+
 report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
             " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
@@ -132,6 +144,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
     public bool NoHttp { get; init; }
     public bool NoSql { get; init; }
 
+    /// <summary>Subscriber counts of the digest benchmark (--digest 10000,100000); none: not run.</summary>
+    public int[] Digest { get; init; } = [];
+
     public static BenchOptions Parse(string[] args)
     {
         int Int(string name, int fallback)
@@ -160,6 +175,7 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             AppConfiguration = Text("--app-configuration") ?? "Release",
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
+            Digest = Array.IndexOf(args, "--digest") is var g and >= 0 && g + 1 < args.Length ? DigestBench.ParseCounts(args[g + 1]) : [],
         };
     }
 }

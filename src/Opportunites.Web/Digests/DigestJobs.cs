@@ -19,6 +19,9 @@ public sealed class WeeklyDigestJob(DigestRunner runner) : IClusteredJob
         ["sans_contenu"] = r.Empty,
         ["deja_servies"] = r.AlreadySent,
         ["groupes"] = r.Groups,
+        // Where the time went (admin page, benchmark): reading the offers, writing ledger + outbox rows.
+        ["ms_offres"] = (int)r.OffersTime.TotalMilliseconds,
+        ["ms_ecriture"] = (int)r.WriteTime.TotalMilliseconds,
     };
 }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,7 +9,14 @@ using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Digests;
 
-public sealed record DigestRunResult(string Period, int Due, int Groups, int Queued, int Empty, int AlreadySent, TimeSpan Duration);
+public sealed record DigestRunResult(string Period, int Due, int Groups, int Queued, int Empty, int AlreadySent, TimeSpan Duration)
+{
+    /// <summary>Reading the run's candidate offers.</summary>
+    public TimeSpan OffersTime { get; init; }
+
+    /// <summary>Writing the ledger and outbox rows (the rest of <see cref="Duration"/>: reading subscribers, matching, rendering).</summary>
+    public TimeSpan WriteTime { get; init; }
+}
 
 /// <summary>A confirmed, active subscriber without a digest for the period yet, and where its window starts.</summary>
 public sealed class DueSubscriber
@@ -28,9 +34,10 @@ public sealed class DueSubscriber
 }
 
 /// <summary>
-/// The weekly and daily digests. Subscribers with the same preferences and window form a group: one set-based
-/// query matches every group over the territory hierarchy, one body is rendered per group, and each subscriber
-/// gets its ledger row and outbox row in the same transaction (exactly one digest per subscriber and period).
+/// The weekly and daily digests. Subscribers with the same preferences and window form a group: the run's candidate
+/// offers are read once and each group is matched over the territory hierarchy in memory (<see cref="DigestOffers"/>),
+/// one body is rendered per group, and each batch of subscribers gets its ledger rows and outbox rows in one
+/// transaction (exactly one digest per subscriber and period). Subscribers are streamed, not loaded all at once.
 /// </summary>
 public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscriptions, IOptions<AlertSettings> options,
     ILogger<DigestRunner> log)
@@ -53,6 +60,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         return frequency == Frequencies.Daily ? day : day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
     }
 
+    // Ordered by window start first (the first row gives the earliest one, which bounds the offers to read), then by
+    // preferences: a group's subscribers come together, so the run renders each group once and keeps only the
+    // current group and one write batch in memory (a streamed reader, not a list of every subscriber).
     private const string DueSql = """
         SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency,
                coalesce(l.covered_until, @firstSince) AS since, l.covered_until IS NOT NULL AS has_previous
@@ -65,7 +75,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
           AND s.confirmed_at IS NOT NULL AND s.confirmed_at <= @now
           AND NOT EXISTS (SELECT 1 FROM digest_deliveries x WHERE x.subscriber_id = s.id AND x.period = @period)
           AND (NOT @filtered OR s.id = ANY (@only))
-        ORDER BY s.id
+        ORDER BY since, has_previous, d.territory_codes, d.kinds, d.themes, s.id
         """;
 
     /// <summary>Queues the digests of every due subscriber of that frequency for the period containing <paramref name="now"/>.</summary>
@@ -77,11 +87,27 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         now = now.ToUniversalTime();
         var period = PeriodOf(now, frequency);
         var periodStart = PeriodStart(now, frequency);
+        int due = 0, groups = 0, queued = 0, empty = 0, already = 0;
+        DigestOffers? offers = null;
+        GroupKey? currentKey = null;
+        RenderedDigest? current = null;
+        var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest)>(Math.Max(1, Settings.DigestBatchSize));
 
-        List<DueSubscriber> due;
-        await using (var conn = await db.OpenConnectionAsync(ct))
+        long writeTicks = 0, offersTicks = 0;
+
+        async Task FlushAsync()
         {
-            due = (await conn.QueryAsync<DueSubscriber>(new CommandDefinition(DueSql, new
+            var start = Stopwatch.GetTimestamp();
+            var (q, a) = await WriteBatchAsync(batch, period, now, ct);
+            writeTicks += Stopwatch.GetTimestamp() - start;
+            queued += q;
+            already += a;
+            batch.Clear();
+        }
+
+        await using (var reader = await db.OpenConnectionAsync(ct))
+        {
+            var rows = reader.QueryUnbufferedAsync<DueSubscriber>(DueSql, new
             {
                 frequency,
                 period,
@@ -89,40 +115,54 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                 firstSince = now - Settings.FirstDigestLookback,
                 filtered = onlySubscriberIds is not null,
                 only = (onlySubscriberIds ?? []).ToArray(),
-            }, cancellationToken: ct))).AsList();
-        }
-
-        var groups = due.GroupBy(s => new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious)).ToList();
-        int queued = 0, empty = 0, already = 0;
-        // Bounded memory: match and render a slice of groups at a time.
-        foreach (var slice in groups.Chunk(500))
-        {
-            var keys = slice.Select(g => g.Key).ToList();
-            var rendered = await RenderGroupsAsync(keys, frequency, periodStart, now, ct);
-            var work = new List<(DueSubscriber Subscriber, RenderedDigest Digest)>();
-            for (var i = 0; i < slice.Length; i++)
+            }, commandTimeout: 0);
+            await foreach (var s in rows.WithCancellation(ct))
             {
-                if (rendered[i] is not { } digest)
+                due++;
+                // The earliest window comes first: every offer any group may list is published after it, or closes soon.
+                if (offers is null)
                 {
-                    empty += slice[i].Count();
+                    var start = Stopwatch.GetTimestamp();
+                    offers = await LoadOffersAsync(now, s.Since, null, ct);
+                    offersTicks = Stopwatch.GetTimestamp() - start;
+                }
+
+                var key = new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious);
+                if (!key.Equals(currentKey))
+                {
+                    currentKey = key;
+                    current = Render(offers, key, frequency, periodStart, now);
+                    groups++;
+                }
+
+                if (current is null)
+                {
+                    empty++;
                     continue;
                 }
 
-                work.AddRange(slice[i].Select(s => (s, digest)));
-            }
-
-            foreach (var batch in work.Chunk(Math.Max(1, Settings.DigestBatchSize)))
-            {
-                var (q, a) = await WriteBatchAsync(batch, period, now, ct);
-                queued += q;
-                already += a;
+                batch.Add((s, current));
+                if (batch.Count >= Math.Max(1, Settings.DigestBatchSize))
+                {
+                    await FlushAsync();
+                }
             }
         }
 
-        var result = new DigestRunResult(period, due.Count, groups.Count, queued, empty, already, Stopwatch.GetElapsedTime(started));
+        if (batch.Count > 0)
+        {
+            await FlushAsync();
+        }
+
+        var result = new DigestRunResult(period, due, groups, queued, empty, already, Stopwatch.GetElapsedTime(started))
+        {
+            OffersTime = Stopwatch.GetElapsedTime(0, offersTicks),
+            WriteTime = Stopwatch.GetElapsedTime(0, writeTicks),
+        };
         log.LogInformation(
-            "Veille {Frequency} {Period} : {Due} abonné(s) dus, {Groups} groupe(s), {Queued} envoi(s) en file, {Empty} sans contenu, {Already} déjà servis, {Ms} ms",
-            frequency, period, result.Due, result.Groups, result.Queued, result.Empty, result.AlreadySent, (int)result.Duration.TotalMilliseconds);
+            "Veille {Frequency} {Period} : {Due} abonné(s) dus, {Groups} groupe(s), {Offers} offre(s) candidates, {Queued} envoi(s) en file, {Empty} sans contenu, {Already} déjà servis, {Ms} ms",
+            frequency, period, result.Due, result.Groups, offers?.Count ?? 0, result.Queued, result.Empty, result.AlreadySent,
+            (int)result.Duration.TotalMilliseconds);
         return result;
     }
 
@@ -132,8 +172,8 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     {
         now = now.ToUniversalTime();
         var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious);
-        var rendered = await RenderGroupsAsync([key], prefs.Frequency, PeriodStart(now, prefs.Frequency), now, ct);
-        return rendered[0];
+        var offers = await LoadOffersAsync(now, since, prefs.TerritoryCodes, ct);
+        return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now);
     }
 
     /// <summary>
@@ -154,83 +194,29 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             : (now.ToUniversalTime() - Settings.FirstDigestLookback, false);
     }
 
-    // One pass for a whole slice of groups: each group's territories expand to their both-ways match set
-    // (territory_match_set over the lineage index), then the GIN index on territory_codes finds the offers.
-    // New = published in the window; closing = still open and closing within the closing-soon window; an offer
-    // that is both is listed once, as new. Each closing offer is listed once across digests: one that was already
-    // published and closing soon when the previous digest went out was in it, so it is not repeated (a daily
-    // subscriber would otherwise read it 14 times).
-    private const string MatchSql = """
-        WITH g AS (
-          SELECT g.gid, g.kinds, g.themes, g.since, g.has_previous,
-                 ARRAY(SELECT DISTINCT m FROM unnest(g.territories) c, unnest(territory_match_set(c)) m) AS match_set
-          FROM jsonb_to_recordset(@groups::jsonb) AS g(gid int, territories text[], kinds text[], themes text[], since timestamptz, has_previous boolean)
-        )
-        SELECT g.gid, o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at, o.published_at,
-               (o.published_at > g.since AND o.published_at <= @until) AS is_new,
-               ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes) ORDER BY t.name) AS territory_names
-        FROM g
-        JOIN opportunities o
-          ON o.status = 'published'
-         AND o.territory_codes && g.match_set
-         AND o.kind = ANY (g.kinds)
-         AND o.deadline_sort > @now
-         AND ((o.published_at > g.since AND o.published_at <= @until)
-              OR (o.closes_at <= @closingUntil
-                  AND NOT (g.has_previous AND o.published_at <= g.since AND o.closes_at <= g.since + @previousClosingWindow)))
-         AND (cardinality(g.themes) = 0
-              OR EXISTS (SELECT 1 FROM opportunity_themes ot WHERE ot.opportunity_id = o.id AND ot.theme_code = ANY (g.themes)))
-        ORDER BY g.gid, o.deadline_sort, o.id
-        """;
-
-    private async Task<RenderedDigest?[]> RenderGroupsAsync(IReadOnlyList<GroupKey> keys, string frequency, DateOnly periodStart,
-        DateTimeOffset now, CancellationToken ct)
+    private async Task<DigestOffers> LoadOffersAsync(DateTimeOffset now, DateTimeOffset since, IReadOnlyCollection<string>? territories,
+        CancellationToken ct)
     {
-        var json = JsonSerializer.Serialize(keys.Select((k, i) => new
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await DigestOffers.LoadAsync(conn, now, since, WindowEnd(now), now + Settings.ClosingSoonWindow, territories, ct);
+    }
+
+    // New = published in the window; closing = still open and closing within the closing-soon window; an offer that is
+    // both is listed once, as new. Each closing offer is listed once across digests: one that was already published
+    // and closing soon when the previous digest went out was in it, so it is not repeated (a daily subscriber would
+    // otherwise read it 14 times). The previous run's closing window started at its run time, just after its window end.
+    private RenderedDigest? Render(DigestOffers offers, GroupKey k, string frequency, DateOnly periodStart, DateTimeOffset now)
+    {
+        var match = offers.Match(k.Territories, k.Kinds, k.Themes, DateTime.SpecifyKind(k.Since, DateTimeKind.Utc), k.HasPrevious,
+            WindowEnd(now).UtcDateTime, (now + Settings.ClosingSoonWindow).UtcDateTime,
+            Settings.ClosingSoonWindow + Settings.PublicationSettleDelay, Math.Max(1, Settings.MaxItemsPerSection));
+        if (match.FreshTotal == 0 && match.ClosingTotal == 0)
         {
-            gid = i,
-            territories = k.Territories,
-            kinds = k.Kinds,
-            themes = k.Themes,
-            since = new DateTimeOffset(DateTime.SpecifyKind(k.Since, DateTimeKind.Utc)),
-            has_previous = k.HasPrevious,
-        }));
-        List<DigestItem> items;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        {
-            items = (await conn.QueryAsync<DigestItem>(new CommandDefinition(MatchSql,
-                new
-                {
-                    groups = json,
-                    now,
-                    until = WindowEnd(now),
-                    closingUntil = now + Settings.ClosingSoonWindow,
-                    // The previous run's closing window started at its run time, just after its window end.
-                    previousClosingWindow = Settings.ClosingSoonWindow + Settings.PublicationSettleDelay,
-                }, cancellationToken: ct))).AsList();
+            return null;
         }
 
-        var byGroup = items.ToLookup(i => i.Gid);
-        var max = Math.Max(1, Settings.MaxItemsPerSection);
-        var result = new RenderedDigest?[keys.Count];
-        for (var i = 0; i < keys.Count; i++)
-        {
-            var mine = byGroup[i].ToList();
-            var fresh = mine.Where(x => x.IsNew).ToList();
-            var closing = mine.Where(x => !x.IsNew).ToList();
-            if (fresh.Count == 0 && closing.Count == 0)
-            {
-                continue;
-            }
-
-            var k = keys[i];
-            var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency);
-            result[i] = DigestRenderer.Render(prefs, periodStart,
-                [.. fresh.OrderByDescending(x => x.PublishedAt).ThenBy(x => x.Id).Take(max)],
-                [.. closing.Take(max)], fresh.Count, closing.Count, Settings);
-        }
-
-        return result;
+        var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency);
+        return DigestRenderer.Render(prefs, periodStart, match.Fresh, match.Closing, match.FreshTotal, match.ClosingTotal, Settings);
     }
 
     // The whole batch claims its period in one statement (a concurrent node waits on the unique key, then finds
@@ -265,8 +251,10 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             closingCounts = batch.Select(b => b.Digest.ClosingCount).ToArray(),
         }, tx, cancellationToken: ct))).ToDictionary(r => r.SubscriberId, r => r.Id);
 
-        var ledgerIds = new List<long>(claimed.Count);
-        var outboxIds = new List<long>(claimed.Count);
+        var ledger = new List<long>(claimed.Count);
+        var emails = new List<TemplatedEmail>(claimed.Count);
+        var templates = new List<MailTemplate>();
+        var templateOf = new Dictionary<RenderedDigest, int>(ReferenceEqualityComparer.Instance);
         foreach (var (s, digest) in batch)
         {
             if (!claimed.TryGetValue(s.Id, out var ledgerId))
@@ -274,21 +262,38 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                 continue;
             }
 
-            var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
-            var (text, html) = digest.Personalize(subscriptions.ManageUrl(s.Id), unsubscribeUrl);
-            var outboxId = await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("digest", s.Email, digest.Subject, text, html,
-                Headers: AlertEmails.UnsubscribeHeaders(unsubscribeUrl), DedupeKey: $"digest:{s.Id}:{period}"));
-            if (outboxId is { } o)
+            if (!templateOf.TryGetValue(digest, out var template))
             {
-                ledgerIds.Add(ledgerId);
-                outboxIds.Add(o);
+                templateOf[digest] = template = templates.Count;
+                templates.Add(new MailTemplate(digest.Subject, digest.Text, digest.Html));
+            }
+
+            var manageUrl = subscriptions.ManageUrl(s.Id);
+            var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
+            ledger.Add(ledgerId);
+            emails.Add(new TemplatedEmail(template, s.Email, manageUrl, unsubscribeUrl, MailHtml.Encode(manageUrl), MailHtml.Encode(unsubscribeUrl),
+                AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
+        }
+
+        // One statement for the batch's outbox rows, each group's body sent once and personalised by the database
+        // (one INSERT per email, with a personalised copy of a ~40 KB body each, was the run's main cost).
+        var outboxIds = await Outbox.EnqueueManyAsync(conn, tx, "digest", (RenderedDigest.ManagePlaceholder, RenderedDigest.UnsubscribePlaceholder),
+            templates, emails, ct);
+        var ledgerIds = new List<long>(claimed.Count);
+        var linked = new List<long>(claimed.Count);
+        for (var i = 0; i < outboxIds.Count; i++)
+        {
+            if (outboxIds[i] is { } o)
+            {
+                ledgerIds.Add(ledger[i]);
+                linked.Add(o);
             }
         }
 
         await conn.ExecuteAsync(new CommandDefinition(LinkLedgerSql,
-            new { ledgerIds = ledgerIds.ToArray(), outboxIds = outboxIds.ToArray() }, tx, cancellationToken: ct));
+            new { ledgerIds = ledgerIds.ToArray(), outboxIds = linked.ToArray() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return (outboxIds.Count, batch.Count - outboxIds.Count);
+        return (linked.Count, batch.Count - linked.Count);
     }
 
     /// <summary>Equal preferences and window: one match, one rendered body.</summary>

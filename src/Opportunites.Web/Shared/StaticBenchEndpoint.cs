@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using Opportunites.Web.Jobs;
 
 namespace Opportunites.Web.Shared;
 
@@ -9,6 +10,8 @@ namespace Opportunites.Web.Shared;
 /// The benchmark compares the board's request rate with this one to show the cost of the framework alone (issue 8,
 /// ratio b). Mapped only when the setting Bench:StaticEndpoint is true (the benchmark sets it); off by default, so
 /// production never serves it.
+/// With Bench:JobsEndpoint=true (the digest benchmark, off by default), POST /bench/taches/{name} asks the cluster for a
+/// run of a job now, exactly like the admin page's "Lancer maintenant" (recorded as 'manual', requested by "bench").
 /// </summary>
 public static class StaticBenchEndpoint
 {
@@ -18,6 +21,13 @@ public static class StaticBenchEndpoint
 
     public static void MapStaticBenchEndpoint(this WebApplication app)
     {
+        if (app.Configuration.GetValue("Bench:JobsEndpoint", false))
+        {
+            // No cookie, no form: nothing for antiforgery to protect, and the setting never exists outside the benchmark.
+            app.MapPost("/bench/taches/{name}", async (string name, JobControl jobs, CancellationToken ct) =>
+                await jobs.RunNowAsync(name, "bench", ct) ? Results.Accepted() : Results.NotFound()).ExcludeFromDescription();
+        }
+
         if (!app.Configuration.GetValue("Bench:StaticEndpoint", false))
         {
             return;

@@ -9,7 +9,8 @@ namespace Opportunites.Tests.Bench;
 
 /// <summary>
 /// Smoke tests of the benchmark's parts that can rot silently (tests/Opportunites.Bench, linked here): the URL
-/// generator and the wrk script with its parsed result line. The benchmark itself is ./bench.sh (minutes).
+/// generator, the wrk script with its parsed result line, and a tiny run of the digest benchmark. The benchmark itself
+/// is ./bench.sh (minutes).
 /// </summary>
 public sealed class BenchToolsTests
 {
@@ -78,6 +79,42 @@ public sealed class BenchToolsTests
         Assert.That(r.Non2xx, Is.InRange(r.Requests / 2 - 1, r.Requests / 2 + 1));
         Assert.That(r.P99Ms, Is.GreaterThanOrEqualTo(r.P50Ms));
         _ = server;
+    }
+
+    [Test]
+    public async Task DigestMeasurement_TinyDataset_EveryQueuedDigestReachesTheSinkAndIsMeasured()
+    {
+        if (!File.Exists(SmtpSink.Executable) || !File.Exists(DigestMeasurement.SmtpSource))
+        {
+            Assert.Ignore("postfix (smtp-sink, smtp-source) n'est pas installé (tools/provision.sh test).");
+        }
+
+        await using var db = await PrivateDatabase.CreateAsync("opportunites_digestbench");
+        await new DatasetLoader(db.DataSource).LoadAsync(open: 400, archived: 0, issuers: 20, sessions: 1);
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        // The app as the tests built it (Debug or Release), delivering every second so that the run takes seconds.
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release" : "Debug";
+        var note = await DigestMeasurement.EnsureWeekOfNewAsync(db.DataSource);
+        var f = await DigestMeasurement.MeasureAsync(db.DataSource, db.ConnectionString, FindRepoRoot(), 300, 2, port, configuration,
+            new Dictionary<string, string> { ["Jobs__Schedules__deliver"] = "* * * * * ?" });
+
+        Assert.That(note, Does.Contain("400 offres ouvertes"));
+        Assert.That(f.Sent, Is.EqualTo(f.Queued).And.GreaterThan(0), "every queued digest sent");
+        Assert.That(f.Sent + f.Empty, Is.EqualTo(300), "every subscriber served or found without content");
+        Assert.That(f.Failed, Is.Zero);
+        Assert.That(f.Groups, Is.InRange(2, 300));
+        Assert.That(f.ConnectionsUsed, Is.InRange(1, 2));
+        Assert.That(f.AverageSize, Is.GreaterThan(1000));
+        Assert.That(f.Elapsed, Is.GreaterThan(0));
+        Assert.That(f.PeakRssMb, Is.GreaterThanOrEqualTo(f.StartupRssMb).And.GreaterThan(20));
+        Assert.That(f.SourceRate, Is.GreaterThan(0));
     }
 
     /// <summary>HTTP/1.1 keep-alive, 200 for /ok and 404 otherwise: enough for wrk.</summary>
