@@ -12,7 +12,7 @@ internal sealed record Statement(string Sql, DynamicParameters Parameters);
 
 /// <summary>What one GET of a board URL makes the app run: its filter and its statements, in order (the count last).</summary>
 /// <param name="CountCapped">The search matches more than BoardQueries.CountCap offers: after its first view the app
-/// remembers that for a minute and runs the page statement alone (<see cref="SteadyStatements"/>).</param>
+/// remembers that for five minutes and runs the page statement alone (<see cref="SteadyStatements"/>).</param>
 internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<Statement> Statements, bool CountCapped)
 {
     /// <summary>What the app runs once it knows the count passes the cap: the page alone, planned for a broad search.</summary>

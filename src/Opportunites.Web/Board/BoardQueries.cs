@@ -54,7 +54,7 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
 
     // How long "more than the cap" is remembered for a search. Only that fact is cached: it changes rarely (a search
     // must fall under 1,000 matches), while exact small counts, cheap by construction, stay exact on every request.
-    private static readonly TimeSpan CappedCountLifetime = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan CappedCountLifetime = TimeSpan.FromMinutes(5);
 
     private readonly CappedCounts _capped = new(clock);
 

@@ -7,7 +7,7 @@ using static Opportunites.Tests.Board.BoardSeed;
 
 namespace Opportunites.Tests.Board;
 
-/// <summary>Counts stop at BoardQueries.CountCap: past it the board says "plus de 1 000" and remembers it a minute.</summary>
+/// <summary>Counts stop at BoardQueries.CountCap: past it the board says "plus de 1 000" and remembers it five minutes.</summary>
 public sealed class BoardCountCapTests
 {
     private sealed class ManualClock : TimeProvider
@@ -73,7 +73,7 @@ public sealed class BoardCountCapTests
         // Another page of the same search shares the remembered count.
         Assert.That((await board.SearchAsync(filter with { Page = 2 })).TotalCapped, Is.True);
 
-        clock.Now += TimeSpan.FromMinutes(2);
+        clock.Now += TimeSpan.FromMinutes(6);
         var recounted = await board.SearchAsync(filter);
         Assert.That((recounted.Total, recounted.TotalCapped, recounted.HasNext), Is.EqualTo((6L, false, false)));
     }
