@@ -8,7 +8,9 @@ namespace Opportunites.Bench;
 /// Fills the benchmark database with a national-scale dataset in set-based INSERT … SELECT statements, split over
 /// several sessions because the weighted French tsvector (computed by the row trigger) dominates the cost.
 /// Spread: all kinds, all territories (Zipf-like: a few départements and issuers get most offers, 8 % national,
-/// 12 % régional), French titles and descriptions from a few hundred words, deadlines over a year, 10 % without.
+/// 12 % régional), French titles and descriptions from ~250 words of the field drawn with a Zipf-like skew (as in
+/// real text, a few words are in most offers and most words in few: searches range from broad to selective),
+/// deadlines over a year, 10 % without.
 /// </summary>
 internal sealed class DatasetLoader(NpgsqlDataSource db)
 {
@@ -32,7 +34,21 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         "commerce", "proximité", "marché", "numérique", "fracture", "médiateur", "conseiller", "chargé", "mission",
         "chef", "référent", "coordinateur", "animateur", "éducateur", "directeur", "agent", "développement", "local",
         "contrat", "relance", "plan", "national", "appel", "manifestation", "intérêt", "projets", "candidature",
-        "dossier", "sélection", "jury", "lauréats",
+        "dossier", "sélection", "jury", "lauréats", "accueil", "hébergement", "urgence", "sans-abri", "migrants",
+        "réfugiés", "intégration", "alphabétisation", "parrainage", "tutorat", "mentorat", "stage", "alternance",
+        "apprentis", "chantier", "régie", "quartier", "copropriétés", "rénovation", "urbaine", "renouvellement",
+        "gestion", "proximité", "tranquillité", "sécurité", "médiation", "nocturne", "adultes", "relais", "petite",
+        "enfance", "crèche", "adolescents", "collégiens", "lycéens", "étudiants", "bourses", "mobilité", "internationale",
+        "européenne", "volontariat", "service", "civique", "engagement", "bénévoles", "gouvernance", "conseil",
+        "citoyen", "budget", "participatif", "concertation", "démocratie", "mémoire", "patrimoine", "histoire",
+        "musique", "théâtre", "danse", "cinéma", "photographie", "arts", "plastiques", "bibliothèque", "médiathèque",
+        "ludothèque", "fabrication", "numérique", "fablab", "codage", "robotique", "sciences", "mathématiques",
+        "nutrition", "obésité", "addictions", "vaccination", "dépistage", "soins", "infirmier", "psychologue",
+        "pédiatrie", "maternité", "violences", "conjugales", "harcèlement", "laïcité", "valeurs", "république",
+        "radicalisation", "justice", "réinsertion", "détenus", "sortants", "prison", "emploi", "recrutement",
+        "entreprises", "clauses", "insertion", "achats", "responsables", "circuits", "courts", "agriculture",
+        "urbaine", "maraîchage", "compost", "vélo", "atelier", "réparation", "friperie", "ressourcerie", "épicerie",
+        "sociale", "microcrédit", "surendettement", "budget", "familial", "énergétique", "précarité", "chauffage",
     ];
 
     private const string IssuersSql = """
@@ -61,7 +77,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
           SELECT p.i, d.text, setweight(to_tsvector('fr_unaccent', d.text), 'C') AS tsv
           FROM vocab, generate_series(0, 1999) p(i)
           CROSS JOIN LATERAL (
-            SELECT array_to_string(ARRAY(SELECT w[1 + floor(random() * array_length(w, 1))::int]
+            SELECT array_to_string(ARRAY(SELECT w[1 + floor(power(random(), 2) * array_length(w, 1))::int]
                                          FROM generate_series(1, 25 + (p.i % 40)) s WHERE p.i IS NOT NULL), ' ') AS text) d),
         iss AS MATERIALIZED (
           SELECT id, name, setweight(to_tsvector('fr_unaccent', name), 'B') AS tsv FROM issuers)
@@ -80,9 +96,9 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN terr
         CROSS JOIN LATERAL (
           SELECT k[1 + (g % 6)] AS kind,
-                 initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(random() * array_length(w, 1))::int] || ' '
-                   || w[1 + floor(random() * array_length(w, 1))::int] || ' '
-                   || w[1 + floor(random() * array_length(w, 1))::int] || ' ' || g AS title,
+                 initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(power(random(), 2) * array_length(w, 1))::int] || ' '
+                   || w[1 + floor(power(random(), 2) * array_length(w, 1))::int] || ' '
+                   || w[1 + floor(power(random(), 2) * array_length(w, 1))::int] || ' ' || g AS title,
                  floor(random() * 2000)::int AS pool_i,
                  1 + floor(@issuers * power(random(), 3))::int AS issuer_id,
                  CASE WHEN g <= @open THEN 'published' ELSE (ARRAY['expired','expired','expired','closed'])[1 + g % 4] END AS status,
