@@ -8,11 +8,17 @@ using Opportunites.Web.Data;
 
 // Benchmark command: builds its own database at a chosen scale, measures, prints one table and writes docs/benchmarks.md.
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
-//            [--urls N] [--scripts N] [--port P] [--no-sql] [--no-http]
+//            [--urls N] [--scripts N] [--port P] [--no-sql] [--no-http] [--no-expiry] [--overdue N] [--start]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
+// Start time of ./run.sh to the first 200 on /: ./bench.sh start [--start-runs N] [--start-no-stop]
 if (args is ["mail", .. var mailArgs])
 {
     return await MailBench.RunAsync(mailArgs);
+}
+
+if (args is ["start", .. var startArgs])
+{
+    return await StartBench.RunAsync(startArgs, FindRepoRoot());
 }
 
 var options = BenchOptions.Parse(args);
@@ -87,6 +93,18 @@ if (!options.NoHttp)
     await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
 }
 
+// Last: it changes then restores 100 k offers (and vacuums), which must not disturb the board's measurements.
+if (!options.NoExpiry)
+{
+    Console.Error.WriteLine($"Expiration : {options.Overdue:N0} offres échues…");
+    ExpiryReport.Add(report, await new ExpiryBench(db).RunAsync(options.Overdue));
+}
+
+if (options.Start)
+{
+    await new StartBench(repoRoot, StartOptions.Parse(args)).MeasureAsync(report);
+}
+
 report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
             " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
@@ -118,6 +136,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
     public int Scripts { get; init; } = 100;
     public bool NoHttp { get; init; }
     public bool NoSql { get; init; }
+    public bool NoExpiry { get; init; }
+    public int Overdue { get; init; } = 100_000;
+    public bool Start { get; init; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -141,6 +162,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             Scripts = Math.Min(120, Int("--scripts", 100)),
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
+            NoExpiry = args.Contains("--no-expiry"),
+            Overdue = Int("--overdue", 100_000),
+            Start = args.Contains("--start"),
         };
     }
 }

@@ -61,7 +61,7 @@ public sealed class ExpiryJob(
 
     // deadline_sort is closes_at when there is a deadline (infinity otherwise), so this is exactly "closes_at <= now"
     // while using the partial index opportunities_open_deadline.
-    private const string ExpireSql = """
+    internal const string ExpireSql = """
         UPDATE opportunities
         SET status = 'expired', closed_at = closes_at, updated_at = @now
         WHERE status = 'published' AND deadline_sort <= @now
@@ -72,7 +72,7 @@ public sealed class ExpiryJob(
     public static Task<int> ExpireOverdueAsync(NpgsqlConnection conn, DateTimeOffset now, CancellationToken ct = default) =>
         conn.ExecuteAsync(new CommandDefinition(ExpireSql, new { now }, cancellationToken: ct));
 
-    private const string ArchiveSql = """
+    internal const string ArchiveSql = """
         UPDATE opportunities
         SET status = 'expired', closed_at = @now, updated_at = @now
         WHERE status = 'published' AND deadline_date IS NULL
@@ -84,7 +84,7 @@ public sealed class ExpiryJob(
         conn.ExecuteAsync(new CommandDefinition(ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }, cancellationToken: ct));
 
     // Issuers have no email of their own yet: the offer's contact is used when it is an address.
-    private const string RenewalDueSql = """
+    internal const string RenewalDueSql = """
         SELECT o.id, o.title, o.issuer_name, btrim(o.contact) AS contact, o.published_at,
                btrim(o.contact) ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;]+$' AS has_address
         FROM opportunities o
