@@ -235,6 +235,8 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
         await using (var conn = await db.OpenConnectionAsync())
         {
             await using var tx = await conn.BeginTransactionAsync();
+            // As the job runs them (JIT and parallel workers off).
+            await conn.ExecuteAsync(ExpiryJob.PlannerSettingsSql, transaction: tx);
             foreach (var (title, sql, args) in new (string, string, object)[]
                      {
                          ($"expiration de {marked:N0} offres échues", ExpiryJob.ExpireSql, new { now }),
