@@ -15,7 +15,10 @@ internal static class ExpiryReport
             $"{f.Expired:N0} expirées ; tâche seule {f.MassJobMs} ms (JobRunner : réservation, tâche, journal), validée");
         AddIdle(report, "expiration sans rien à faire", f.IdleMs, $"jeu de données tel quel (le rattrapage initial en a expiré {f.CatchUp:N0})");
         var after = f.IdleAfterMassMs;
-        report.Add("expiration sans rien à faire, juste après la masse : p50", $"{after.Length} exécutions, max {after[^1].ToString(\"0.#\", CultureInfo.InvariantCulture)} ms ; avant l'autovacuum (0056) : les anciennes versions des offres expirées sont encore dans l'index partiel des offres ouvertes", after[after.Length / 2], "ms");
+        var afterMax = after[^1].ToString("0.#", CultureInfo.InvariantCulture);
+        report.Add("expiration sans rien à faire, juste après la masse : p50", $"{after.Length} exécutions, max {afterMax} ms ; " +
+            "avant l'autovacuum (0056) : les anciennes versions des offres expirées sont encore dans l'index partiel des offres ouvertes",
+            after[after.Length / 2], "ms");
         report.Check("expiration : offres échues encore affichées", f.VisibleOverdue, "", "0", f.VisibleOverdue == 0,
             "1re page du tableau (tout, et France dans les deux sens) avant l'exécution : il masque deadline_sort <= now() lui-même");
         var s = f.Schedule;
