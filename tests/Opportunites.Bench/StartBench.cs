@@ -46,10 +46,10 @@ internal sealed class StartBench(string repoRoot, StartOptions options)
     public async Task MeasureAsync(Report report)
     {
         Console.Error.WriteLine($"Démarrage : premier lancement de ./run.sh (cluster {PgRoot}, port {options.PgPort}), non mesuré…");
-        var first = await LaunchAsync();
-        report.Add("démarrage : premier lancement (provision)", "initdb, compilation, données de démonstration : non visé", first.FirstOkMs, "ms");
         try
         {
+            var first = await LaunchAsync();
+            report.Add("démarrage : premier lancement (provision)", "initdb si besoin, compilation, démonstration : non visé", first.FirstOkMs, "ms");
             var running = new List<StartRun>();
             for (var i = 0; i < options.Runs; i++)
             {
