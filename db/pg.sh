@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Project-local PostgreSQL cluster (no Docker needed): data under var/pg, 127.0.0.1:${PGPORT_LOCAL:-54329}.
+# Project-local PostgreSQL cluster (no Docker needed): data under var/pg (PG_ROOT overrides), 127.0.0.1:${PGPORT_LOCAL:-54329}.
 # Usage: db/pg.sh start|stop|status|url
 # Idempotent: `start` initialises once, starts if stopped, reuses if running.
 # If ConnectionStrings__Default is set, that database is used and nothing is started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PGROOT="$ROOT/var/pg"
+PGROOT="${PG_ROOT:-$ROOT/var/pg}"
 PORT="${PGPORT_LOCAL:-54329}"
 PG_VERSION="${PG_VERSION:-15}"
 BIN="/usr/lib/postgresql/$PG_VERSION/bin"

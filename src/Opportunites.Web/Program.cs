@@ -2,6 +2,7 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
+using Opportunites.Web.Demo;
 using Opportunites.Web.Jobs;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
@@ -44,6 +45,8 @@ if (await CommandLine.TryRunAsync(app, args))
 }
 
 await app.MigrateDatabaseAsync();
+// ./run.sh: demo data on an empty database (Demo__LoadIfEmpty=true), in this process rather than in a second one.
+await app.LoadDemoDataIfAskedAsync();
 
 // Errors end on a French page (503 when the database is unreachable), never a stack trace.
 if (!app.Environment.IsDevelopment())

@@ -68,7 +68,9 @@ internal static partial class Tools
         }
 
         args.Add(cs.Database!);
-        var (code, output, err) = await RunAsync(exe, args);
+        // The app's session settings (DataExtensions.CreateDataSource), so both plan the statements alike.
+        var (code, output, err) = await RunAsync(exe, args,
+            env: new Dictionary<string, string> { ["PGOPTIONS"] = "-c plan_cache_mode=force_custom_plan -c jit=off" });
         var m = PgBenchTps().Match(output);
         if (code != 0 || !m.Success)
         {

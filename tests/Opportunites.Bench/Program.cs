@@ -10,9 +10,10 @@ using Opportunites.Web.Data;
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
 //            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
 //            [--report docs/benchmarks.md] [--app-configuration Release]
-//            [--digest 10000,100000]
+//            [--digest 10000,100000] [--no-expiry] [--overdue N] [--start]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
 // Digest benchmark alone: ./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8]
+// Start time of ./run.sh to the first 200 on /: ./bench.sh start [--start-runs N] [--start-no-stop]
 if (args is ["mail", .. var mailArgs])
 {
     return await MailBench.RunAsync(mailArgs);
@@ -21,6 +22,11 @@ if (args is ["mail", .. var mailArgs])
 if (args is ["digest", .. var digestArgs])
 {
     return await DigestBench.RunAsync(digestArgs);
+}
+
+if (args is ["start", .. var startArgs])
+{
+    return await StartBench.RunAsync(startArgs, FindRepoRoot());
 }
 
 var options = BenchOptions.Parse(args);
@@ -100,6 +106,18 @@ if (options.Digest.Length > 0)
     await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report);
 }
 
+// Last: it changes then restores 100 k offers (and vacuums), which must not disturb the board's measurements.
+if (!options.NoExpiry)
+{
+    Console.Error.WriteLine($"Expiration : {options.Overdue:N0} offres échues…");
+    ExpiryReport.Add(report, await new ExpiryBench(db).RunAsync(options.Overdue));
+}
+
+if (options.Start)
+{
+    await new StartBench(repoRoot, StartOptions.Parse(args)).MeasureAsync(report);
+}
+
 report.Note($"Charge de la machine (loadavg 1 min) : {loadAtStart} au début, {LoadAverage()} à la fin, {Environment.ProcessorCount} cœurs" +
             " ; au-delà du nombre de cœurs, les latences et débits mesurés reflètent surtout la file d'attente du processeur.");
 report.Print();
@@ -143,6 +161,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
     public int LoadDuration { get; init; } = 60;
     public bool NoHttp { get; init; }
     public bool NoSql { get; init; }
+    public bool NoExpiry { get; init; }
+    public int Overdue { get; init; } = 100_000;
+    public bool Start { get; init; }
 
     /// <summary>Subscriber counts of the digest benchmark (--digest 10000,100000); none: not run.</summary>
     public int[] Digest { get; init; } = [];
@@ -176,6 +197,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
             Digest = Array.IndexOf(args, "--digest") is var g and >= 0 && g + 1 < args.Length ? DigestBench.ParseCounts(args[g + 1]) : [],
+            NoExpiry = args.Contains("--no-expiry"),
+            Overdue = Int("--overdue", 100_000),
+            Start = args.Contains("--start"),
         };
     }
 }

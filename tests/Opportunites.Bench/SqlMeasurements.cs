@@ -6,8 +6,8 @@ namespace Opportunites.Bench;
 
 /// <summary>
 /// The board's own statements (built by the app's classes, see <see cref="PageViews"/>), one client: each statement of
-/// a few typical URLs timed on its own, whole page views through BoardQueries.SearchAsync itself, plans of each, and
-/// the expiry sweep.
+/// a few typical URLs timed on its own, whole page views through BoardQueries.SearchAsync itself, plans of each (the
+/// expiry job is measured by <see cref="ExpiryBench"/>).
 /// </summary>
 internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
 {
@@ -24,11 +24,6 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
         ("recherche + Gironde + AAP", "/offres?q=culture&territoire=33&type=aap"),
         ("archives, Gironde", "/offres?archives=1&territoire=33"),
     ];
-
-    private const string ExpirySql = """
-        UPDATE opportunities SET status = 'expired', closed_at = closes_at, updated_at = now()
-        WHERE status = 'published' AND closes_at <= now()
-        """;
 
     public async Task RunAsync(IReadOnlyList<string> browseUrls, IReadOnlyList<string> mixUrls, int runs = 60)
     {
@@ -62,24 +57,6 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
                 await board.SearchAsync(parsed.Filter);
             });
         }
-
-        await ExpiryAsync();
-    }
-
-    private async Task ExpiryAsync()
-    {
-        // Expiry: 1 % of open offers made overdue, swept, rolled back.
-        await using var conn = await db.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
-        var overdue = await conn.ExecuteAsync("""
-            UPDATE opportunities SET deadline_date = current_date - 1
-            WHERE id IN (SELECT id FROM opportunities WHERE status = 'published' AND deadline_date IS NOT NULL AND id % 100 = 0)
-            """, transaction: tx, commandTimeout: 0);
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var expired = await conn.ExecuteAsync(ExpirySql, transaction: tx, commandTimeout: 0);
-        var ms = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        report.Add("expiration (balayage)", $"{expired:N0} offres expirées sur {overdue:N0} échues (requête provisoire, tâche non fusionnée)", ms, "ms");
-        await tx.RollbackAsync();
     }
 
     private async Task TimeAsync(string name, string detail, int runs, Func<int, Task> action)

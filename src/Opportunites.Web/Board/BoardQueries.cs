@@ -130,8 +130,9 @@ public sealed class BoardQueries(NpgsqlDataSource db, TimeProvider clock)
         var p = new DynamicParameters();
         if (UsesMatches(f, broad))
         {
-            // The match table holds exactly the published offers with their kind and deadline (triggers of 0050, same
-            // transaction): the offer's own status, kind and deadline conditions would be redundant, and repeating them
+            // The match table holds the published offers with their kind and deadline (triggers of 0050/0055, same
+            // transaction), plus, until the daily purge, those that expired after their deadline, which
+            // m.deadline_sort > now() excludes: the offer's own status, kind and deadline conditions would be redundant, and repeating them
             // makes the planner multiply correlated selectivities (19 rows expected for 906) and sort instead of
             // reading the (territory, kind, deadline) index in order.
             sql.Append("m.territory_code = @territory AND m.deadline_sort > now()");

@@ -39,9 +39,12 @@ public static class DataExtensions
         // prepared statement to a generic plan, and for a text search the generic plan of "open offers matching $q in
         // Gironde" scanned every offer (archived ones included) matching the words: 678 ms instead of 7.5 ms (issue 8
         // benchmark, docs/benchmarks.md). Planning costs a fraction of a millisecond; parsing is still saved.
+        // JIT off: the planner's row estimates over the million archived offers pass its cost threshold for statements
+        // that read a few rows, and compiling them cost 100 ms for an expiry run with nothing to do and 1.5 s of a digest
+        // run; no statement here runs long enough to repay it.
         if (string.IsNullOrEmpty(csb.Options))
         {
-            csb.Options = "-c plan_cache_mode=force_custom_plan";
+            csb.Options = "-c plan_cache_mode=force_custom_plan -c jit=off";
         }
 
         csb.ApplicationName ??= "opportunites";

@@ -6,7 +6,8 @@ namespace Opportunites.Web.Jobs;
 
 /// <summary>
 /// Keeps the history tables small: delivery alone records a run every 10 seconds (8,640 a day). Deletes job runs and
-/// sent emails older than Jobs:HistoryDays (failed emails stay until an admin retries or the same age passes).
+/// sent emails older than Jobs:HistoryDays (failed emails stay until an admin retries or the same age passes), and the
+/// board's territory match rows that expiry leaves behind (migration 0055).
 /// </summary>
 public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> settings) : IClusteredJob
 {
@@ -21,12 +22,29 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
         DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < now() - make_interval(days => @days)
         """;
 
+    // Expiry keeps the match rows of the offers it closes (migration 0055): their deadline_sort is past, so no board
+    // range reads them; deleted here once a day rather than inside each expiry run. A published offer whose deadline
+    // passed is off the board too, and gets its rows again if its deadline moves (trigger of 0050).
+    private const string PurgeClosedMatchesSql = """
+        DELETE FROM opportunity_territory_matches WHERE deadline_sort <= now()
+        """;
+
+    /// <returns>How many match rows were deleted.</returns>
+    public static Task<int> PurgeClosedMatchesAsync(NpgsqlConnection conn, CancellationToken ct = default) =>
+        conn.ExecuteAsync(new CommandDefinition(PurgeClosedMatchesSql, commandTimeout: 0, cancellationToken: ct));
+
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
     {
         var days = Math.Max(1, settings.Value.HistoryDays);
         await using var conn = await db.OpenConnectionAsync(ct);
         var runs = await conn.ExecuteAsync(new CommandDefinition(PurgeRunsSql, new { days }, cancellationToken: ct));
         var emails = await conn.ExecuteAsync(new CommandDefinition(PurgeOutboxSql, new { days }, cancellationToken: ct));
-        return new Dictionary<string, int> { ["executions_supprimees"] = runs, ["courriels_supprimes"] = emails };
+        var matches = await PurgeClosedMatchesAsync(conn, ct);
+        return new Dictionary<string, int>
+        {
+            ["executions_supprimees"] = runs,
+            ["courriels_supprimes"] = emails,
+            ["correspondances_supprimees"] = matches,
+        };
     }
 }

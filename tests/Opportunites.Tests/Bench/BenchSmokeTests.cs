@@ -41,7 +41,7 @@ public sealed class BenchSmokeTests
                  {
                      dll, "--open", "400", "--archived", "1200", "--issuers", "50", "--sessions", "2", "--database", database,
                      "--duration", "1", "--warmup", "1", "--connections", "2", "--urls", "60", "--scripts", "5",
-                     "--load-duration", "3", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--load-duration", "3", "--overdue", "150", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--report", report, "--app-configuration", "Debug",
                  })
         {
@@ -66,7 +66,8 @@ public sealed class BenchSmokeTests
                 .And.Contain("| ratio (a) app / pgbench, parcours, 2 conn. |")
                 .And.Contain("| ratio (b) app / statique, mixte, 2 conn. |")
                 .And.Contain("| charge mixte, 64 conn., 3 s : erreurs | 0 |")
-                .And.Contain("## EXPLAIN (ANALYZE, BUFFERS)"));
+                .And.Contain("## EXPLAIN (ANALYZE, BUFFERS)")
+                .And.Contain("expiration"));
             Assert.That(output, Does.Contain("HTTP parcours, 2 conn. : débit"));
         }
         finally

@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Dapper;
 using Opportunites.Bench;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Board;
+using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
 
 namespace Opportunites.Tests.Bench;
 
 /// <summary>
 /// Smoke tests of the benchmark's parts that can rot silently (tests/Opportunites.Bench, linked here): the URL
-/// generator, the wrk script with its parsed result line, and a tiny run of the digest benchmark. The benchmark itself
-/// is ./bench.sh (minutes).
+/// generator, the wrk script with its parsed result line, a tiny run of the digest benchmark and the expiry benchmark
+/// on a tiny dataset. The benchmark itself is ./bench.sh (minutes); its start-time part (./bench.sh start) launches
+/// ./run.sh several times and stays there.
 /// </summary>
 public sealed class BenchToolsTests
 {
@@ -115,6 +119,51 @@ public sealed class BenchToolsTests
         Assert.That(f.Elapsed, Is.GreaterThan(0));
         Assert.That(f.PeakRssMb, Is.GreaterThanOrEqualTo(f.StartupRssMb).And.GreaterThan(20));
         Assert.That(f.SourceRate, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task ExpiryBench_TinyDataset_ExpiresThemAllThenRestoresTheDataset()
+    {
+        await using var db = await PrivateDatabase.CreateAsync("opportunites_benchexp");
+        var issuer = await TestData.CreateIssuerAsync(db.DataSource);
+        for (var i = 0; i < 12; i++)
+        {
+            await TestData.CreateOpportunityAsync(db.DataSource, TestData.Unique("Appel banc"), i % 3 == 0 ? ["FR"] : ["33"], Kinds.Aap,
+                ParisTime.Today(TimeProvider.System).AddDays(10 + i), Statuses.Published, issuer, "", null, null, null);
+        }
+
+        const string StateSql = """
+            SELECT string_agg(id || status || coalesce(deadline_date::text, '-') || coalesce(closed_at::text, '-') || updated_at, ',' ORDER BY id)
+                   || (SELECT count(*) FROM opportunity_territory_matches) || (SELECT count(*) FROM job_runs)
+                   || (SELECT count(*) FROM outbox)
+            FROM opportunities
+            """;
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        var before = await conn.ExecuteScalarAsync<string>(StateSql);
+
+        var f = await new ExpiryBench(db.DataSource).RunAsync(overdue: 10, idleRuns: 3);
+
+        Assert.That(f.Overdue, Is.EqualTo(10));
+        Assert.That(f.Expired, Is.EqualTo(10));
+        Assert.That(f.CatchUp, Is.Zero);
+        Assert.That(f.VisibleOverdue, Is.Zero);
+        Assert.That(f.IdleMs, Has.Length.EqualTo(3));
+        Assert.That(f.Plans.Select(p => p.Title), Has.Some.Contains("expiration de 10 offres"));
+        Assert.That(f.Plans[0].Plan, Does.Contain("Update on opportunities"));
+        Assert.That(f.Schedule.MaxGap, Is.EqualTo(TimeSpan.FromMinutes(15)));
+        Assert.That(await conn.ExecuteScalarAsync<string>(StateSql), Is.EqualTo(before), "dataset restored");
+        Assert.That(await conn.ExecuteScalarAsync<bool>("SELECT to_regclass('bench_expiry_snapshot') IS NULL"), Is.True);
+    }
+
+    [TestCase("0 0/15 * * * ?", 15, 0)]
+    [TestCase("0 30 * * * ?", 60, 30)]
+    [TestCase("0 0 * * * ?", 60, 0)]
+    public void ExpiryBench_CheckSchedule_GapAndWaitAfterParisMidnightOverAYear(string cron, int maxGapMinutes, int afterMidnightMinutes)
+    {
+        var s = ExpiryBench.CheckSchedule(cron);
+
+        Assert.That(s.MaxGap, Is.EqualTo(TimeSpan.FromMinutes(maxGapMinutes)));
+        Assert.That(s.MaxAfterMidnight, Is.EqualTo(TimeSpan.FromMinutes(afterMidnightMinutes)));
     }
 
     /// <summary>HTTP/1.1 keep-alive, 200 for /ok and 404 otherwise: enough for wrk.</summary>

@@ -79,6 +79,50 @@ public sealed class ExpiryJobTests
     }
 
     [Test]
+    public async Task ExpireOverdue_TerritoryMatchRows_KeptOffTheBoardUntilPurgedAndBackWhenRepublished()
+    {
+        // Migration 0055: expiry keeps the offer's match rows (their deadline is past), the purge job deletes them.
+        var id = await CreateAsync("Appel national échu", DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-2)));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        await conn.ExecuteAsync("DELETE FROM opportunity_territories WHERE opportunity_id = @id", new { id });
+        await conn.ExecuteAsync("INSERT INTO opportunity_territories (opportunity_id, territory_code) VALUES (@id, 'FR')", new { id });
+        var board = new Opportunites.Web.Board.BoardQueries(_db.DataSource, TimeProvider.System);
+        var gironde = await new Opportunites.Web.Board.TerritoryDirectory(_db.DataSource).ResolveAsync("33");
+        var inGironde = new Opportunites.Web.Board.BoardFilter { Territory = gironde };
+        const string RowsSql = "SELECT count(*) FROM opportunity_territory_matches WHERE opportunity_id = @id";
+        var rowsBefore = await conn.ExecuteScalarAsync<int>(RowsSql, new { id });
+
+        await ExpiryJob.ExpireOverdueAsync(conn, DateTimeOffset.UtcNow);
+        var statusAfterExpiry = (await StateAsync(id)).Status;
+        var rowsAfterExpiry = await conn.ExecuteScalarAsync<int>(RowsSql, new { id });
+        var shownAfterExpiry = (await board.SearchAsync(inGironde, 100)).Items.Any(i => i.Id == id);
+        await PurgeJob.PurgeClosedMatchesAsync(conn);
+        var rowsAfterPurge = await conn.ExecuteScalarAsync<int>(RowsSql, new { id });
+        await conn.ExecuteAsync("UPDATE opportunities SET status = 'published', deadline_date = current_date + 10 WHERE id = @id", new { id });
+        var shownRepublished = (await board.SearchAsync(inGironde, 100)).Items.Any(i => i.Id == id);
+
+        Assert.That(rowsBefore, Is.GreaterThan(100), "a national offer matches every territory");
+        Assert.That(statusAfterExpiry, Is.EqualTo(Statuses.Expired));
+        Assert.That(rowsAfterExpiry, Is.EqualTo(rowsBefore));
+        Assert.That(shownAfterExpiry, Is.False);
+        Assert.That(rowsAfterPurge, Is.Zero);
+        Assert.That(shownRepublished, Is.True);
+        Assert.That(await conn.ExecuteScalarAsync<int>(RowsSql, new { id }), Is.EqualTo(rowsBefore));
+    }
+
+    [Test]
+    public async Task ExpireOverdue_ClosedBeforeItsDeadline_MatchRowsDeletedAtOnce()
+    {
+        var id = await CreateAsync("Appel fermé avant échéance", DateOnly.FromDateTime(DateTime.UtcNow.AddDays(20)));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        await conn.ExecuteAsync("UPDATE opportunities SET status = 'closed', closed_at = now() WHERE id = @id", new { id });
+
+        Assert.That(await conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM opportunity_territory_matches WHERE opportunity_id = @id", new { id }), Is.Zero);
+    }
+
+    [Test]
     public async Task QueueRenewalReminders_NoDeadlineOfferSixMonthsOldSoon_OneEmailToContactEvenWhenRunTwice()
     {
         var now = DateTimeOffset.UtcNow;
