@@ -72,7 +72,10 @@ public sealed class BenchSmokeTests
         }
         finally
         {
-            File.Delete(Path.Combine(root, report));
+            if (File.Exists(Path.Combine(root, report)))
+            {
+                File.Delete(Path.Combine(root, report));
+            }
             await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(SharedDatabase.ConnectionString)
             { Database = "postgres", Pooling = false }.ConnectionString);
             await admin.OpenAsync(CancellationToken.None);
