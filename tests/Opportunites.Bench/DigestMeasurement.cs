@@ -261,32 +261,18 @@ public static class DigestMeasurement
         FROM outbox WHERE status = 'sent' ORDER BY random() LIMIT 300
         """;
 
-    private sealed class SampleRow
-    {
-        public string MessageId { get; init; } = "";
-        public string ToAddress { get; init; } = "";
-        public string? ToName { get; init; }
-        public string Subject { get; init; } = "";
-        public string TextBody { get; init; } = "";
-        public string HtmlBody { get; init; } = "";
-        public string Headers { get; init; } = "{}";
-        public DateTime CreatedAt { get; init; }
-    }
-
     /// <summary>The bytes the sink received per message, on average: sampled rows written by the app's own MIME writer.</summary>
     private static async Task<int> AverageMessageSizeAsync(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync();
-        var rows = (await conn.QueryAsync<SampleRow>(SampleSql)).AsList();
+        var rows = (await conn.QueryAsync<OutboxDelivery.OutboxRow>(SampleSql)).AsList();
         if (rows.Count == 0)
         {
             return 0;
         }
 
-        var sizes = rows.Select(r => MimeWriter.Write(new MailMessage(r.MessageId, "ne-pas-repondre@opportunites.local", "Opportunités",
-            r.ToAddress, r.ToName, r.Subject, r.TextBody, r.HtmlBody,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(r.Headers) ?? [],
-            TimeZoneInfo.ConvertTime(new DateTimeOffset(DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc)), ParisTime.Zone))).Length);
+        var smtp = new SmtpSettings();
+        var sizes = rows.Select(r => MimeWriter.Write(OutboxDelivery.ToMessage(r, smtp.From, smtp.FromName)).Length);
         return (int)sizes.Average();
     }
 

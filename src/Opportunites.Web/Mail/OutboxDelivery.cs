@@ -245,20 +245,22 @@ public sealed class OutboxDelivery(
         return rows.OrderBy(r => r.Id).ToList();
     }
 
-    private MailMessage ToMessage(OutboxRow row)
+    private MailMessage ToMessage(OutboxRow row) => ToMessage(row, smtp.Value.From, smtp.Value.FromName);
+
+    /// <summary>The message a queued row becomes; internal so that the digest benchmark sizes exactly what is sent.</summary>
+    internal static MailMessage ToMessage(OutboxRow row, string from, string fromName)
     {
-        var s = smtp.Value;
         var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
         // Date: when the email was written (stable across retries), in Paris time as its readers expect.
         var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
         var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
-        return new MailMessage(row.MessageId, s.From, s.FromName, row.ToAddress, row.ToName, row.Subject, row.TextBody,
+        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, row.TextBody,
             row.HtmlBody, headers, date);
     }
 
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
 
-    private sealed class OutboxRow
+    internal sealed class OutboxRow
     {
         public long Id { get; init; }
         public string MessageId { get; init; } = "";
