@@ -19,18 +19,38 @@ namespace Opportunites.Bench;
 /// </summary>
 public static class MailBench
 {
+    private static int items = 20;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var messages = Option(args, "--messages", 20_000);
         var connections = Option(args, "--connections", 8);
         var smtpClientMessages = Option(args, "--smtpclient", 400);
         var outboxMessages = Option(args, "--outbox", 10_000);
+        // Offers per message: 20 make ~12 KB; the digest benchmark's messages (40 new + 40 closing) are ~45 KB.
+        items = Option(args, "--items", 20);
 
         using var sink = SmtpSink.Start();
         var smtp = new SmtpSettings { Host = "127.0.0.1", Port = sink.Port, From = "annonces@opportunites.test", FromName = "Opportunités" };
         Console.WriteLine($"smtp-sink sur 127.0.0.1:{sink.Port}, messages d'environ {MimeWriter.Write(Digest(0)).Length / 1024} Ko (multipart, QP)");
         Console.WriteLine();
         Console.WriteLine($"{"émetteur",-44} {"connexions",10} {"messages",9} {"msg/s",9}");
+
+        // What building one message costs alone (MimeWriter, no network): the part of the send loop that grows with size.
+        var samples = Enumerable.Range(0, 2_000).Select(Digest).ToList();
+        foreach (var m in samples)
+        {
+            MimeWriter.Write(m); // warm-up: the optimised JIT tier
+        }
+
+        var build = Stopwatch.StartNew();
+        var built = 0L;
+        foreach (var m in samples)
+        {
+            built += MimeWriter.Write(m).Length;
+        }
+
+        Console.WriteLine($"construction MIME seule : {build.Elapsed.TotalMilliseconds * 1000 / samples.Count:0} µs par message ({built / samples.Count / 1024} Ko)");
 
         // Warm-up: JIT and the sink's first accept.
         await OursAsync(smtp, 500, 2);
@@ -70,19 +90,19 @@ public static class MailBench
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
     }
 
-    /// <summary>A personalised digest-sized message (~12 KB): built per message, as the delivery job does.</summary>
+    /// <summary>A personalised digest-sized message (~12 KB at 20 items): built per message, as the delivery job does.</summary>
     private static MailMessage Digest(int i)
     {
         var text = new System.Text.StringBuilder();
         var html = new System.Text.StringBuilder("<h1>Votre sélection de la semaine</h1>");
-        for (var k = 0; k < 20; k++)
+        for (var k = 0; k < items; k++)
         {
             text.Append($"• Appel à projets n° {k} — Cohésion sociale en Gironde, date limite le 12/12/2026.\n  https://opportunites.test/offres/{(i * 20) + k}\n");
             html.Append($"<p><a href=\"https://opportunites.test/offres/{(i * 20) + k}\">Appel à projets n° {k}</a> — Cohésion sociale en Gironde, « date limite » le 12/12/2026. Structures éligibles : associations, collectivités.</p>");
         }
 
         return new MailMessage($"<bench-{i}-{Guid.NewGuid():N}@opportunites.local>", "annonces@opportunites.test", "Opportunités",
-            $"abonne{i}@example.org", "Abonné Élodie", $"Votre sélection : 20 offres (semaine {i % 52})", text.ToString(), html.ToString(),
+            $"abonne{i}@example.org", "Abonné Élodie", $"Votre sélection : {items} offres (semaine {i % 52})", text.ToString(), html.ToString(),
             new Dictionary<string, string>
             {
                 ["List-Id"] = "Sélection hebdomadaire <digest.opportunites.test>",

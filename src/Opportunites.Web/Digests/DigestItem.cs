@@ -13,7 +13,14 @@ public sealed class DigestItem
     public DateTime? PublishedAt { get; init; }
     public bool IsNew { get; init; }
     public string[] TerritoryNames { get; init; } = [];
+
+    /// <summary>This item's lines as DigestRenderer last wrote them (an item shared by many groups' digests is written
+    /// once per run: its link's slug and the HTML escaping were most of a digest run's rendering time).</summary>
+    internal DigestItemLines? Lines { get; set; }
 }
+
+/// <summary>An item's text and HTML lines, for the settings (site address) they were written with.</summary>
+internal sealed record DigestItemLines(object Settings, string Text, string Html);
 
 public static class OfferLinks
 {

@@ -20,6 +20,12 @@ public sealed class DigestCandidate
     /// <summary>Position in the run's list: marks "already seen for this group" without a set per group.</summary>
     internal int Index { get; set; }
 
+    /// <summary>This offer as a new item and as a closing one, made once per run: every group listing it shares them,
+    /// and with them the lines DigestRenderer writes for it (<see cref="DigestItem.Lines"/>).</summary>
+    internal DigestItem? AsNew { get; set; }
+
+    internal DigestItem? AsClosing { get; set; }
+
     /// <summary>deadline_sort: the closing instant, or last when there is no deadline.</summary>
     internal DateTime DeadlineSort => ClosesAt ?? DateTime.MaxValue;
 }
@@ -163,7 +169,10 @@ public sealed class DigestOffers
         return false;
     }
 
-    private static DigestItem Item(DigestCandidate c, bool isNew) => new()
+    private static DigestItem Item(DigestCandidate c, bool isNew) =>
+        isNew ? c.AsNew ??= NewItem(c, true) : c.AsClosing ??= NewItem(c, false);
+
+    private static DigestItem NewItem(DigestCandidate c, bool isNew) => new()
     {
         Id = c.Id,
         Kind = c.Kind,

@@ -110,15 +110,9 @@ public static class DigestRenderer
             html.Append("<h3 style=\"font-size:16px\">").Append(MailHtml.Encode(kindTitle)).Append("</h3>\n<ul>\n");
             foreach (var i in ofKind)
             {
-                var url = settings.Url(OfferLinks.DetailPath(i.Id, i.Title));
-                var territory = string.Join(", ", i.TerritoryNames);
-                text.Append("- ").Append(i.Title).Append('\n')
-                    .Append("  ").Append(i.IssuerName).Append(" · ").Append(territory).Append(" · ").Append(DeadlineLabel(i)).Append('\n')
-                    .Append("  ").Append(url).Append("\n\n");
-                html.Append("<li style=\"margin-bottom:10px\"><a href=\"").Append(MailHtml.Encode(url)).Append("\"><strong>")
-                    .Append(MailHtml.Encode(i.Title)).Append("</strong></a><br>")
-                    .Append(MailHtml.Encode(i.IssuerName)).Append(" · ").Append(MailHtml.Encode(territory)).Append(" · ")
-                    .Append(MailHtml.Encode(DeadlineLabel(i))).Append("</li>\n");
+                var lines = i.Lines is { } l && ReferenceEquals(l.Settings, settings) ? l : i.Lines = ItemLines(i, settings);
+                text.Append(lines.Text);
+                html.Append(lines.Html);
             }
 
             html.Append("</ul>\n");
@@ -130,6 +124,22 @@ public static class DigestRenderer
             text.Append($"… et {more} autre(s) : ").Append(boardUrl).Append("\n\n");
             html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append($"\">… et {more} autre(s) sur le site</a></p>\n");
         }
+    }
+
+    private static DigestItemLines ItemLines(DigestItem i, AlertSettings settings)
+    {
+        var url = settings.Url(OfferLinks.DetailPath(i.Id, i.Title));
+        var territory = string.Join(", ", i.TerritoryNames);
+        var text = new StringBuilder()
+            .Append("- ").Append(i.Title).Append('\n')
+            .Append("  ").Append(i.IssuerName).Append(" · ").Append(territory).Append(" · ").Append(DeadlineLabel(i)).Append('\n')
+            .Append("  ").Append(url).Append("\n\n");
+        var html = new StringBuilder()
+            .Append("<li style=\"margin-bottom:10px\"><a href=\"").Append(MailHtml.Encode(url)).Append("\"><strong>")
+            .Append(MailHtml.Encode(i.Title)).Append("</strong></a><br>")
+            .Append(MailHtml.Encode(i.IssuerName)).Append(" · ").Append(MailHtml.Encode(territory)).Append(" · ")
+            .Append(MailHtml.Encode(DeadlineLabel(i))).Append("</li>\n");
+        return new DigestItemLines(settings, text.ToString(), html.ToString());
     }
 
     private static string KindHeading(string kind) => kind switch
