@@ -220,28 +220,27 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     }
 
     // The whole batch claims its period in one statement (a concurrent node waits on the unique key, then finds
-    // the rows taken and skips them); the outbox rows follow in the same transaction, then the ledger points at them.
+    // the rows taken and skips them), each claimed row drawing the id its outbox row will have; the outbox rows
+    // follow in the same transaction, and the deferred foreign key (0047) is checked at commit.
     private const string ClaimPeriodSql = """
-        INSERT INTO digest_deliveries (subscriber_id, period, covered_from, covered_until, new_count, closing_count)
-        SELECT b.subscriber_id, @period, b.since, @until, b.new_count, b.closing_count
+        INSERT INTO digest_deliveries (subscriber_id, period, covered_from, covered_until, new_count, closing_count, outbox_id)
+        SELECT b.subscriber_id, @period, b.since, @until, b.new_count, b.closing_count,
+               nextval(pg_get_serial_sequence('outbox', 'id'))
         FROM unnest(@ids, @sinces, @newCounts, @closingCounts) AS b(subscriber_id, since, new_count, closing_count)
         ORDER BY b.subscriber_id
         ON CONFLICT (subscriber_id, period) DO NOTHING
-        RETURNING subscriber_id, id
+        RETURNING subscriber_id, id, outbox_id
         """;
 
-    private const string LinkLedgerSql = """
-        UPDATE digest_deliveries d SET outbox_id = l.outbox_id
-        FROM unnest(@ledgerIds, @outboxIds) AS l(id, outbox_id)
-        WHERE d.id = l.id
-        """;
+    // An email already queued under the same dedupe key (not written again): its ledger row points at no new row.
+    private const string UnlinkLedgerSql = "UPDATE digest_deliveries SET outbox_id = NULL WHERE id = ANY (@ids)";
 
     private async Task<(int Queued, int Already)> WriteBatchAsync(IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest)> batch,
         string period, DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var claimed = (await conn.QueryAsync<(long SubscriberId, long Id)>(new CommandDefinition(ClaimPeriodSql, new
+        var claimed = (await conn.QueryAsync<(long SubscriberId, long Id, long OutboxId)>(new CommandDefinition(ClaimPeriodSql, new
         {
             period,
             until = WindowEnd(now),
@@ -249,15 +248,14 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             sinces = batch.Select(b => DateTime.SpecifyKind(b.Subscriber.Since, DateTimeKind.Utc)).ToArray(),
             newCounts = batch.Select(b => b.Digest.NewCount).ToArray(),
             closingCounts = batch.Select(b => b.Digest.ClosingCount).ToArray(),
-        }, tx, cancellationToken: ct))).ToDictionary(r => r.SubscriberId, r => r.Id);
+        }, tx, cancellationToken: ct))).ToDictionary(r => r.SubscriberId);
 
-        var ledger = new List<long>(claimed.Count);
         var emails = new List<TemplatedEmail>(claimed.Count);
         var templates = new List<MailTemplate>();
         var templateOf = new Dictionary<RenderedDigest, int>(ReferenceEqualityComparer.Instance);
         foreach (var (s, digest) in batch)
         {
-            if (!claimed.TryGetValue(s.Id, out var ledgerId))
+            if (!claimed.TryGetValue(s.Id, out var ledger))
             {
                 continue;
             }
@@ -270,30 +268,22 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
             var manageUrl = subscriptions.ManageUrl(s.Id);
             var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
-            ledger.Add(ledgerId);
-            emails.Add(new TemplatedEmail(template, s.Email, manageUrl, unsubscribeUrl, MailHtml.Encode(manageUrl), MailHtml.Encode(unsubscribeUrl),
-                AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
+            emails.Add(new TemplatedEmail(ledger.OutboxId, template, s.Email, manageUrl, unsubscribeUrl, MailHtml.Encode(manageUrl),
+                MailHtml.Encode(unsubscribeUrl), AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
         }
 
         // One statement for the batch's outbox rows, each group's body sent once and personalised by the database
         // (one INSERT per email, with a personalised copy of a ~40 KB body each, was the run's main cost).
-        var outboxIds = await Outbox.EnqueueManyAsync(conn, tx, "digest", (RenderedDigest.ManagePlaceholder, RenderedDigest.UnsubscribePlaceholder),
+        var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", (RenderedDigest.ManagePlaceholder, RenderedDigest.UnsubscribePlaceholder),
             templates, emails, ct);
-        var ledgerIds = new List<long>(claimed.Count);
-        var linked = new List<long>(claimed.Count);
-        for (var i = 0; i < outboxIds.Count; i++)
+        var unlinked = claimed.Values.Where(c => !written.Contains(c.OutboxId)).Select(c => c.Id).ToArray();
+        if (unlinked.Length > 0)
         {
-            if (outboxIds[i] is { } o)
-            {
-                ledgerIds.Add(ledger[i]);
-                linked.Add(o);
-            }
+            await conn.ExecuteAsync(new CommandDefinition(UnlinkLedgerSql, new { ids = unlinked }, tx, cancellationToken: ct));
         }
 
-        await conn.ExecuteAsync(new CommandDefinition(LinkLedgerSql,
-            new { ledgerIds = ledgerIds.ToArray(), outboxIds = linked.ToArray() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return (linked.Count, batch.Count - linked.Count);
+        return (written.Count, batch.Count - written.Count);
     }
 
     /// <summary>Equal preferences and window: one match, one rendered body.</summary>
