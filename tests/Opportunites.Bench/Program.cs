@@ -11,7 +11,7 @@ using Opportunites.Web.Data;
 //            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
 //            [--report docs/benchmarks.md] [--app-configuration Release]
 //            [--digest 10000,100000] [--no-expiry] [--overdue N] [--start]
-// Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C]
+// Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C] [--items 80]
 // Digest benchmark alone: ./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8]
 // Start time of ./run.sh to the first 200 on /: ./bench.sh start [--start-runs N] [--start-no-stop]
 if (args is ["mail", .. var mailArgs])
