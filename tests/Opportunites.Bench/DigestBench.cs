@@ -117,12 +117,12 @@ internal static class DigestBench
             report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
         }
 
-        report.Note("Veille, ce qui limite : chaque message personnalisé (~45 Ko ici : 40 nouveautés + 40 clôtures, plafond " +
-                    "Alertes:MaxItemsPerSection) est écrit en entier dans outbox par la tâche veille puis relu, encodé (quoted-printable) " +
-                    "et envoyé par la tâche deliver ; à 100 000 abonnés, ~4,5 Go de texte traversent PostgreSQL (compression lz4 " +
-                    "depuis 0045, pglz coûtait 5 fois plus), alors que smtp-source ne fait que produire des octets. Prochaine étape : " +
-                    "un corps par groupe de préférences dans la file, personnalisé à l'envoi. deliver passe toutes les 10 s (réglage " +
-                    "par défaut) : jusqu'à 10 s d'attente entre la fin de la veille et la fin de l'envoi.");
+        report.Note("Veille, ce qui limite : le processeur (~1,7 cœur sur 2 pendant toute l'exécution). Chaque message personnalisé " +
+                    "(~45 Ko ici : 40 nouveautés + 40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit en entier dans outbox " +
+                    "par la tâche veille (lz4, 0045), relu, encodé (quoted-printable) et envoyé par la tâche deliver, qui marque chaque " +
+                    "message envoyé un par un (un arrêt brutal ne renvoie au plus qu'un message par connexion) ; smtp-source ne fait que " +
+                    "produire des octets. Un corps par groupe de préférences, personnalisé à l'envoi, a été mesuré moins bien " +
+                    "(docs/benchmarks-digest.md).");
         if (runs.Count >= 2)
         {
             var small = runs.MinBy(p => p.Subscribers)!;
