@@ -1,9 +1,10 @@
+using Opportunites.Web.Subscriptions;
+
 namespace Opportunites.Web.Digests;
 
 /// <summary>One opportunity in a digest or reminder (a class: Dapper maps text[] to properties only).</summary>
 public sealed class DigestItem
 {
-    public int Gid { get; init; }
     public long Id { get; init; }
     public string Kind { get; init; } = "";
     public string Title { get; init; } = "";
@@ -20,7 +21,7 @@ public sealed class DigestItem
 }
 
 /// <summary>An item's text and HTML lines, for the settings (site address) they were written with.</summary>
-internal sealed record DigestItemLines(object Settings, string Text, string Html);
+internal sealed record DigestItemLines(AlertSettings Settings, string Text, string Html);
 
 public static class OfferLinks
 {

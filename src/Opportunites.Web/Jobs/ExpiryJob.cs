@@ -78,10 +78,24 @@ public sealed class ExpiryJob(
     public static Task<int> ExpireOverdueAsync(NpgsqlConnection conn, DateTimeOffset now, CancellationToken ct = default) =>
         UpdateAsync(conn, ExpireSql, new { now }, ct);
 
+    private static async Task<NpgsqlTransaction> BeginWithPlannerSettingsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var tx = await conn.BeginTransactionAsync(ct);
+        try
+        {
+            await conn.ExecuteAsync(new CommandDefinition(PlannerSettingsSql, transaction: tx, cancellationToken: ct));
+            return tx;
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
+        }
+    }
+
     private static async Task<int> UpdateAsync(NpgsqlConnection conn, string sql, object args, CancellationToken ct)
     {
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(PlannerSettingsSql, transaction: tx, cancellationToken: ct));
+        await using var tx = await BeginWithPlannerSettingsAsync(conn, ct);
         var changed = await conn.ExecuteAsync(new CommandDefinition(sql, args, tx, commandTimeout: 0, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return changed;
@@ -113,8 +127,7 @@ public sealed class ExpiryJob(
     public static async Task<(int Queued, int NoAddress)> QueueRenewalRemindersAsync(NpgsqlConnection conn, DateTimeOffset now,
         ExpirySettings settings, SiteLinks links, CancellationToken ct = default)
     {
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(PlannerSettingsSql, transaction: tx, cancellationToken: ct));
+        await using var tx = await BeginWithPlannerSettingsAsync(conn, ct);
         var due = (await conn.QueryAsync<RenewalDue>(new CommandDefinition(RenewalDueSql,
             new { now, months = settings.NoDeadlineMaxAgeMonths, days = settings.RenewalNoticeDays }, tx, cancellationToken: ct))).AsList();
         var queued = 0;
