@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Subscriptions;
 using static Opportunites.Tests.Subscriptions.AlertTestKit;
@@ -225,6 +226,32 @@ public sealed class DigestRunnerTests
             "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @id", new { id });
         Assert.That(ledger.Period, Is.EqualTo(DigestRunner.PeriodOf(monday, Frequencies.Weekly)));
         Assert.That(ledger.OutboxId, Is.EqualTo(digests[0].Id));
+    }
+
+    [Test]
+    public async Task Run_EmailAlreadyQueuedUnderTheDigestKey_NotQueuedAgainAndLedgerPointsAtNothing()
+    {
+        var monday = NextMonday0700();
+        var day = ParisDay(monday);
+        await OfferAsync(TestData.Unique("AAP déjà en file"), ["22"], monday.AddDays(-1), day.AddDays(30));
+        var email = UniqueEmail("deja-en-file");
+        var id = await SubscribeConfirmedAsync(app.Services, email, ["22"]);
+        var period = DigestRunner.PeriodOf(monday, Frequencies.Weekly);
+        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
+        // An email under the digest's dedupe key without a ledger row (e.g. queued by hand): the ledger row drawn by the
+        // run points at an outbox id that is never written, and must be unlinked before the deferred key is checked.
+        var existing = await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("digest", email, "Veille déjà en file",
+            "texte", "<p>html</p>", DedupeKey: $"digest:{id}:{period}"));
+
+        var result = await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [id]);
+
+        Assert.That(result.Queued, Is.Zero);
+        Assert.That(result.AlreadySent, Is.EqualTo(1));
+        Assert.That((await DigestsAsync(email)).Select(d => d.Id), Is.EqualTo(new[] { existing!.Value }));
+        var ledger = await conn.QuerySingleAsync<(string Period, long? OutboxId)>(
+            "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @id", new { id });
+        Assert.That(ledger.Period, Is.EqualTo(period));
+        Assert.That(ledger.OutboxId, Is.Null);
     }
 
     [Test]
