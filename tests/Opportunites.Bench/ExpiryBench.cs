@@ -16,7 +16,9 @@ namespace Opportunites.Bench;
 
 /// <summary>What <see cref="ExpiryBench"/> measured.</summary>
 /// <param name="Overdue">Offers made overdue for the mass run.</param>
-/// <param name="Expired">What the mass run reported (expired + archived).</param>
+/// <param name="Expired">What the mass run reported (expired + archived): at most the job's cap per run.</param>
+/// <param name="CatchUp">The runs after it that bring the remaining statuses up to date (none hides an offer: the board
+/// already does).</param>
 /// <param name="MassMs">The mass run, wall clock around JobRunner.RunAsync (claim, the job's statements, record).</param>
 /// <param name="VisibleOverdue">Overdue offers the board still listed before the run (must be 0).</param>
 internal sealed record ExpiryFigures(
@@ -24,7 +26,9 @@ internal sealed record ExpiryFigures(
     int Expired,
     double MassMs,
     int MassJobMs,
-    int CatchUp,
+    ExpirySettings Settings,
+    SettleRuns CatchUp,
+    int Initial,
     double[] IdleMs,
     double[] IdleAfterMassMs,
     int VisibleOverdue,
@@ -32,6 +36,9 @@ internal sealed record ExpiryFigures(
     double RestoreSeconds,
     ScheduleCheck Schedule,
     IReadOnlyList<(string Title, string Plan)> Plans);
+
+/// <summary>Consecutive expiry runs until one has nothing left to expire.</summary>
+internal sealed record SettleRuns(int Runs, int Rows, double TotalMs, double MaxMs);
 
 /// <summary>The expiry job's cron over a year of Paris days (both clock changes).</summary>
 /// <param name="MaxGap">Longest time between two runs: how long an offer can stay 'published' after its deadline.</param>
@@ -94,7 +101,7 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
         try
         {
             // Offers whose deadline passed since the dataset was made: what the first scheduled run would expire.
-            var catchUp = await RunJobAsync(runner);
+            var initial = await RunUntilSettledAsync(runner);
             var idle = await IdleRunsAsync(runner, idleRuns);
 
             var mark = Stopwatch.StartNew();
@@ -117,10 +124,12 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
             }
 
             var mass = await RunJobAsync(runner);
+            var rest = await RunUntilSettledAsync(runner);
             var idleAfter = await IdleRunsAsync(runner, idleRuns);
             var restore = Stopwatch.StartNew();
             await RestoreAsync();
-            return new ExpiryFigures(marked, mass.Counts, mass.WallMs, mass.JobMs, catchUp.Counts, idle, idleAfter, visible,
+            return new ExpiryFigures(marked, mass.Counts, mass.WallMs, mass.JobMs, services.GetRequiredService<IOptions<ExpirySettings>>().Value,
+                rest, initial.Rows, idle, idleAfter, visible,
                 mark.Elapsed.TotalSeconds, restore.Elapsed.TotalSeconds, schedule, plans);
         }
         catch
@@ -190,6 +199,21 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
         return (outcome.Counts.GetValueOrDefault("expirees") + outcome.Counts.GetValueOrDefault("archivees"), wall, outcome.DurationMs);
     }
 
+    private static async Task<SettleRuns> RunUntilSettledAsync(JobRunner runner)
+    {
+        var (runs, rows, total, max) = (0, 0, 0.0, 0.0);
+        while (true)
+        {
+            var (counts, wall, _) = await RunJobAsync(runner);
+            if (counts == 0)
+            {
+                return new SettleRuns(runs, rows, total, max);
+            }
+
+            (runs, rows, total, max) = (runs + 1, rows + counts, total + wall, Math.Max(max, wall));
+        }
+    }
+
     private static async Task<double[]> IdleRunsAsync(JobRunner runner, int runs)
     {
         var samples = new double[runs];
@@ -239,11 +263,12 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
             await conn.ExecuteAsync(ExpiryJob.PlannerSettingsSql, transaction: tx);
             foreach (var (title, sql, args) in new (string, string, object)[]
                      {
-                         ($"expiration de {marked:N0} offres échues", ExpiryJob.ExpireSql, new { now }),
+                         ($"expiration de {marked:N0} offres échues, un lot de {settings.ExpireBatchSize:N0}", ExpiryJob.ExpireSql,
+                             new { now, limit = settings.ExpireBatchSize }),
                          ("relances à envoyer", ExpiryJob.RenewalDueSql,
                              new { now, months = settings.NoDeadlineMaxAgeMonths, days = settings.RenewalNoticeDays }),
                          ("archivage des offres sans date limite", ExpiryJob.ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }),
-                         ("expiration, plus rien à faire", ExpiryJob.ExpireSql, new { now }),
+                         ("expiration, plus rien à faire", ExpiryJob.ExpireSql, new { now, limit = settings.ExpireBatchSize }),
                      })
             {
                 var lines = await conn.QueryAsync<string>("EXPLAIN (ANALYZE, BUFFERS) " + sql, args, tx, commandTimeout: 0);

@@ -79,6 +79,54 @@ public sealed class ExpiryJobTests
     }
 
     [Test]
+    public async Task ExpireOverdue_Capped_SoonestDeadlinesFirstTheRestOnTheNextRun()
+    {
+        // Deadlines in 2001: older than any other offer of this fixture, so "now" below reaches only these three.
+        var published = new DateTimeOffset(2000, 12, 1, 9, 0, 0, TimeSpan.Zero);
+        var third = await CreateAsync("Appel 2001 c", new DateOnly(2001, 1, 3), publishedAt: published);
+        var first = await CreateAsync("Appel 2001 a", new DateOnly(2001, 1, 1), publishedAt: published);
+        var second = await CreateAsync("Appel 2001 b", new DateOnly(2001, 1, 2), publishedAt: published);
+        var now = new DateTimeOffset(2001, 1, 10, 12, 0, 0, TimeSpan.Zero);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var firstRun = await ExpiryJob.ExpireOverdueAsync(conn, now, limit: 2);
+        var afterFirstRun = new[] { (await StateAsync(first)).Status, (await StateAsync(second)).Status, (await StateAsync(third)).Status };
+        var secondRun = await ExpiryJob.ExpireOverdueAsync(conn, now.AddMinutes(15), limit: 2);
+        var thirdRun = await ExpiryJob.ExpireOverdueAsync(conn, now.AddMinutes(30), limit: 2);
+
+        Assert.That(firstRun, Is.EqualTo(2));
+        Assert.That(afterFirstRun, Is.EqualTo(new[] { Statuses.Expired, Statuses.Expired, Statuses.Published }));
+        Assert.That(secondRun, Is.EqualTo(1));
+        Assert.That(thirdRun, Is.Zero);
+        Assert.That(await StateAsync(third), Is.EqualTo((Statuses.Expired, (DateTime?)new DateTime(2001, 1, 3, 22, 59, 59, DateTimeKind.Utc))),
+            "closed at its own closing instant (23:59:59 Paris), not at the run that caught it up");
+    }
+
+    [TestCase(60_000, 3, 0, TestName = "ExpireOverdueInBatches_TimeLeft_BatchesUntilNoneIsLeft")]
+    [TestCase(0, 2, 1, TestName = "ExpireOverdueInBatches_NoTimeLeft_OneBatchThenTheNextRunGoesOn")]
+    public async Task ExpireOverdueInBatches_TimeBudget(int budgetMs, int expectedFirstRun, int expectedSecondRun)
+    {
+        // Deadlines in 2002: the only offers of this fixture that "now" below reaches.
+        var published = new DateTimeOffset(2001, 12, 1, 9, 0, 0, TimeSpan.Zero);
+        foreach (var day in new[] { 1, 2, 3 })
+        {
+            await CreateAsync($"Appel 2002 {day}", new DateOnly(2002, 1, day), publishedAt: published);
+        }
+
+        var now = new DateTimeOffset(2002, 1, 10, 12, 0, 0, TimeSpan.Zero);
+        var settings = new ExpirySettings { ExpireBatchSize = 2, ExpireTimeBudgetMs = budgetMs };
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var firstRun = await ExpiryJob.ExpireOverdueInBatchesAsync(conn, now, settings);
+        var secondRun = await ExpiryJob.ExpireOverdueInBatchesAsync(conn, now.AddMinutes(15), settings);
+
+        Assert.That((firstRun, secondRun), Is.EqualTo((expectedFirstRun, expectedSecondRun)));
+        Assert.That(await conn.ExecuteScalarAsync<int>(
+            "SELECT count(*) FROM opportunities WHERE deadline_date < '2002-02-01' AND deadline_date >= '2002-01-01' AND status = 'published'"),
+            Is.Zero);
+    }
+
+    [Test]
     public async Task ExpireOverdue_TerritoryMatchRows_KeptOffTheBoardUntilPurgedAndBackWhenRepublished()
     {
         // Migration 0055: expiry keeps the offer's match rows (their deadline is past), the purge job deletes them.
