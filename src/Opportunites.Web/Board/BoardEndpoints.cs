@@ -41,7 +41,7 @@ public static class BoardEndpoints
         // OpenAPI document of the JSON API at /openapi/v1.json.
         app.MapOpenApi();
 
-        var api = app.MapGroup("/api/v1").WithTags("Offres").AddEndpointFilter(AllowAnyOrigin);
+        var api = app.MapGroup("/api/v1").WithTags("Offres").AddEndpointFilter(AllowAnyOrigin).RequireRateLimiting(ReadConcurrencyPolicy.Name);
         api.MapGet("/opportunites", ListAsync)
             .WithName("ListerOpportunites")
             .WithSummary("Offres ouvertes (ou archivées) filtrées, 20 par page, avec le total.")
@@ -60,7 +60,8 @@ public static class BoardEndpoints
         app.MapFallback("/api/{**rest}", () => TypedResults.Problem(statusCode: 404, title: "Ressource introuvable",
             detail: "Cette adresse n'existe pas dans l'API. Voir /openapi/v1.json.")).ExcludeFromDescription();
 
-        var feeds = app.MapGroup("/offres").ExcludeFromDescription().AddEndpointFilter(AllowAnyOrigin).AddEndpointFilter(CacheFiveMinutes);
+        var feeds = app.MapGroup("/offres").ExcludeFromDescription().AddEndpointFilter(AllowAnyOrigin).AddEndpointFilter(CacheFiveMinutes)
+            .RequireRateLimiting(ReadConcurrencyPolicy.Name);
         feeds.MapGet("/flux.rss", RssAsync);
         feeds.MapGet("/agenda.ics", CalendarAsync);
         feeds.MapGet("/export.csv", CsvAsync);

@@ -15,6 +15,8 @@ public static class BoardExtensions
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Encoder = JsonEncoder);
         builder.Services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => o.JsonSerializerOptions.Encoder = JsonEncoder);
 
+        builder.Services.AddOptions<BoardSettings>().BindConfiguration("Board");
+        builder.Services.AddRateLimiter(o => o.AddPolicy<string, ReadConcurrencyPolicy>(ReadConcurrencyPolicy.Name));
         builder.Services.AddSingleton<BoardQueries>();
         builder.Services.AddSingleton<TerritoryDirectory>();
         builder.Services.AddSingleton<ThemeCatalog>();

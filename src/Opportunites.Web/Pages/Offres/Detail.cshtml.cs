@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
@@ -12,6 +13,7 @@ using Opportunites.Web.Shared;
 namespace Opportunites.Web.Pages.Offres;
 
 /// <summary>/offres/{id}-{slug}: one offer, open or archived; a wrong or missing slug redirects to the canonical URL.</summary>
+[EnableRateLimiting(ReadConcurrencyPolicy.Name)]
 public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) : PageModel
 {
     [GeneratedRegex(@"^(\d{1,18})(?:-(.*))?$")]

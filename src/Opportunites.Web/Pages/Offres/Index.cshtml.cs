@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Pages.Offres;
 
 /// <summary>The public list at / and /offres: filters from the query string, 20 offers a page.</summary>
+[EnableRateLimiting(ReadConcurrencyPolicy.Name)]
 public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, TerritoryDirectory territories,
     ThemeCatalog themes, TimeProvider clock) : PageModel
 {
