@@ -145,7 +145,8 @@ public sealed class BenchToolsTests
 
         Assert.That(f.Overdue, Is.EqualTo(10));
         Assert.That(f.Expired, Is.EqualTo(10));
-        Assert.That(f.CatchUp, Is.Zero);
+        Assert.That(f.Initial, Is.Zero);
+        Assert.That(f.CatchUp, Is.EqualTo(new SettleRuns(0, 0, 0, 0)), "10 offers: one batch, nothing left for the next runs");
         Assert.That(f.VisibleOverdue, Is.Zero);
         Assert.That(f.IdleMs, Has.Length.EqualTo(3));
         Assert.That(f.Plans.Select(p => p.Title), Has.Some.Contains("expiration de 10 offres"));
