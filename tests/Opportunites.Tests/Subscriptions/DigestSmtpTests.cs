@@ -115,7 +115,8 @@ public sealed class DigestSmtpTests
         Assert.That(manual.Outcome, Is.EqualTo("succeeded"), manual.Error);
         Assert.That(await WebForms.GetTextAsync(adminClient, "/admin/taches"), Does.Contain($"Manuelle ({admin.Email})"));
 
-        await DeliverAsync();
+        // Delivery is scheduled in 2099 here: only the run the digest asks for when it is done sends it.
+        await WaitForDeliveriesAskedByDigestAsync(1);
         var digest = Digests(email).Single();
 
         var weekStart = DigestRunner.PeriodStart(manual.ScheduledAt, Frequencies.Weekly);
@@ -173,7 +174,7 @@ public sealed class DigestSmtpTests
             publishedAt: manual.ScheduledAt.AddDays(1));
         var next = await JobRunAsync(WeeklyDigestJob.Name, manual.ScheduledAt.AddDays(7));
         Assert.That(next.Counts["en_file"], Is.EqualTo(1));
-        await DeliverAsync();
+        await WaitForDeliveriesAskedByDigestAsync(2);
 
         Assert.That(Digests(email), Has.Count.EqualTo(1));
         Assert.That(_smtp.MessagesTo(email), Has.Count.EqualTo(2), "la confirmation et une seule veille");
@@ -272,6 +273,30 @@ public sealed class DigestSmtpTests
     {
         var counts = await _app.Services.GetRequiredService<OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
         Assert.That(counts.Retried + counts.Failed, Is.Zero, "le serveur SMTP de test accepte tout");
+    }
+
+    /// <summary>Waits until <paramref name="count"/> delivery runs asked for by the weekly digest have finished, successfully.</summary>
+    private async Task WaitForDeliveriesAskedByDigestAsync(int count)
+    {
+        const string sql = """
+            SELECT outcome FROM job_runs
+            WHERE job_name = @job AND trigger_kind = 'manual' AND requested_by = @digest AND outcome <> 'running'
+            """;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var conn = await _db.DataSource.OpenConnectionAsync();
+            var outcomes = (await conn.QueryAsync<string>(sql, new { job = DeliveryJob.Name, digest = WeeklyDigestJob.Name })).AsList();
+            if (outcomes.Count >= count)
+            {
+                Assert.That(outcomes, Has.Count.EqualTo(count).And.All.EqualTo("succeeded"));
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{count} envoi(s) demandé(s) par la veille attendu(s) en 30 s.");
     }
 
     /// <summary>Runs a job for a given scheduled time as the scheduler would (ledger in job_runs included).</summary>
