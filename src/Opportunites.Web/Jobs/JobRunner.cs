@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opportunites.Web.Data;
 
 namespace Opportunites.Web.Jobs;
 
@@ -46,6 +47,32 @@ public sealed class JobRunner(
         SET finished_at = now(), duration_ms = @durationMs, outcome = @outcome, counts = @counts::jsonb, error = @error
         WHERE id = @id
         """;
+
+    /// <summary>Delays between attempts to record how a run ended while PostgreSQL is unreachable (~30 s in all).</summary>
+    internal static readonly TimeSpan[] RecordRetryDelays =
+        [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15)];
+
+    // Record even when the host is stopping: the row must not stay 'running'. A run that failed because PostgreSQL went
+    // away usually finds it still away at this point: try again while it restarts (the admin page would otherwise show
+    // the run as running forever); a stopping host tries twice, then leaves it.
+    private async Task RecordAsync(long runId, string jobName, object args, CancellationToken stopping)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+                await conn.ExecuteAsync(FinishSql, args);
+                return;
+            }
+            catch (Exception ex) when (DataExtensions.IsDatabaseUnavailable(ex)
+                                       && attempt < (stopping.IsCancellationRequested ? 1 : RecordRetryDelays.Length))
+            {
+                log.LogWarning("Tâche {Job} : fin de l'exécution {RunId} non enregistrée ({Error}), nouvel essai", jobName, runId, ex.Message);
+                await Task.Delay(RecordRetryDelays[attempt], CancellationToken.None);
+            }
+        }
+    }
 
     public async Task<JobRunOutcome> RunAsync(JobRunContext context, CancellationToken ct, bool recovering = false)
     {
@@ -107,18 +134,14 @@ public sealed class JobRunner(
         }
 
         var ms = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        // Record even when the host is stopping: the row must not stay 'running'.
-        await using (var conn = await db.OpenConnectionAsync(CancellationToken.None))
+        await RecordAsync(runId.Value, job.Name, new
         {
-            await conn.ExecuteAsync(FinishSql, new
-            {
-                id = runId,
-                durationMs = ms,
-                outcome,
-                counts = JsonSerializer.Serialize(counts),
-                error,
-            });
-        }
+            id = runId,
+            durationMs = ms,
+            outcome,
+            counts = JsonSerializer.Serialize(counts),
+            error,
+        }, ct);
 
         log.LogInformation("Tâche {Job} ({Trigger}, échéance {ScheduledAt:O}{Recovered}) : {Outcome} en {Ms} ms {Counts}", job.Name,
             context.TriggerKind, scheduledAt, recovering ? ", reprise" : "", outcome, ms,
