@@ -9,6 +9,17 @@ using Opportunites.Web.Shared;
 namespace Opportunites.Web.Subscriptions;
 
 /// <summary>What happened to a subscription request; the page shows the same answer whatever it is (no enumeration).</summary>
+/// <summary>What a confirmation link does: <c>Confirmed</c> (or would confirm, for a GET), already used, or invalid.</summary>
+public enum ConfirmOutcome
+{
+    Confirmed,
+    AlreadyConfirmed,
+    Invalid,
+}
+
+/// <param name="SubscriberId">Set when this call confirmed the address.</param>
+public readonly record struct ConfirmResult(ConfirmOutcome Outcome, long? SubscriberId);
+
 public enum SubscribeOutcome
 {
     ConfirmationSent,
@@ -149,23 +160,49 @@ public sealed class SubscriptionService(
     private bool IsThrottled(DateTime? lastSent, DateTimeOffset now) =>
         lastSent is { } l && new DateTimeOffset(l, TimeSpan.Zero) > now - Settings.ConfirmationResendDelay;
 
+    // Single use: only an unconfirmed address is confirmed; a link used again says so, without the manage link (anyone
+    // holding an old confirmation email could otherwise manage the alert). The owner gets that link in every digest,
+    // or by email when subscribing again. Two clicks at once: the second waits for the first's row and finds it done.
     private const string ConfirmSql = """
-        UPDATE subscribers SET confirmed_at = coalesce(confirmed_at, @now), confirmed_ip = coalesce(confirmed_ip, @ip)
-        WHERE id = @id
-        RETURNING id
+        WITH confirmed AS (
+          UPDATE subscribers SET confirmed_at = @now, confirmed_ip = @ip
+          WHERE id = @id AND confirmed_at IS NULL
+          RETURNING id)
+        SELECT (SELECT id FROM confirmed) AS confirmed_id, EXISTS (SELECT 1 FROM subscribers WHERE id = @id) AS known
         """;
 
-    /// <returns>The confirmed subscriber id, or null when the link is invalid, expired or its address was deleted.</returns>
-    public async Task<long?> ConfirmAsync(string? token, string? ip, CancellationToken ct = default)
+    private const string ConfirmationStateSql = "SELECT confirmed_at IS NOT NULL FROM subscribers WHERE id = @id";
+
+    /// <summary>Confirms the address the link names, once.</summary>
+    public async Task<ConfirmResult> ConfirmAsync(string? token, string? ip, CancellationToken ct = default)
     {
         if (tokens.Read(TokenPurpose.Confirm, token, timeLimited: true) is not { } id)
         {
-            return null;
+            return new ConfirmResult(ConfirmOutcome.Invalid, null);
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<long?>(new CommandDefinition(ConfirmSql,
+        var (confirmedId, known) = await conn.QuerySingleAsync<(long?, bool)>(new CommandDefinition(ConfirmSql,
             new { id, now = clock.GetUtcNow(), ip = Truncate(ip) }, cancellationToken: ct));
+        return confirmedId is { } sid ? new ConfirmResult(ConfirmOutcome.Confirmed, sid)
+            : new ConfirmResult(known ? ConfirmOutcome.AlreadyConfirmed : ConfirmOutcome.Invalid, null);
+    }
+
+    /// <summary>What a confirmation link would do now (the GET shows a button or says it was used), without confirming.</summary>
+    public async Task<ConfirmOutcome> ConfirmationStateAsync(string? token, CancellationToken ct = default)
+    {
+        if (tokens.Read(TokenPurpose.Confirm, token, timeLimited: true) is not { } id)
+        {
+            return ConfirmOutcome.Invalid;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool?>(new CommandDefinition(ConfirmationStateSql, new { id }, cancellationToken: ct)) switch
+        {
+            null => ConfirmOutcome.Invalid,
+            true => ConfirmOutcome.AlreadyConfirmed,
+            false => ConfirmOutcome.Confirmed,
+        };
     }
 
     private const string GetManagedSql = """

@@ -66,7 +66,19 @@ public sealed class AlertPagesTests
         var confirmed = await client.PostAsync(confirmLink,
             new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(confirmPage))]));
         Assert.That(confirmed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(await confirmed.Content.ReadAsStringAsync(), Does.Contain("Adresse confirmée"));
+        var confirmedPage = await confirmed.Content.ReadAsStringAsync();
+        Assert.That(confirmedPage, Does.Contain("Adresse confirmée").And.Contain("/alertes/gerer?jeton="));
+
+        // Single use: the same link, opened or posted again, says so and no longer leads to the manage page.
+        var reopened = await client.GetStringAsync(confirmLink);
+        var reposted = await client.PostAsync(confirmLink,
+            new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(confirmPage))]));
+        var repostedPage = await reposted.Content.ReadAsStringAsync();
+        Assert.That(reposted.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        foreach (var page in new[] { reopened, repostedPage })
+        {
+            Assert.That(page, Does.Contain("Adresse déjà confirmée").And.Not.Contain("/alertes/gerer").And.Not.Contain("Confirmer mon abonnement"));
+        }
 
         await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [id]);
         Assert.That((await DigestsAsync(email)).Single().TextBody, Does.Contain(title));

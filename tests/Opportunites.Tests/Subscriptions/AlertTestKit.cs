@@ -57,9 +57,9 @@ public static partial class AlertTestKit
         await subscriptions.SubscribeAsync(email, DigestPreferences.Canonical(territories, kinds, themes, frequency), "192.0.2.1");
         var confirmation = (await OutboxAsync(email)).Single(r => r.Category == "alert_confirmation");
         var token = Regex.Match(confirmation.TextBody, @"jeton=([A-Za-z0-9_-]+)").Groups[1].Value;
-        var id = await subscriptions.ConfirmAsync(token, "192.0.2.1");
-        Assert.That(id, Is.Not.Null);
-        return id!.Value;
+        var result = await subscriptions.ConfirmAsync(token, "192.0.2.1");
+        Assert.That(result.Outcome, Is.EqualTo(ConfirmOutcome.Confirmed));
+        return result.SubscriberId!.Value;
     }
 
     public static DigestRunner Runner(IServiceProvider services) => services.GetRequiredService<DigestRunner>();

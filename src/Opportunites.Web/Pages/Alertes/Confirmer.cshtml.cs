@@ -7,18 +7,21 @@ namespace Opportunites.Web.Pages.Alertes;
 /// <summary>
 /// Double opt-in. The GET only shows a button: link scanners that prefetch emails must not confirm on their own.
 /// </summary>
-public sealed class ConfirmerModel(SubscriptionService subscriptions, AlertTokens tokens) : PageModel
+public sealed class ConfirmerModel(SubscriptionService subscriptions) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "jeton")]
     public string? Token { get; set; }
 
     public bool Valid { get; private set; }
     public bool Confirmed { get; private set; }
+    public bool AlreadyUsed { get; private set; }
     public string? ManageUrl { get; private set; }
 
-    public IActionResult OnGet()
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        Valid = tokens.Read(TokenPurpose.Confirm, Token, timeLimited: true) is not null;
+        var state = await subscriptions.ConfirmationStateAsync(Token, ct);
+        Valid = state != ConfirmOutcome.Invalid;
+        AlreadyUsed = state == ConfirmOutcome.AlreadyConfirmed;
         if (!Valid)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;
@@ -29,8 +32,14 @@ public sealed class ConfirmerModel(SubscriptionService subscriptions, AlertToken
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        var id = await subscriptions.ConfirmAsync(Token, HttpContext.Connection.RemoteIpAddress?.ToString(), ct);
-        if (id is not { } sid)
+        var result = await subscriptions.ConfirmAsync(Token, HttpContext.Connection.RemoteIpAddress?.ToString(), ct);
+        if (result.Outcome == ConfirmOutcome.AlreadyConfirmed)
+        {
+            Valid = AlreadyUsed = true;
+            return Page();
+        }
+
+        if (result.SubscriberId is not { } sid)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;
             return Page();
