@@ -156,6 +156,33 @@ public sealed class BoardQueriesTests
     }
 
     [Test]
+    public async Task Search_HyphenatedWords_SearchedAsBothWordsAnywhere()
+    {
+        var word = Word();
+        var other = await IssuerAsync();
+        await OfferAsync(other, $"Réseau des tiers-lieux {word}");
+        await OfferAsync(other, $"Tiers financeur {word}", description: "Des lieux de vie pour tous.");
+        await OfferAsync(other, $"Accueil des personnes sans-abri {word}");
+
+        var hyphenated = await TitlesAsync($"?q=tiers-lieux {word}");
+        var spaced = await TitlesAsync($"?q=tiers lieux {word}");
+
+        // Both words, in any place: the phrase "tiers-lieux" is no longer required (nor checked row by row).
+        Assert.That(hyphenated, Is.EquivalentTo(new[] { $"Réseau des tiers-lieux {word}", $"Tiers financeur {word}" }));
+        Assert.That(spaced, Is.EquivalentTo(hyphenated));
+        Assert.That(await TitlesAsync($"?q=sans-abri {word}"), Is.EqualTo(new[] { $"Accueil des personnes sans-abri {word}" }));
+        // A leading "-" still excludes.
+        Assert.That(await TitlesAsync($"?q={word} -abri"), Is.EquivalentTo(new[] { $"Réseau des tiers-lieux {word}", $"Tiers financeur {word}" }));
+    }
+
+    [TestCase("tiers-lieux", "tiers lieux")]
+    [TestCase("Île-de-France -Paris", "Île de France -Paris")]
+    [TestCase("-numerique a-b", "-numerique a b")]
+    [TestCase("mot - autre", "mot - autre")]
+    public void SplitCompounds_HyphenBetweenLettersOnly(string query, string expected) =>
+        Assert.That(BoardQueries.SplitCompounds(query), Is.EqualTo(expected));
+
+    [Test]
     public async Task Search_Relevance_TitleBeforeIssuerBeforeDescription()
     {
         var word = Word();
