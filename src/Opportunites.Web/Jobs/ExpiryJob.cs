@@ -74,12 +74,12 @@ public sealed class ExpiryJob(
     }
 
     // deadline_sort is closes_at when there is a deadline (infinity otherwise), so this is exactly "closes_at <= now"
-    // while using the partial index opportunities_open_deadline, in deadline order for the cap.
-    // The limit: an offer leaves the board at its closing instant whatever its status (board, detail, feeds, API and the
-    // issuer's space compute it from closes_at), so this statement only brings the status column up to date. Rewriting
-    // a row cannot be HOT (status is in the partial indexes' predicates) and a row is ~1.7 kB: 100,000 offers expiring
-    // at once took 10 s in one statement (issue 8 benchmark); in batches under a time budget, each run stays short and
-    // the next ones catch up.
+    // while using the partial index opportunities_open_deadline, read in deadline order for the batches.
+    // Why batches: an offer leaves the board at its closing instant whatever its status (board, detail, feeds, API and
+    // the issuer's space compute it from closes_at), so this statement only brings the status column up to date.
+    // Rewriting a row cannot be HOT (status is in the partial indexes' predicates) and a row is ~1.7 kB: 100,000 offers
+    // expiring at once took 10 s in one statement (issue 8 benchmark); in batches under a time budget, each run stays
+    // short and the next ones catch up.
     // The outer conditions are checked again on a row an issuer changed meanwhile (READ COMMITTED re-evaluation).
     internal const string ExpireSql = """
         UPDATE opportunities o
