@@ -162,38 +162,57 @@ public sealed class ExpiryJob(
         CancellationToken ct = default) =>
         UpdateAsync(conn, ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }, ct);
 
-    // Issuers have no email of their own yet: the offer's contact is used when it is an address.
+    // Who is asked: the issuer's verified accounts, who can renew the offer from their space (the offer's contact is
+    // often a public address of someone else: a recruiter, a switchboard). An offer whose issuer has no account (an
+    // imported newsletter line) falls back on its contact when that is an address.
     internal const string RenewalDueSql = """
         SELECT o.id, o.title, o.issuer_name, btrim(o.contact) AS contact, o.published_at,
-               btrim(o.contact) ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;]+$' AS has_address
+               btrim(o.contact) ~ '^[^@\s<>",;]+@[^@\s<>",;]+\.[^@\s<>",;]+$' AS contact_is_address,
+               ARRAY(SELECT u.email FROM users u
+                     WHERE u.issuer_id = o.issuer_id AND u.role = 'issuer' AND u.email_verified_at IS NOT NULL
+                     ORDER BY u.id) AS accounts
         FROM opportunities o
         WHERE o.status = 'published' AND o.deadline_date IS NULL
           AND o.published_at <= @now - make_interval(months => @months) + make_interval(days => @days)
         ORDER BY o.published_at, o.id
         """;
 
-    /// <returns>Emails queued now (a reminder already queued for that publication is not queued again), and offers
-    /// due for a reminder that have no email address to send it to.</returns>
+    /// <returns>Emails queued now (a reminder already queued for that publication and address is not queued again),
+    /// and offers due for a reminder that have no address to send it to.</returns>
     public static async Task<(int Queued, int NoAddress)> QueueRenewalRemindersAsync(NpgsqlConnection conn, DateTimeOffset now,
         ExpirySettings settings, SiteLinks links, CancellationToken ct = default)
     {
         await using var tx = await BeginWithPlannerSettingsAsync(conn, ct);
         var due = (await conn.QueryAsync<RenewalDue>(new CommandDefinition(RenewalDueSql,
             new { now, months = settings.NoDeadlineMaxAgeMonths, days = settings.RenewalNoticeDays }, tx, cancellationToken: ct))).AsList();
-        var queued = 0;
-        foreach (var offer in due.Where(d => d.HasAddress))
+        var (queued, noAddress) = (0, 0);
+        foreach (var offer in due)
         {
-            var archiveOn = new DateTimeOffset(offer.PublishedAt, TimeSpan.Zero).AddMonths(settings.NoDeadlineMaxAgeMonths);
-            var email = RenewalEmail.Render(offer.Id, offer.Title, offer.Contact!, archiveOn, links);
-            // One reminder per publication: a renewed offer (new published_at) gets a new one when its time comes.
-            if (await Outbox.EnqueueAsync(conn, tx, email with { DedupeKey = $"renewal:{offer.Id}:{offer.PublishedAt:yyyyMMddHHmmss}" }) is not null)
+            // One reminder per publication and address: a renewed offer (new published_at) gets a new one in its time.
+            // The contact's key is the one used before accounts were asked, so that no reminder is sent twice.
+            var publication = $"renewal:{offer.Id}:{offer.PublishedAt:yyyyMMddHHmmss}";
+            var recipients = offer.Accounts.Length > 0
+                ? offer.Accounts.Select(a => (To: a, Key: $"{publication}:{a.ToLowerInvariant()}")).ToList()
+                : offer.ContactIsAddress ? [(To: offer.Contact!, Key: publication)] : [];
+            if (recipients.Count == 0)
             {
-                queued++;
+                noAddress++;
+                continue;
+            }
+
+            var archiveOn = new DateTimeOffset(offer.PublishedAt, TimeSpan.Zero).AddMonths(settings.NoDeadlineMaxAgeMonths);
+            foreach (var (to, key) in recipients)
+            {
+                var email = RenewalEmail.Render(offer.Id, offer.Title, to, archiveOn, links);
+                if (await Outbox.EnqueueAsync(conn, tx, email with { DedupeKey = key }) is not null)
+                {
+                    queued++;
+                }
             }
         }
 
         await tx.CommitAsync(ct);
-        return (queued, due.Count(d => !d.HasAddress));
+        return (queued, noAddress);
     }
 
     private sealed class RenewalDue
@@ -203,7 +222,8 @@ public sealed class ExpiryJob(
         public string IssuerName { get; init; } = "";
         public string? Contact { get; init; }
         public DateTime PublishedAt { get; init; }
-        public bool HasAddress { get; init; }
+        public bool ContactIsAddress { get; init; }
+        public string[] Accounts { get; init; } = [];
     }
 }
 

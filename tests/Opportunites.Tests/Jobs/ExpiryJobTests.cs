@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Accounts;
 using Opportunites.Web.Jobs;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
@@ -199,6 +200,29 @@ public sealed class ExpiryJobTests
         Assert.That(emails[0].HtmlBody, Does.Contain($"href=\"https://opportunites.test/offres/{dueSoon}\""));
         Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE to_address = @tooYoung", new { tooYoung }), Is.Zero);
         Assert.That((await StateAsync(noAddress)).Status, Is.EqualTo(Statuses.Published));
+    }
+
+    [Test]
+    public async Task QueueRenewalReminders_IssuerWithAccounts_VerifiedAccountsAskedNotTheOfferContact()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var settings = new ExpirySettings();
+        var user = await TestUsers.CreateAsync(_db.DataSource);
+        var colleague = await TestUsers.CreateAsync(_db.DataSource, issuerId: user.IssuerId);
+        var unverified = $"non-verifie-{Guid.NewGuid():N}@example.org";
+        var contact = $"recrutement-{Guid.NewGuid():N}@example.org";
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        await AccountStore.InsertAsync(conn, null, unverified, null, Policies.IssuerRole, user.IssuerId, null);
+        var offer = await OpportunityStore.CreateAsync(conn, new NewOpportunity(Kinds.Emploi, TestData.Unique("Poste sans date"),
+            user.IssuerId!.Value, ["33"], null, null, Contact: contact, PublishedAt: now.AddMonths(-6).AddDays(3)));
+
+        await ExpiryJob.QueueRenewalRemindersAsync(conn, now, settings, _links);
+        await ExpiryJob.QueueRenewalRemindersAsync(conn, now.AddMinutes(15), settings, _links);
+
+        var recipients = (await conn.QueryAsync<string>(
+            "SELECT to_address FROM outbox WHERE category = 'renewal' AND text_body LIKE '%/offres/' || @offer || '%' ORDER BY to_address",
+            new { offer = offer.ToString(System.Globalization.CultureInfo.InvariantCulture) })).ToList();
+        Assert.That(recipients, Is.EquivalentTo(new[] { user.Email, colleague.Email }), "once each, verified accounts only");
     }
 
     [Test]
