@@ -28,6 +28,7 @@ public sealed class NewsletterExport(NpgsqlDataSource db, AccountSettings settin
 {
     public const string ProjectsHeader = "Appels à projets / AMI";
     public const string JobsHeader = "Offres d'emploi";
+    public const string AmiHeader = "Appels à manifestation d'intérêt";
 
     // Offers published in the period (Paris days, inclusive), still open, matching the territory both ways.
     private const string ItemsSql = """
@@ -55,8 +56,13 @@ public sealed class NewsletterExport(NpgsqlDataSource db, AccountSettings settin
 
     public static string Lines(IReadOnlyList<ExportItem> projects, IReadOnlyList<ExportItem> jobs)
     {
+        // Read back, a line under "Appels à projets / AMI" is an AAP unless its title starts with "AMI": an AMI titled
+        // otherwise ("Appel à manifestation d'intérêt…", "Repérage des…") goes under a header of its own, so that the
+        // import gives it its kind again without changing its title.
+        var marked = projects.Where(i => (NewsletterLineParser.KindOfTitle(i.Title) ?? Kinds.Aap) == i.Kind).ToList();
+        var amis = projects.Except(marked).ToList();
         var sb = new StringBuilder();
-        foreach (var (header, list) in new[] { (ProjectsHeader, projects), (JobsHeader, jobs) })
+        foreach (var (header, list) in new[] { (ProjectsHeader, marked), (AmiHeader, amis), (JobsHeader, jobs) })
         {
             if (list.Count == 0)
             {

@@ -178,6 +178,8 @@ public sealed class ImportTests
         {
             await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, "AAP jardins partagés - saison 2", ["33"], "aap", soon, issuerId: issuerId),
             await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, "AMI tiers-lieux / fabriques", ["R75"], "ami", soon.AddDays(1), issuerId: issuerId),
+            // An AMI whose title does not say so: read back under its own header, same kind and same title.
+            await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, "Repérage des fabriques de territoire", ["33"], "ami", soon.AddDays(3), issuerId: issuerId),
             await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, "Animateur·rice \"jeunesse\"", ["33"], "emploi", soon.AddDays(2), issuerId: issuerId),
             await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, "Coordinateur sans date limite", ["33"], "emploi", null, issuerId: issuerId),
         };
@@ -201,6 +203,7 @@ public sealed class ImportTests
         Assert.That(blocks.Html, Does.Contain("Animateur·rice &quot;jeunesse&quot;").Or.Contain("Animateur&#183;rice &quot;jeunesse&quot;"));
         Assert.That(blocks.Lines, Does.Contain($"{issuerName} / AAP jardins partagés - saison 2 - Jusqu'au {soon.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture)}"));
         Assert.That(blocks.Lines, Does.Contain($"{issuerName} / Coordinateur sans date limite\n"));
+        Assert.That(blocks.Lines, Does.Contain($"{NewsletterExport.AmiHeader}\n"));
     }
 
     [Test]
