@@ -27,6 +27,8 @@ if [ ! -f "$APP" ] || [ ! -f "$STAMP" ] || [ -n "$(find "$APP_DIR" db Directory.
 fi
 
 echo "Opportunités sur http://127.0.0.1:${PORT:-5080} (Ctrl+C pour arrêter ; db/pg.sh stop arrête PostgreSQL)"
+# Links in emails, feeds and the API use Site:BaseUrl: the address just printed, unless set otherwise.
+export Site__BaseUrl="${Site__BaseUrl:-http://127.0.0.1:${PORT:-5080}}"
 # The built app directly (as `dotnet run` does, from the project folder: its content root), without `dotnet run`'s
 # own MSBuild evaluation.
 cd "$APP_DIR"

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 
 namespace Opportunites.Web.Board;
@@ -87,7 +89,14 @@ public static class BoardEndpoints
         return result;
     }
 
-    public static string BaseUrl(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+    /// <summary>
+    /// The site's public address (Site:BaseUrl), as in emails: links in feeds, API answers and JSON-LD are copied and
+    /// cached far from the request, and the Host header is the client's to choose (a forged one would otherwise be
+    /// written into an RSS feed that a cache then serves to everyone).
+    /// </summary>
+    public static string BaseUrl(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetRequiredService<IOptions<SiteSettings>>()
+            .Value.BaseUrl.TrimEnd('/');
 
     private static ValidationProblem Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors.ToDictionary(), title: "Paramètres de recherche invalides",

@@ -14,7 +14,7 @@ public sealed class BoardApiTests
     [OneTimeSetUp]
     public void Start()
     {
-        _app = new AppFactory();
+        _app = new AppFactory(new Dictionary<string, string> { ["Site:BaseUrl"] = "https://opportunites.test" });
         _client = _app.CreateClient();
     }
 
@@ -61,7 +61,7 @@ public sealed class BoardApiTests
         Assert.That(first.GetProperty("territories")[0].GetProperty("code").GetString(), Is.EqualTo("33"));
         Assert.That(first.GetProperty("deadline").GetString(), Is.EqualTo(Today.AddDays(6).ToString("yyyy-MM-dd")));
         Assert.That(first.GetProperty("closed").GetBoolean(), Is.False);
-        Assert.That(first.GetProperty("url").GetString(), Does.Match(@"^http://localhost/offres/\d+-api-"));
+        Assert.That(first.GetProperty("url").GetString(), Does.Match(@"^https://opportunites\.test/offres/\d+-api-"));
         Assert.That(json.GetProperty("links").GetProperty("previous").ValueKind, Is.EqualTo(JsonValueKind.Null));
         Assert.That(page2.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("title").GetString()), Is.EqualTo(new[] { $"{tag} 21" }));
     }

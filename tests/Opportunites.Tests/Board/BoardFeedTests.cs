@@ -11,13 +11,14 @@ namespace Opportunites.Tests.Board;
 
 public sealed class BoardFeedTests
 {
+    private const string SiteBaseUrl = "https://opportunites.test";
     private AppFactory _app = null!;
     private HttpClient _client = null!;
 
     [OneTimeSetUp]
     public void Start()
     {
-        _app = new AppFactory();
+        _app = new AppFactory(new Dictionary<string, string> { ["Site:BaseUrl"] = SiteBaseUrl });
         _client = _app.CreateClient();
     }
 
@@ -26,6 +27,24 @@ public sealed class BoardFeedTests
     {
         _client.Dispose();
         await _app.DisposeAsync();
+    }
+
+    [Test]
+    public async Task FeedsAndApi_ForgedHostHeader_LinksStillOnTheSiteAddress()
+    {
+        var issuer = await IssuerAsync();
+        var title = TestData.Unique("Flux hôte");
+        var id = await OfferAsync(issuer, title, ["33"]);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/offres/flux.rss?emetteur={issuer}");
+        request.Headers.Host = "pirate.example";
+        using var api = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/opportunites/{id}");
+        api.Headers.Host = "pirate.example";
+
+        var rss = await (await _client.SendAsync(request)).Content.ReadAsStringAsync();
+        var json = await (await _client.SendAsync(api)).Content.ReadAsStringAsync();
+
+        Assert.That(rss, Does.Contain($"{SiteBaseUrl}/offres/{id}-").And.Not.Contain("pirate.example"));
+        Assert.That(json, Does.Contain($"{SiteBaseUrl}/offres/{id}-").And.Not.Contain("pirate.example"));
     }
 
     [Test]
@@ -48,8 +67,8 @@ public sealed class BoardFeedTests
         Assert.That(response.Headers.CacheControl!.MaxAge, Is.EqualTo(TimeSpan.FromMinutes(5)));
         Assert.That(items.Select(i => i.Element("title")!.Value), Is.EqualTo(new[] { $"[AAP] {tag} Gironde" }));
         var link = items[0].Element("link")!.Value;
-        Assert.That(link, Does.Match(@"^http://localhost/offres/\d+-flux-"));
-        Assert.That(items[0].Element("guid")!.Value, Does.StartWith("http://localhost/offres/"));
+        Assert.That(link, Does.Match(@"^https://opportunites\.test/offres/\d+-flux-"));
+        Assert.That(items[0].Element("guid")!.Value, Does.StartWith("https://opportunites.test/offres/"));
         Assert.That(items[0].Element("pubDate")!.Value, Does.EndWith("GMT"));
         Assert.That((await _client.GetAsync(new Uri(link).PathAndQuery)).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }

@@ -53,7 +53,7 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
         DescriptionHtml = MarkdownRenderer.ToHtml(offer.Description);
         if (offer.Kind == Kinds.Emploi)
         {
-            JobPostingJson = JobPosting(offer, $"{Request.Scheme}://{Request.Host}");
+            JobPostingJson = JobPosting(offer, BoardEndpoints.BaseUrl(Request));
         }
 
         return Page();
