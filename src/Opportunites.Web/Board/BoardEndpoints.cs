@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 
@@ -90,13 +89,11 @@ public static class BoardEndpoints
     }
 
     /// <summary>
-    /// The site's public address (Site:BaseUrl), as in emails: links in feeds, API answers and JSON-LD are copied and
-    /// cached far from the request, and the Host header is the client's to choose (a forged one would otherwise be
-    /// written into an RSS feed that a cache then serves to everyone).
+    /// The site's public address (<see cref="SiteLinks.BaseUrl"/>), as in emails: links in feeds, API answers and JSON-LD
+    /// are copied and cached far from the request, and a forged Host header would otherwise be written into an RSS feed
+    /// that a cache then serves to everyone.
     /// </summary>
-    public static string BaseUrl(HttpRequest request) =>
-        request.HttpContext.RequestServices.GetRequiredService<IOptions<SiteSettings>>()
-            .Value.BaseUrl.TrimEnd('/');
+    public static string BaseUrl(HttpRequest request) => request.HttpContext.RequestServices.GetRequiredService<SiteLinks>().BaseUrl;
 
     private static ValidationProblem Invalid(IReadOnlyDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors.ToDictionary(), title: "Paramètres de recherche invalides",

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -115,13 +116,13 @@ public sealed class ExpiryJob(
         CancellationToken ct = default)
     {
         var batch = Math.Max(1, settings.ExpireBatchSize);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         var total = 0;
         while (true)
         {
             var changed = await ExpireOverdueAsync(conn, now, batch, ct);
             total += changed;
-            if (changed < batch || System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds >= settings.ExpireTimeBudgetMs)
+            if (changed < batch || Stopwatch.GetElapsedTime(started).TotalMilliseconds >= settings.ExpireTimeBudgetMs)
             {
                 return total;
             }

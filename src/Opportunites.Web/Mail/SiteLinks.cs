@@ -9,11 +9,16 @@ public sealed class SiteSettings
     public string BaseUrl { get; set; } = "http://127.0.0.1:5080";
 }
 
-/// <summary>Absolute links for emails, which are read outside the site: built from Site:BaseUrl.</summary>
+/// <summary>
+/// Absolute links for what is read outside the site (emails, feeds, API answers, JSON-LD): built from Site:BaseUrl,
+/// never from the request's Host header, which the client chooses.
+/// </summary>
 public sealed class SiteLinks(IOptions<SiteSettings> settings)
 {
-    public string Absolute(string path) =>
-        settings.Value.BaseUrl.TrimEnd('/') + "/" + path.TrimStart('/');
+    /// <summary>Site:BaseUrl without its trailing slash.</summary>
+    public string BaseUrl => settings.Value.BaseUrl.TrimEnd('/');
+
+    public string Absolute(string path) => BaseUrl + "/" + path.TrimStart('/');
 
     /// <summary>The public page of an opportunity.</summary>
     public string Opportunity(long id) => Absolute($"/offres/{id}");
