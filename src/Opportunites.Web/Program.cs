@@ -59,9 +59,12 @@ app.UseSecurityHeaders();
 app.UseStatusCodePagesWithReExecute("/erreur", "?code={0}");
 app.UseStaticFiles();
 app.UseRouting();
-// Rate limits (account forms, alert forms): one middleware for every feature's limiter, 429 in French.
-app.UseAccounts();
 app.UseAuthentication();
+// Board list pages kept a few seconds for anonymous visitors (after authentication, which decides who is one); a page
+// served from it skips the board's queue below.
+app.UseOutputCache();
+// Rate limits (account forms, alert forms, the board's queue): one middleware for every feature's limiter, 429 in French.
+app.UseAccounts();
 app.UseAuthorization();
 app.UseAntiforgery();
 app.MapRazorPages();

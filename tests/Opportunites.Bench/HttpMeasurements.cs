@@ -36,6 +36,7 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
             await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), o.Warmup);
         }
 
+        var pgbenchTps = new Dictionary<(string, int), double>();
         foreach (var w in mixes)
         {
             var staticFile = Path.Combine(workDir, $"static-{w.Name}.txt");
@@ -54,6 +55,7 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
 
                 Console.Error.WriteLine($"{label} : pgbench {o.Duration} s…");
                 var (tps, failed) = await Tools.PgBenchAsync(connectionString, scripts[w.Name], c, o.Duration);
+                pgbenchTps[(w.Name, c)] = tps;
                 report.Add($"pgbench {w.Name}, {c} conn. : vues/s", $"-M prepared, {scripts[w.Name].Count} scripts (une transaction = les requêtes d'une vue), {failed} échecs", tps, "tps");
                 report.Check($"ratio (a) app / pgbench, {w.Name}, {c} conn.", r.Rps / tps, "", $"≥ {RatioTarget:0.00}", r.Rps / tps >= RatioTarget);
 
@@ -67,6 +69,35 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
         if (o.LoadDuration > 0)
         {
             await LoadAsync(app, lua, mixes[^1]);
+        }
+
+        await app.DisposeAsync();
+        await WithoutPageCacheAsync(lua, mixes, pgbenchTps);
+    }
+
+    /// <summary>
+    /// The same mixes with the page cache off (Board__PageCacheSeconds=0): every view runs its statements and is
+    /// rendered, as a search nobody made a moment ago is. Ratio (a) compares that with pgbench's rate measured above.
+    /// </summary>
+    private async Task WithoutPageCacheAsync(string lua, IReadOnlyList<Workload> mixes, Dictionary<(string, int), double> pgbenchTps)
+    {
+        await using var app = await AppProcess.StartAsync(repoRoot, connectionString, o.Port, o.AppConfiguration,
+            new Dictionary<string, string> { ["Board__PageCacheSeconds"] = "0" });
+        foreach (var w in mixes)
+        {
+            await Tools.WrkAsync(app.BaseUrl, lua, w.File, o.Connections.Max(), o.Warmup);
+            foreach (var c in o.Connections)
+            {
+                var label = $"sans cache de pages, {w.Name}, {c} conn.";
+                Console.Error.WriteLine($"{label} : wrk {o.Duration} s…");
+                var r = await Tools.WrkAsync(app.BaseUrl, lua, w.File, c, o.Duration);
+                report.Add($"{label} : débit", $"wrk -t{Math.Min(2, c)} -c{c}, {o.Duration} s, {r.Requests:N0} requêtes, {r.Errors} erreurs", r.Rps, "req/s");
+                report.Add($"{label} : p99", $"p50 {r.P50Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms, p90 {r.P90Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms", r.P99Ms, "ms");
+                if (pgbenchTps.TryGetValue((w.Name, c), out var tps))
+                {
+                    report.Add($"ratio (a) sans cache de pages, {w.Name}, {c} conn.", "même pgbench que ci-dessus", r.Rps / tps, "");
+                }
+            }
         }
     }
 

@@ -172,8 +172,17 @@ internal sealed class AppProcess : IAsyncDisposable
         throw new TimeoutException("L'application n'a pas répondu sur /healthz en 120 s.");
     }
 
+    private bool _disposed;
+
+    /// <summary>Stops the app; may be called again (the board bench stops one app before starting the next).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -17,6 +17,7 @@ public static class BoardExtensions
 
         builder.Services.AddOptions<BoardSettings>().BindConfiguration("Board");
         builder.Services.AddRateLimiter(o => o.AddPolicy<string, ReadConcurrencyPolicy>(ReadConcurrencyPolicy.Name));
+        builder.Services.AddBoardPageCache();
         builder.Services.AddSingleton<BoardQueries>();
         builder.Services.AddSingleton<TerritoryDirectory>();
         builder.Services.AddSingleton<ThemeCatalog>();

@@ -19,6 +19,12 @@ public sealed class BoardSettings
     /// <summary>Requests waiting for their turn beyond this many get a French 503 page (Retry-After: 1).</summary>
     public int QueueLimit { get; set; } = 2_000;
 
+    /// <summary>
+    /// Seconds an anonymous visitor's list page is kept and served again as is (<see cref="PageCache"/>); 0: never kept.
+    /// Every write to what the list shows forgets them at once, on every node.
+    /// </summary>
+    public int PageCacheSeconds { get; set; } = 10;
+
     public int EffectiveMaxConcurrentRequests => MaxConcurrentRequests > 0 ? MaxConcurrentRequests : 2 * Environment.ProcessorCount;
 }
 

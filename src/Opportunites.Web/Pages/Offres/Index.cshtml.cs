@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
@@ -7,6 +8,7 @@ namespace Opportunites.Web.Pages.Offres;
 
 /// <summary>The public list at / and /offres: filters from the query string, 20 offers a page.</summary>
 [EnableRateLimiting(ReadConcurrencyPolicy.Name)]
+[OutputCache(PolicyName = PageCache.PolicyName)]
 public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, TerritoryDirectory territories,
     ThemeCatalog themes, TimeProvider clock) : PageModel
 {

@@ -1,0 +1,136 @@
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Opportunites.Web.Board;
+
+/// <summary>
+/// The board's list pages (/ and /offres) kept for <see cref="BoardSettings.PageCacheSeconds"/> per address, for
+/// anonymous visitors only (ASP.NET Core output cache, default rules: GET and HEAD, 200, no cookie set, not signed in).
+/// Rendering a list page costs the app several times what its statements cost PostgreSQL (docs/benchmarks.md);
+/// visitors mostly open the same territory and kind pages. What the pages show changes rarely, and every change is
+/// announced: the tables the list reads notify channel <c>board_changed</c> (0061), and <see cref="BoardChangeListener"/>
+/// forgets every kept page on every node when a write commits. Left: an offer whose closing instant passes while its
+/// page is kept stays listed up to that many seconds longer.
+/// </summary>
+public static class PageCache
+{
+    public const string PolicyName = "tableau";
+    public const string Tag = "tableau";
+
+    public static void AddBoardPageCache(this IServiceCollection services)
+    {
+        services.AddOutputCache();
+        services.AddOptions<OutputCacheOptions>().Configure<IOptions<BoardSettings>>((o, board) =>
+        {
+            // A page is ~27 KB: room for a couple of thousand, whatever the query strings a client makes up.
+            o.SizeLimit = 64L * 1024 * 1024;
+            var seconds = board.Value.PageCacheSeconds;
+            o.AddPolicy(PolicyName, b =>
+            {
+                if (seconds > 0)
+                {
+                    // Only while this node hears about changes: during a database outage pages fail as they would
+                    // without the cache (a French 503), and nothing kept then is served once the node listens again.
+                    b.Expire(TimeSpan.FromSeconds(seconds)).Tag(Tag)
+                        .With(c => c.HttpContext.RequestServices.GetRequiredService<BoardChangeListener>().Listening);
+                }
+                else
+                {
+                    b.NoCache();
+                }
+            });
+        });
+        services.AddSingleton<BoardChangeListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<BoardChangeListener>());
+    }
+}
+
+/// <summary>
+/// Listens on <c>board_changed</c> and forgets the kept board pages when a write commits. While it is not listening
+/// (PostgreSQL away, connection lost) a change could go unheard: pages are neither kept nor served from memory then, and
+/// it forgets everything when the connection drops and again once it listens anew.
+/// </summary>
+public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCacheStore cache, IOptions<BoardSettings> settings,
+    ILogger<BoardChangeListener> log) : BackgroundService
+{
+    public const string Channel = "board_changed";
+
+    // A silent network failure leaves WaitAsync waiting: past this, a round trip proves the connection alive.
+    private static readonly TimeSpan Probe = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pages forgotten so far (tests wait on it).</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>True while the connection listens (tests wait for it before writing).</summary>
+    public bool Listening { get; private set; }
+
+    private long _evictions;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (settings.Value.PageCacheSeconds <= 0)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(stoppingToken);
+                conn.Notification += (_, _) => Forget();
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                Listening = true;
+                // Pages rendered while nobody listened may predate a change.
+                Forget();
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    if (!await conn.WaitAsync(Probe, stoppingToken))
+                    {
+                        await using var ping = new NpgsqlCommand("SELECT 1", conn);
+                        await ping.ExecuteScalarAsync(stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Whatever went wrong, keep trying: an exception leaving a background service stops the whole app.
+                if (Listening)
+                {
+                    LogLost(log, ex.Message);
+                }
+
+                Listening = false;
+                Forget();
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Forget()
+    {
+        Interlocked.Increment(ref _evictions);
+        // The memory store evicts synchronously; nothing to wait for on the connection's thread.
+        _ = cache.EvictByTagAsync(PageCache.Tag, CancellationToken.None);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cache du tableau : écoute des changements interrompue ({Reason}) ; pages oubliées, reconnexion.")]
+    private static partial void LogLost(ILogger logger, string reason);
+}
