@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Board;
 
@@ -10,13 +11,38 @@ namespace Opportunites.Web.Board;
 /// Rendering a list page costs the app several times what its statements cost PostgreSQL (docs/benchmarks.md);
 /// visitors mostly open the same territory and kind pages. What the pages show changes rarely, and every change is
 /// announced: the tables the list reads notify channel <c>board_changed</c> (0061), and <see cref="BoardChangeListener"/>
-/// forgets every kept page on every node when a write commits. Left: an offer whose closing instant passes while its
-/// page is kept stays listed up to that many seconds longer.
+/// forgets every kept page on every node when a write commits. A page is never kept past the instant it would change by
+/// itself (<see cref="ValidUntil"/>). Left: the total of a search, and pages after the first, may lag by the offers
+/// that closed meanwhile, for at most that many seconds.
 /// </summary>
 public static class PageCache
 {
     public const string PolicyName = "tableau";
     public const string Tag = "tableau";
+
+    /// <summary>HttpContext.Items key: the instant the rendered page stops being true by itself (<see cref="ValidUntil"/>).</summary>
+    public const string ValidUntilKey = "tableau.valide-jusqu-a";
+
+    /// <summary>
+    /// When a list page changes without any write: the first listed offer to close (it leaves the list, or gets its
+    /// "Close" badge in the archives), or midnight in Paris (deadline badges, "within 7 days").
+    /// </summary>
+    public static DateTimeOffset ValidUntil(IEnumerable<OpportunityListItem> items, DateTimeOffset now, DateOnly today)
+    {
+        var midnight = TimeZoneInfo.ConvertTimeToUtc(today.AddDays(1).ToDateTime(TimeOnly.MinValue), ParisTime.Zone);
+        var until = new DateTimeOffset(midnight, TimeSpan.Zero);
+        foreach (var item in items)
+        {
+            // timestamptz columns arrive as UTC DateTimes.
+            if (item.ClosesAt is { } closesAt && new DateTimeOffset(DateTime.SpecifyKind(closesAt, DateTimeKind.Utc)) is var closes
+                && closes > now && closes < until)
+            {
+                until = closes;
+            }
+        }
+
+        return until;
+    }
 
     public static void AddBoardPageCache(this IServiceCollection services)
     {
@@ -33,7 +59,8 @@ public static class PageCache
                     // Only while this node hears about changes: during a database outage pages fail as they would
                     // without the cache (a French 503), and nothing kept then is served once the node listens again.
                     b.Expire(TimeSpan.FromSeconds(seconds)).Tag(Tag)
-                        .With(c => c.HttpContext.RequestServices.GetRequiredService<BoardChangeListener>().Listening);
+                        .With(c => c.HttpContext.RequestServices.GetRequiredService<BoardChangeListener>().Listening)
+                        .AddPolicy<ValidUntilPolicy>();
                 }
                 else
                 {
@@ -133,4 +160,30 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cache du tableau : écoute des changements interrompue ({Reason}) ; pages oubliées, reconnexion.")]
     private static partial void LogLost(ILogger logger, string reason);
+}
+
+/// <summary>Shortens a list page's stay in the cache to <see cref="PageCache.ValidUntilKey"/>, set by the page.</summary>
+public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
+{
+    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
+
+    public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
+
+    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
+    {
+        if (context.HttpContext.Items[PageCache.ValidUntilKey] is DateTimeOffset until)
+        {
+            var left = until - clock.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                context.AllowCacheStorage = false;
+            }
+            else if (context.ResponseExpirationTimeSpan is not { } expiration || left < expiration)
+            {
+                context.ResponseExpirationTimeSpan = left;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 }

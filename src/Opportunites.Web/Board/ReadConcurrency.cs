@@ -20,10 +20,11 @@ public sealed class BoardSettings
     public int QueueLimit { get; set; } = 2_000;
 
     /// <summary>
-    /// Seconds an anonymous visitor's list page is kept and served again as is (<see cref="PageCache"/>); 0: never kept.
-    /// Every write to what the list shows forgets them at once, on every node.
+    /// Seconds an anonymous visitor's list page is kept at most and served again as is (<see cref="PageCache"/>); 0:
+    /// never kept. Every write to what the list shows forgets them at once, on every node, and no page outlives its
+    /// first listed offer's closing instant or Paris midnight: what this bounds is how far a total may lag.
     /// </summary>
-    public int PageCacheSeconds { get; set; } = 10;
+    public int PageCacheSeconds { get; set; } = 60;
 
     public int EffectiveMaxConcurrentRequests => MaxConcurrentRequests > 0 ? MaxConcurrentRequests : 2 * Environment.ProcessorCount;
 }

@@ -46,6 +46,7 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         }
 
         Results = await board.SearchAsync(Filter, ct: ct);
+        HttpContext.Items[PageCache.ValidUntilKey] = PageCache.ValidUntil(Results.Items, Now, Today);
         if (Filter.IssuerId is { } issuerId)
         {
             IssuerName = await board.GetIssuerNameAsync(issuerId, ct) ?? "émetteur inconnu";

@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OutputCaching;
+using Opportunites.Web.Board;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Tests.Board;
+
+/// <summary>
+/// A kept list page never outlives the instant it would change by itself: its first listed offer's closing instant, or
+/// midnight in Paris (PageCache.ValidUntil), applied to the cache entry by ValidUntilPolicy.
+/// </summary>
+public sealed class PageCacheValidityTests
+{
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static OpportunityListItem Item(DateTimeOffset? closesAt) => new() { ClosesAt = closesAt?.UtcDateTime };
+
+    private static DateTimeOffset Utc(int year, int month, int day, int hour, int minute) =>
+        new(year, month, day, hour, minute, 0, TimeSpan.Zero);
+
+    [Test]
+    public void ValidUntil_FirstListedOfferToClose_IgnoringClosedOnesAndOnesWithoutDeadline()
+    {
+        var now = Utc(2026, 11, 22, 10, 0);
+        var today = new DateOnly(2026, 11, 22);
+        var items = new[] { Item(null), Item(now.AddMinutes(-5)), Item(now.AddHours(3)), Item(now.AddMinutes(90)) };
+
+        Assert.That(PageCache.ValidUntil(items, now, today), Is.EqualTo(now.AddMinutes(90)));
+    }
+
+    [TestCase(2026, 11, 22, 10, 0, "2026-11-22T23:00:00Z")] // winter: Paris midnight is 23:00 UTC
+    [TestCase(2026, 7, 14, 10, 0, "2026-07-14T22:00:00Z")] // summer: 22:00 UTC
+    [TestCase(2026, 3, 28, 22, 30, "2026-03-28T23:00:00Z")] // the night clocks go forward: 23:30 Paris, midnight still at 23:00 UTC
+    public void ValidUntil_NothingClosesToday_ParisMidnight(int y, int m, int d, int h, int min, string expected)
+    {
+        var now = Utc(y, m, d, h, min);
+        var today = DateOnly.FromDateTime(ParisTime.ToParis(now));
+        var items = new[] { Item(now.AddDays(3)), Item(null) };
+
+        Assert.That(PageCache.ValidUntil(items, now, today), Is.EqualTo(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public async Task Policy_ShortensTheStayToTheValidityOfThePage()
+    {
+        var now = Utc(2026, 11, 22, 10, 0);
+        var policy = (IOutputCachePolicy)new ValidUntilPolicy(new FixedClock(now));
+
+        var soon = Context(now.AddSeconds(7), TimeSpan.FromSeconds(60));
+        await policy.ServeResponseAsync(soon, CancellationToken.None);
+        var later = Context(now.AddHours(2), TimeSpan.FromSeconds(60));
+        await policy.ServeResponseAsync(later, CancellationToken.None);
+        var past = Context(now.AddSeconds(-1), TimeSpan.FromSeconds(60));
+        await policy.ServeResponseAsync(past, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(soon.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(7)));
+            Assert.That(soon.AllowCacheStorage, Is.True);
+            Assert.That(later.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(60)), "the setting stays the upper bound");
+            Assert.That(past.AllowCacheStorage, Is.False, "a page already out of date is not kept");
+        });
+    }
+
+    private static OutputCacheContext Context(DateTimeOffset validUntil, TimeSpan expiration)
+    {
+        var http = new DefaultHttpContext();
+        http.Items[PageCache.ValidUntilKey] = validUntil;
+        return new OutputCacheContext { HttpContext = http, ResponseExpirationTimeSpan = expiration, AllowCacheStorage = true };
+    }
+}
