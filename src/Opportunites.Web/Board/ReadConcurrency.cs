@@ -22,9 +22,12 @@ public sealed class BoardSettings
     /// <summary>
     /// Seconds an anonymous visitor's list page is kept at most and served again as is (<see cref="PageCache"/>); 0:
     /// never kept. Every write to what the list shows forgets them at once, on every node, and no page outlives its
-    /// first listed offer's closing instant or Paris midnight: what this bounds is how far a total may lag.
+    /// first listed offer's closing instant or Paris midnight. What this bounds is how long the total of a search, or
+    /// a page after the first, may lag behind offers that closed elsewhere in the results (with the default order,
+    /// soonest deadline first, the first page holds the next ones to close). Five minutes, as the "more than 1,000"
+    /// fact (CappedCounts): a page not viewed for that long is rendered again.
     /// </summary>
-    public int PageCacheSeconds { get; set; } = 60;
+    public int PageCacheSeconds { get; set; } = 300;
 
     public int EffectiveMaxConcurrentRequests => MaxConcurrentRequests > 0 ? MaxConcurrentRequests : 2 * Environment.ProcessorCount;
 }
