@@ -86,7 +86,7 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
     // A silent network failure leaves WaitAsync waiting: past this, a round trip proves the connection alive.
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(30);
 
-    /// <summary>Pages forgotten so far (tests wait on it).</summary>
+    /// <summary>How many times the pages were forgotten: a render that sees it change is not kept (<see cref="ValidUntilPolicy"/>).</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
     /// <summary>True while the connection listens (tests wait for it before writing).</summary>
@@ -151,7 +151,7 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
         }
     }
 
-    private void Forget()
+    internal void Forget()
     {
         Interlocked.Increment(ref _evictions);
         // The memory store evicts synchronously; nothing to wait for on the connection's thread.
@@ -162,15 +162,30 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
     private static partial void LogLost(ILogger logger, string reason);
 }
 
-/// <summary>Shortens a list page's stay in the cache to <see cref="PageCache.ValidUntilKey"/>, set by the page.</summary>
+/// <summary>
+/// What the page itself knows about its validity: kept no longer than <see cref="PageCache.ValidUntilKey"/> (set by the
+/// page), and not kept at all when a change was heard while it was being rendered: its statements may have run before
+/// that write committed, and the eviction that the write caused is already past.
+/// </summary>
 public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
 {
-    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
+    private const string GenerationKey = "tableau.generation";
+
+    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
+    {
+        context.HttpContext.Items[GenerationKey] = Generation(context);
+        return ValueTask.CompletedTask;
+    }
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
 
     public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
     {
+        if (context.HttpContext.Items[GenerationKey] is long started && started != Generation(context))
+        {
+            context.AllowCacheStorage = false;
+        }
+
         if (context.HttpContext.Items[PageCache.ValidUntilKey] is DateTimeOffset until)
         {
             var left = until - clock.GetUtcNow();
@@ -186,4 +201,7 @@ public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
 
         return ValueTask.CompletedTask;
     }
+
+    private static long Generation(OutputCacheContext context) =>
+        context.HttpContext.RequestServices?.GetService<BoardChangeListener>()?.Evictions ?? 0;
 }

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
 
@@ -65,9 +67,39 @@ public sealed class PageCacheValidityTests
         });
     }
 
-    private static OutputCacheContext Context(DateTimeOffset validUntil, TimeSpan expiration)
+    [Test]
+    public async Task Policy_ChangeHeardDuringTheRender_PageNotKept()
     {
-        var http = new DefaultHttpContext();
+        // The real listener and store, never started: only its eviction count matters here.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(NpgsqlDataSource.Create(SharedDatabase.ConnectionString));
+        services.AddOptions<BoardSettings>();
+        services.AddBoardPageCache();
+        await using var provider = services.BuildServiceProvider();
+        var listener = provider.GetRequiredService<BoardChangeListener>();
+        var now = Utc(2026, 11, 22, 10, 0);
+        var policy = (IOutputCachePolicy)new ValidUntilPolicy(new FixedClock(now));
+
+        var quiet = Context(now.AddHours(1), TimeSpan.FromSeconds(60), provider);
+        await policy.CacheRequestAsync(quiet, CancellationToken.None);
+        await policy.ServeResponseAsync(quiet, CancellationToken.None);
+
+        var overlapping = Context(now.AddHours(1), TimeSpan.FromSeconds(60), provider);
+        await policy.CacheRequestAsync(overlapping, CancellationToken.None);
+        listener.Forget(); // a write committed while this page was being rendered
+        await policy.ServeResponseAsync(overlapping, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(quiet.AllowCacheStorage, Is.True);
+            Assert.That(overlapping.AllowCacheStorage, Is.False);
+        });
+    }
+
+    private static OutputCacheContext Context(DateTimeOffset validUntil, TimeSpan expiration, IServiceProvider? services = null)
+    {
+        var http = new DefaultHttpContext { RequestServices = services! };
         http.Items[PageCache.ValidUntilKey] = validUntil;
         return new OutputCacheContext { HttpContext = http, ResponseExpirationTimeSpan = expiration, AllowCacheStorage = true };
     }
