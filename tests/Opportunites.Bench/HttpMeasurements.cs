@@ -57,7 +57,9 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
                 var (tps, failed) = await Tools.PgBenchAsync(connectionString, scripts[w.Name], c, o.Duration);
                 pgbenchTps[(w.Name, c)] = tps;
                 report.Add($"pgbench {w.Name}, {c} conn. : vues/s", $"-M prepared, {scripts[w.Name].Count} scripts (une transaction = les requêtes d'une vue), {failed} échecs", tps, "tps");
-                report.Check($"ratio (a) app / pgbench, {w.Name}, {c} conn.", r.Rps / tps, "", $"≥ {RatioTarget:0.00}", r.Rps / tps >= RatioTarget);
+                // With the page cache most views run no statement at all: not the comparison the target is about, which
+                // is checked on the run without it (WithoutPageCacheAsync).
+                report.Add($"ratio (a) app avec cache de pages / pgbench, {w.Name}, {c} conn.", "pour information : la plupart des vues ne lancent aucune requête ; objectif vérifié sans le cache, plus bas", r.Rps / tps, "");
 
                 Console.Error.WriteLine($"{label} : statique {o.Duration} s…");
                 var s = await Tools.WrkAsync(app.BaseUrl, lua, staticFile, c, o.Duration);
@@ -95,7 +97,8 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
                 report.Add($"{label} : p99", $"p50 {r.P50Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms, p90 {r.P90Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms", r.P99Ms, "ms");
                 if (pgbenchTps.TryGetValue((w.Name, c), out var tps))
                 {
-                    report.Add($"ratio (a) sans cache de pages, {w.Name}, {c} conn.", "même pgbench que ci-dessus", r.Rps / tps, "");
+                    report.Check($"ratio (a) app sans cache de pages / pgbench, {w.Name}, {c} conn.", r.Rps / tps, "", $"≥ {RatioTarget:0.00}",
+                        r.Rps / tps >= RatioTarget, "même pgbench que ci-dessus : chaque vue lance ses requêtes");
                 }
             }
         }
