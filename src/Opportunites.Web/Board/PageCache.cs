@@ -56,11 +56,7 @@ public static class PageCache
             {
                 if (seconds > 0)
                 {
-                    // Only while this node hears about changes: during a database outage pages fail as they would
-                    // without the cache (a French 503), and nothing kept then is served once the node listens again.
-                    b.Expire(TimeSpan.FromSeconds(seconds)).Tag(Tag)
-                        .With(c => c.HttpContext.RequestServices.GetRequiredService<BoardChangeListener>().Listening)
-                        .AddPolicy<ValidUntilPolicy>();
+                    b.Expire(TimeSpan.FromSeconds(seconds)).Tag(Tag).AddPolicy<BoardPagePolicy>();
                 }
                 else
                 {
@@ -86,10 +82,10 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
     // A silent network failure leaves WaitAsync waiting: past this, a round trip proves the connection alive.
     private static readonly TimeSpan Probe = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many times the pages were forgotten: a render that sees it change is not kept (<see cref="ValidUntilPolicy"/>).</summary>
+    /// <summary>How many times the pages were forgotten: a render that sees it change is not kept (<see cref="BoardPagePolicy"/>).</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
-    /// <summary>True while the connection listens (tests wait for it before writing).</summary>
+    /// <summary>True while the connection listens; pages are kept and served from memory only then (<see cref="BoardPagePolicy"/>).</summary>
     public bool Listening { get; private set; }
 
     private long _evictions;
@@ -163,17 +159,32 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
 }
 
 /// <summary>
-/// What the page itself knows about its validity: kept no longer than <see cref="PageCache.ValidUntilKey"/> (set by the
-/// page), and not kept at all when a change was heard while it was being rendered: its statements may have run before
-/// that write committed, and the eviction that the write caused is already past.
+/// When a list page may be kept or served from memory, besides the output cache's default rules:
+/// <list type="bullet">
+/// <item>only while this node hears about changes (<see cref="BoardChangeListener.Listening"/>): during a database
+/// outage pages fail as they would without the cache (a French 503), and nothing kept then is served once the node
+/// listens again;</item>
+/// <item>not kept when a change was heard while it was being rendered: its statements may have run before that write
+/// committed, and the eviction that the write caused is already past;</item>
+/// <item>kept no longer than <see cref="PageCache.ValidUntilKey"/>, set by the page.</item>
+/// </list>
 /// </summary>
-public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
+public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
 {
     private const string GenerationKey = "tableau.generation";
 
     public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
-        context.HttpContext.Items[GenerationKey] = Generation(context);
+        // Resolved once per request (a page served from memory does nothing else here); absent outside the app.
+        var listener = context.HttpContext.RequestServices?.GetService<BoardChangeListener>();
+        if (listener is { Listening: false })
+        {
+            context.AllowCacheLookup = false;
+            context.AllowCacheStorage = false;
+            context.AllowLocking = false;
+        }
+
+        context.HttpContext.Items[GenerationKey] = (listener, listener?.Evictions ?? 0);
         return ValueTask.CompletedTask;
     }
 
@@ -181,7 +192,7 @@ public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
 
     public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
     {
-        if (context.HttpContext.Items[GenerationKey] is long started && started != Generation(context))
+        if (context.HttpContext.Items[GenerationKey] is (BoardChangeListener listener, long started) && started != listener.Evictions)
         {
             context.AllowCacheStorage = false;
         }
@@ -201,7 +212,4 @@ public sealed class ValidUntilPolicy(TimeProvider clock) : IOutputCachePolicy
 
         return ValueTask.CompletedTask;
     }
-
-    private static long Generation(OutputCacheContext context) =>
-        context.HttpContext.RequestServices?.GetService<BoardChangeListener>()?.Evictions ?? 0;
 }

@@ -9,7 +9,7 @@ namespace Opportunites.Tests.Board;
 
 /// <summary>
 /// A kept list page never outlives the instant it would change by itself: its first listed offer's closing instant, or
-/// midnight in Paris (PageCache.ValidUntil), applied to the cache entry by ValidUntilPolicy.
+/// midnight in Paris (PageCache.ValidUntil), applied to the cache entry by BoardPagePolicy.
 /// </summary>
 public sealed class PageCacheValidityTests
 {
@@ -49,7 +49,7 @@ public sealed class PageCacheValidityTests
     public async Task Policy_ShortensTheStayToTheValidityOfThePage()
     {
         var now = Utc(2026, 11, 22, 10, 0);
-        var policy = (IOutputCachePolicy)new ValidUntilPolicy(new FixedClock(now));
+        var policy = (IOutputCachePolicy)new BoardPagePolicy(new FixedClock(now));
 
         var soon = Context(now.AddSeconds(7), TimeSpan.FromSeconds(60));
         await policy.ServeResponseAsync(soon, CancellationToken.None);
@@ -68,9 +68,9 @@ public sealed class PageCacheValidityTests
     }
 
     [Test]
-    public async Task Policy_ChangeHeardDuringTheRender_PageNotKept()
+    public async Task Policy_NotListeningOrChangeHeardDuringTheRender_PageNeitherServedNorKept()
     {
-        // The real listener and store, never started: only its eviction count matters here.
+        // The real listener and store, listening on the test database.
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(NpgsqlDataSource.Create(SharedDatabase.ConnectionString));
@@ -79,7 +79,19 @@ public sealed class PageCacheValidityTests
         await using var provider = services.BuildServiceProvider();
         var listener = provider.GetRequiredService<BoardChangeListener>();
         var now = Utc(2026, 11, 22, 10, 0);
-        var policy = (IOutputCachePolicy)new ValidUntilPolicy(new FixedClock(now));
+        var policy = (IOutputCachePolicy)new BoardPagePolicy(new FixedClock(now));
+
+        // Not listening yet (as during a database outage): nothing is looked up or kept.
+        var deaf = Context(now.AddHours(1), TimeSpan.FromSeconds(60), provider);
+        deaf.AllowCacheLookup = true;
+        await policy.CacheRequestAsync(deaf, CancellationToken.None);
+        await listener.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 200 && !listener.Listening; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.That(listener.Listening, Is.True, "the listener listens");
 
         var quiet = Context(now.AddHours(1), TimeSpan.FromSeconds(60), provider);
         await policy.CacheRequestAsync(quiet, CancellationToken.None);
@@ -90,8 +102,11 @@ public sealed class PageCacheValidityTests
         listener.Forget(); // a write committed while this page was being rendered
         await policy.ServeResponseAsync(overlapping, CancellationToken.None);
 
+        await listener.StopAsync(CancellationToken.None);
         Assert.Multiple(() =>
         {
+            Assert.That(deaf.AllowCacheLookup, Is.False);
+            Assert.That(deaf.AllowCacheStorage, Is.False);
             Assert.That(quiet.AllowCacheStorage, Is.True);
             Assert.That(overlapping.AllowCacheStorage, Is.False);
         });
