@@ -48,6 +48,7 @@ public sealed class BoardPageCacheTests
         var issuer = await TestData.CreateIssuerAsync(_db.DataSource);
         var first = await OfferAsync(issuer, $"Appel {word} premier");
         var url = $"/offres?q={word}";
+        await QuietAsync();
 
         var (fresh, body) = await GetAsync(url);
         Assert.That(fresh, Is.False, "first view is rendered");
@@ -104,6 +105,7 @@ public sealed class BoardPageCacheTests
         var issuer = await TestData.CreateIssuerAsync(_db.DataSource);
         await OfferAsync(issuer, $"Appel {word}");
         var user = await TestUsers.CreateAsync(_db.DataSource, Policies.IssuerRole);
+        await QuietAsync();
         using var client = WebForms.CreateClient(_app);
         await TestUsers.LoginAsync(client, user);
 
@@ -141,6 +143,7 @@ public sealed class BoardPageCacheTests
         var issuer = await TestData.CreateIssuerAsync(_db.DataSource);
         await OfferAsync(issuer, $"Appel {word} avant");
         var url = $"/offres?q={word}";
+        await QuietAsync();
         await GetAsync(url);
         Assert.That((await GetAsync(url)).Kept, Is.True);
 
@@ -184,6 +187,28 @@ public sealed class BoardPageCacheTests
         using var response = await _client.GetAsync(url);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), url);
         return (response.Headers.Age is not null, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// Waits until the set-up's writes have been heard. Their notifications reach the listener a few milliseconds after
+    /// the commit; a page whose render overlaps one is rightly not kept (BoardPagePolicy), which would make "the second
+    /// view comes from the cache" depend on timing (it failed once in CI). Quiet = no eviction for 300 ms.
+    /// </summary>
+    private async Task QuietAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var seen = Listener.Evictions;
+        var since = clock.Elapsed;
+        while (clock.Elapsed - since < TimeSpan.FromMilliseconds(300))
+        {
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "timed out waiting for the writes to be heard");
+            await Task.Delay(20);
+            if (Listener.Evictions != seen)
+            {
+                seen = Listener.Evictions;
+                since = clock.Elapsed;
+            }
+        }
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
