@@ -10,8 +10,8 @@ namespace Opportunites.Web.Board;
 /// anonymous visitors only (ASP.NET Core output cache, default rules: GET and HEAD, 200, no cookie set, not signed in).
 /// Rendering a list page costs the app several times what its statements cost PostgreSQL (docs/benchmarks.md);
 /// visitors mostly open the same territory and kind pages. What the pages show changes rarely, and every change is
-/// announced: the tables the list reads notify channel <c>board_changed</c> (0061), and <see cref="BoardChangeListener"/>
-/// forgets every kept page on every node when a write commits. A page is never kept past the instant it would change by
+/// announced: the tables the list reads notify channel <c>board_changed</c> (0061; writes no list shows do not, 0062),
+/// and <see cref="BoardChangeListener"/> forgets every kept page on every node when a write commits. A page is never kept past the instant it would change by
 /// itself (<see cref="ValidUntil"/>). Left: the total of a search, and pages after the first, may lag by the offers
 /// that closed meanwhile, for at most that many seconds.
 /// </summary>
@@ -67,6 +67,17 @@ public static class PageCache
         services.AddSingleton<BoardChangeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardChangeListener>());
     }
+}
+
+/// <summary>
+/// For a transaction whose writes cannot change what a list page shows (migration 0062): <see cref="QuietSql"/> first,
+/// so that its statements are not announced, then <see cref="AnnounceSql"/> if it did change a listed row after all.
+/// </summary>
+public static class BoardChanges
+{
+    public const string QuietSql = "SET LOCAL opportunites.board_quiet = 'on'";
+
+    public const string AnnounceSql = $"SELECT pg_notify('{BoardChangeListener.Channel}', '')";
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opportunites.Web.Board;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
 
@@ -105,7 +106,7 @@ public sealed class ExpiryJob(
     /// <returns>How many changed.</returns>
     public static Task<int> ExpireOverdueAsync(NpgsqlConnection conn, DateTimeOffset now, int limit = int.MaxValue,
         CancellationToken ct = default) =>
-        UpdateAsync(conn, ExpireSql, new { now, limit = Math.Max(0, limit) }, ct);
+        UpdateAsync(conn, ExpireSql, new { now, limit = Math.Max(0, limit) }, listed: false, ct);
 
     /// <summary>
     /// <see cref="ExpireOverdueAsync"/> in batches of <see cref="ExpirySettings.ExpireBatchSize"/> until none is left
@@ -144,10 +145,18 @@ public sealed class ExpiryJob(
         }
     }
 
-    private static async Task<int> UpdateAsync(NpgsqlConnection conn, string sql, object args, CancellationToken ct)
+    // Run every 15 minutes, usually changing nothing: announced to the board's page caches only when a row changed that
+    // a list page may show (listed). Expired offers are past their closing instant, which no page lists.
+    private static async Task<int> UpdateAsync(NpgsqlConnection conn, string sql, object args, bool listed, CancellationToken ct)
     {
         await using var tx = await BeginWithPlannerSettingsAsync(conn, ct);
+        await conn.ExecuteAsync(new CommandDefinition(BoardChanges.QuietSql, transaction: tx, cancellationToken: ct));
         var changed = await conn.ExecuteAsync(new CommandDefinition(sql, args, tx, commandTimeout: 0, cancellationToken: ct));
+        if (listed && changed > 0)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(BoardChanges.AnnounceSql, transaction: tx, cancellationToken: ct));
+        }
+
         await tx.CommitAsync(ct);
         return changed;
     }
@@ -161,7 +170,7 @@ public sealed class ExpiryJob(
 
     public static Task<int> ArchiveStaleWithoutDeadlineAsync(NpgsqlConnection conn, DateTimeOffset now, ExpirySettings settings,
         CancellationToken ct = default) =>
-        UpdateAsync(conn, ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }, ct);
+        UpdateAsync(conn, ArchiveSql, new { now, months = settings.NoDeadlineMaxAgeMonths }, listed: true, ct);
 
     // Who is asked: the issuer's verified accounts, who can renew the offer from their space (the offer's contact is
     // often a public address of someone else: a recruiter, a switchboard). An offer whose issuer has no account (an

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opportunites.Web.Board;
 
 namespace Opportunites.Web.Jobs;
 
@@ -30,8 +31,15 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
         """;
 
     /// <returns>How many match rows were deleted.</returns>
-    public static Task<int> PurgeClosedMatchesAsync(NpgsqlConnection conn, CancellationToken ct = default) =>
-        conn.ExecuteAsync(new CommandDefinition(PurgeClosedMatchesSql, commandTimeout: 0, cancellationToken: ct));
+    /// <remarks>No list page reads these rows: not announced to the board's page caches (migration 0062).</remarks>
+    public static async Task<int> PurgeClosedMatchesAsync(NpgsqlConnection conn, CancellationToken ct = default)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(BoardChanges.QuietSql, transaction: tx, cancellationToken: ct));
+        var deleted = await conn.ExecuteAsync(new CommandDefinition(PurgeClosedMatchesSql, transaction: tx, commandTimeout: 0, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return deleted;
+    }
 
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
     {

@@ -2,9 +2,11 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Accounts;
+using Opportunites.Web.Board;
 using Opportunites.Web.Jobs;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
 
 namespace Opportunites.Tests.Jobs;
 
@@ -239,5 +241,75 @@ public sealed class ExpiryJobTests
         Assert.That((await StateAsync(old)).Status, Is.EqualTo(Statuses.Expired));
         Assert.That((await StateAsync(young)).Status, Is.EqualTo(Statuses.Published));
         Assert.That(again, Is.Zero);
+    }
+
+    // The board's page caches (Board/PageCache.cs) hear channel board_changed. Every 15 minutes the expiry job runs;
+    // it announces a change only when it took an offer off the lists (0062). What the test hears is read up to a
+    // notification of its own, sent after the job's statements committed: PostgreSQL delivers in commit order.
+    [Test]
+    public async Task ExpiringOverdueOffersAndPurgingTheirMatches_IsNotAnnouncedToTheBoard()
+    {
+        var overdue = await CreateAsync("Appel échu", ParisTime.Today(TimeProvider.System).AddDays(-2));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var heard = await HeardAsync(async () =>
+        {
+            Assert.That(await ExpiryJob.ExpireOverdueAsync(conn, DateTimeOffset.UtcNow), Is.GreaterThanOrEqualTo(1));
+            Assert.That(await PurgeJob.PurgeClosedMatchesAsync(conn), Is.GreaterThanOrEqualTo(1));
+            await ExpiryJob.ArchiveStaleWithoutDeadlineAsync(conn, DateTimeOffset.UtcNow, new ExpirySettings());
+        });
+
+        Assert.That((await StateAsync(overdue)).Status, Is.EqualTo(Statuses.Expired));
+        Assert.That(heard, Is.Zero, "nothing a list shows changed");
+    }
+
+    [Test]
+    public async Task ArchivingAListedOfferWithoutDeadline_IsAnnouncedToTheBoard_OnceForTheStatement()
+    {
+        var stale = await CreateAsync("Appel sans date", null, publishedAt: DateTimeOffset.UtcNow.AddMonths(-7));
+        await CreateAsync("Appel sans date bis", null, publishedAt: DateTimeOffset.UtcNow.AddMonths(-8));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var heard = await HeardAsync(async () =>
+            Assert.That(await ExpiryJob.ArchiveStaleWithoutDeadlineAsync(conn, DateTimeOffset.UtcNow, new ExpirySettings()),
+                Is.GreaterThanOrEqualTo(2)));
+
+        Assert.That((await StateAsync(stale)).Status, Is.EqualTo(Statuses.Expired));
+        Assert.That(heard, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AnyOtherWriteToAnOffer_IsStillAnnounced()
+    {
+        var id = await CreateAsync("Appel modifié", ParisTime.Today(TimeProvider.System).AddDays(20));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+
+        var heard = await HeardAsync(() =>
+            conn.ExecuteAsync("UPDATE opportunities SET title = title || ' (modifié)' WHERE id = @id", new { id }));
+
+        Assert.That(heard, Is.EqualTo(1));
+    }
+
+    /// <returns>How many board_changed notifications the writes of <paramref name="write"/> sent.</returns>
+    private async Task<int> HeardAsync(Func<Task> write)
+    {
+        await using var listening = await _db.DataSource.OpenConnectionAsync();
+        var heard = new List<string>();
+        listening.Notification += (_, e) => heard.Add(e.Payload);
+        await listening.ExecuteAsync($"LISTEN {BoardChangeListener.Channel}");
+
+        await write();
+        await using (var other = await _db.DataSource.OpenConnectionAsync())
+        {
+            await other.ExecuteAsync("SELECT pg_notify(@channel, 'fin du test')", new { channel = BoardChangeListener.Channel });
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!heard.Contains("fin du test"))
+        {
+            await listening.WaitAsync(timeout.Token);
+        }
+
+        return heard.IndexOf("fin du test");
     }
 }
