@@ -62,8 +62,30 @@ public sealed class PageCacheValidityTests
         {
             Assert.That(soon.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(7)));
             Assert.That(soon.AllowCacheStorage, Is.True);
-            Assert.That(later.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(60)), "the setting stays the upper bound");
+            Assert.That(later.ResponseExpirationTimeSpan, Is.InRange(TimeSpan.FromSeconds(48), TimeSpan.FromSeconds(60)),
+                "the setting stays the upper bound, less up to 20 % so that pages kept together do not all expire together");
             Assert.That(past.AllowCacheStorage, Is.False, "a page already out of date is not kept");
+        });
+    }
+
+    [Test]
+    public async Task Policy_SpreadsTheStaysOfPagesKeptTogether()
+    {
+        var now = Utc(2026, 11, 22, 10, 0);
+        var policy = (IOutputCachePolicy)new BoardPagePolicy(new FixedClock(now));
+        var stays = new List<TimeSpan>();
+        for (var i = 0; i < 200; i++)
+        {
+            var context = Context(now.AddHours(2), TimeSpan.FromSeconds(300));
+            await policy.ServeResponseAsync(context, CancellationToken.None);
+            stays.Add(context.ResponseExpirationTimeSpan!.Value);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stays, Is.All.InRange(TimeSpan.FromSeconds(240), TimeSpan.FromSeconds(300)));
+            // 200 draws over 60 s: all within one 10-second slice has a probability of about 6 × (1/6)^200.
+            Assert.That(stays.Max() - stays.Min(), Is.GreaterThan(TimeSpan.FromSeconds(10)));
         });
     }
 
