@@ -117,12 +117,12 @@ internal static class DigestBench
             report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
         }
 
-        report.Note("Veille, ce qui limite : le processeur (~1,7 cœur sur 2 pendant toute l'exécution). Chaque message personnalisé " +
-                    "(~45 Ko ici : 40 nouveautés + 40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit en entier dans outbox " +
-                    "par la tâche veille (lz4, 0045), relu, encodé (quoted-printable) et envoyé par la tâche deliver, qui marque chaque " +
-                    "message envoyé un par un (un arrêt brutal ne renvoie au plus qu'un message par connexion) ; smtp-source ne fait que " +
-                    "produire des octets. Un corps par groupe de préférences, personnalisé à l'envoi, a été mesuré moins bien " +
-                    "(docs/benchmarks-digest.md).");
+        report.Note("Veille, ce qui limite : le processeur (~1,7 cœur sur 2 pendant toute l'exécution), partagé par PostgreSQL, " +
+                    "l'application et smtp-sink (~0,4 ms par message à lui seul). Le corps de chaque groupe de préférences (~45 Ko ici : " +
+                    "40 nouveautés + 40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit une fois (outbox_bodies, 0063), chaque " +
+                    "abonné n'ayant que ses liens ; la tâche deliver personnalise, encode (quoted-printable) et envoie, puis marque chaque " +
+                    "message envoyé un par un (un arrêt brutal ne renvoie au plus qu'un message par connexion) : une fois la tâche " +
+                    "veille finie, c'est l'envoi qui limite. smtp-source ne fait que produire des octets (docs/benchmarks-digest.md).");
         if (runs.Count >= 2)
         {
             var small = runs.MinBy(p => p.Subscribers)!;

@@ -268,7 +268,7 @@ public static class DigestMeasurement
 
     private const string SampleSql = """
         SELECT message_id, to_address, to_name, subject, text_body, html_body, headers::text AS headers, created_at
-        FROM outbox WHERE status = 'sent' ORDER BY random() LIMIT 300
+        FROM outbox_messages WHERE status = 'sent' ORDER BY random() LIMIT 300
         """;
 
     /// <summary>The bytes the sink received per message, on average: sampled rows written by the app's own MIME writer.</summary>

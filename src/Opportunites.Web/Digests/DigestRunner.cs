@@ -91,14 +91,17 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         DigestOffers? offers = null;
         GroupKey? currentKey = null;
         RenderedDigest? current = null;
-        var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest)>(Math.Max(1, Settings.DigestBatchSize));
+        var currentBodyId = Guid.Empty;
+        // Bodies committed by earlier batches: a group split over two batches stores its body once.
+        var storedBodies = new HashSet<Guid>();
+        var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)>(Math.Max(1, Settings.DigestBatchSize));
 
         long writeTicks = 0, offersTicks = 0;
 
         async Task FlushAsync()
         {
             var start = Stopwatch.GetTimestamp();
-            var (q, a) = await WriteBatchAsync(batch, period, now, ct);
+            var (q, a) = await WriteBatchAsync(batch, storedBodies, period, now, ct);
             writeTicks += Stopwatch.GetTimestamp() - start;
             queued += q;
             already += a;
@@ -132,6 +135,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                 {
                     currentKey = key;
                     current = Render(offers, key, frequency, periodStart, now);
+                    currentBodyId = Guid.NewGuid();
                     groups++;
                 }
 
@@ -141,7 +145,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                     continue;
                 }
 
-                batch.Add((s, current));
+                batch.Add((s, current, currentBodyId));
                 if (batch.Count >= Math.Max(1, Settings.DigestBatchSize))
                 {
                     await FlushAsync();
@@ -235,8 +239,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     // An email already queued under the same dedupe key (not written again): its ledger row points at no new row.
     private const string UnlinkLedgerSql = "UPDATE digest_deliveries SET outbox_id = NULL WHERE id = ANY (@ids)";
 
-    private async Task<(int Queued, int Already)> WriteBatchAsync(IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest)> batch,
-        string period, DateTimeOffset now, CancellationToken ct)
+    private async Task<(int Queued, int Already)> WriteBatchAsync(
+        IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> batch, HashSet<Guid> storedBodies, string period,
+        DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -252,18 +257,18 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
         var emails = new List<TemplatedEmail>(claimed.Count);
         var templates = new List<MailTemplate>();
-        var templateOf = new Dictionary<RenderedDigest, int>(ReferenceEqualityComparer.Instance);
-        foreach (var (s, digest) in batch)
+        var templateOf = new Dictionary<Guid, int>();
+        foreach (var (s, digest, bodyId) in batch)
         {
             if (!claimed.TryGetValue(s.Id, out var ledger))
             {
                 continue;
             }
 
-            if (!templateOf.TryGetValue(digest, out var template))
+            if (!templateOf.TryGetValue(bodyId, out var template))
             {
-                templateOf[digest] = template = templates.Count;
-                templates.Add(new MailTemplate(digest.Subject, digest.Text, digest.Html));
+                templateOf[bodyId] = template = templates.Count;
+                templates.Add(new MailTemplate(bodyId, digest.Subject, digest.Text, digest.Html));
             }
 
             var manageUrl = subscriptions.ManageUrl(s.Id);
@@ -272,10 +277,10 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                 MailHtml.Encode(unsubscribeUrl), AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
         }
 
-        // One statement for the batch's outbox rows, each group's body sent once and personalised by the database
-        // (one INSERT per email, with a personalised copy of a ~40 KB body each, was the run's main cost).
+        // Each group's body stored once, each subscriber's row holding only its links (a personalised copy of a
+        // ~45 KB body per subscriber, written then read back, was the run's main cost).
         var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", (RenderedDigest.ManagePlaceholder, RenderedDigest.UnsubscribePlaceholder),
-            templates, emails, ct);
+            templates, emails, storedBodies, ct);
         var unlinked = claimed.Values.Where(c => !written.Contains(c.OutboxId)).Select(c => c.Id).ToArray();
         if (unlinked.Length > 0)
         {
@@ -283,6 +288,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         }
 
         await tx.CommitAsync(ct);
+        storedBodies.UnionWith(templates.Select(t => t.BodyId));
         return (written.Count, batch.Count - written.Count);
     }
 

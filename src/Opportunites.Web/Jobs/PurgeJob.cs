@@ -8,7 +8,8 @@ namespace Opportunites.Web.Jobs;
 /// <summary>
 /// Keeps the history tables small: delivery alone records a run every 10 seconds (8,640 a day). Deletes job runs and
 /// sent emails older than Jobs:HistoryDays (failed emails stay until an admin retries or the same age passes), and the
-/// board's territory match rows that expiry leaves behind (migration 0055).
+/// board's territory match rows that expiry leaves behind (migration 0055), then the shared digest bodies no email uses
+/// any more.
 /// </summary>
 public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> settings) : IClusteredJob
 {
@@ -41,6 +42,14 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
         return deleted;
     }
 
+    // Shared digest bodies no row points at any more (0063; one anti-join over outbox, once a day). Only old ones: a
+    // digest run reuses a group's body committed by its previous batch, which may have had no row (all already queued).
+    private const string PurgeBodiesSql = """
+        DELETE FROM outbox_bodies b
+        WHERE b.created_at < now() - make_interval(days => @days)
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = b.id)
+        """;
+
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
     {
         var days = Math.Max(1, settings.Value.HistoryDays);
@@ -48,11 +57,13 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
         var runs = await conn.ExecuteAsync(new CommandDefinition(PurgeRunsSql, new { days }, cancellationToken: ct));
         var emails = await conn.ExecuteAsync(new CommandDefinition(PurgeOutboxSql, new { days }, cancellationToken: ct));
         var matches = await PurgeClosedMatchesAsync(conn, ct);
+        var bodies = await conn.ExecuteAsync(new CommandDefinition(PurgeBodiesSql, new { days }, cancellationToken: ct));
         return new Dictionary<string, int>
         {
             ["executions_supprimees"] = runs,
             ["courriels_supprimes"] = emails,
             ["correspondances_supprimees"] = matches,
+            ["corps_partages_supprimes"] = bodies,
         };
     }
 }

@@ -46,44 +46,61 @@ public static class Outbox
             headers = JsonSerializer.Serialize(email.Headers ?? new Dictionary<string, string>()),
         }, tx);
 
-    // Each email's bodies are its template's with the two placeholders replaced by its own values (replace() is an
-    // exact, ordinal substring replacement, like string.Replace): the app sends each shared body once per batch
-    // instead of one personalised copy per recipient. Row ids are the caller's (drawn from the outbox sequence).
+    // Shared bodies (migration 0046): each template not yet stored becomes one outbox_bodies row, and each email a
+    // row without bodies that points at it with its own placeholder values (text values, then HTML values); the
+    // delivery job personalises at send time. Message-IDs are generated here and unique: they tell which input row
+    // each returned id belongs to.
+    private const string InsertBodiesSql = """
+        INSERT INTO outbox_bodies (id, placeholders, text_body, html_body)
+        SELECT t.id, @placeholders, t.text_body, t.html_body
+        FROM unnest(@ids, @textBodies, @htmlBodies) AS t(id, text_body, html_body)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
     private const string EnqueueManySql = """
-        INSERT INTO outbox (id, message_id, category, dedupe_key, to_address, subject, text_body, html_body, headers)
+        INSERT INTO outbox (id, message_id, category, dedupe_key, to_address, subject, body_id, personal, headers)
         OVERRIDING SYSTEM VALUE
-        SELECT b.id, b.message_id, @category, b.dedupe_key, b.to_address, t.subject,
-               replace(replace(t.text_body, @placeholder1, b.text1), @placeholder2, b.text2),
-               replace(replace(t.html_body, @placeholder1, b.html1), @placeholder2, b.html2),
-               b.headers::jsonb
+        SELECT b.id, b.message_id, @category, b.dedupe_key, b.to_address, t.subject, t.body_id,
+               ARRAY[b.text1, b.text2, b.html1, b.html2], b.headers::jsonb
         FROM unnest(@ids, @messageIds, @dedupeKeys, @toAddresses, @templates, @texts1, @texts2, @htmls1, @htmls2, @headers)
              AS b(id, message_id, dedupe_key, to_address, template, text1, text2, html1, html2, headers)
-        JOIN unnest(@subjects, @textBodies, @htmlBodies) WITH ORDINALITY AS t(subject, text_body, html_body, n) ON t.n = b.template + 1
+        JOIN unnest(@subjects, @bodyIds) WITH ORDINALITY AS t(subject, body_id, n) ON t.n = b.template + 1
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id
         """;
 
     /// <summary>
-    /// Queues many emails of one category in one statement (the digest's batches), on the caller's connection and
-    /// transaction. Each email has its row id (from the outbox sequence), names one of <paramref name="templates"/>
-    /// (its index) and gives the values of the two placeholders, already escaped for HTML in
+    /// Queues many emails of one category (the digest's batches), on the caller's connection and transaction: each
+    /// template's bodies are stored once (<see cref="MailTemplate.BodyId"/>; skipped when listed in
+    /// <paramref name="storedBodies"/>, already committed by an earlier batch), and each email names one of
+    /// <paramref name="templates"/> (its index) and the values of the two placeholders, already escaped for HTML in
     /// <see cref="TemplatedEmail.Html1"/> and <see cref="TemplatedEmail.Html2"/>.
     /// </summary>
-    /// <returns>The ids written: an email whose dedupe key was already queued is not.</returns>
+    /// <returns>The ids written (each email's own, from the outbox sequence): an email whose dedupe key was already queued is not.</returns>
     public static async Task<IReadOnlySet<long>> EnqueueManyAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string category,
         (string First, string Second) placeholders, IReadOnlyList<MailTemplate> templates, IReadOnlyList<TemplatedEmail> emails,
-        CancellationToken ct = default)
+        IReadOnlySet<Guid>? storedBodies = null, CancellationToken ct = default)
     {
         if (emails.Count == 0)
         {
             return new HashSet<long>();
         }
 
-        var ids = await conn.QueryAsync<long>(new CommandDefinition(EnqueueManySql, new
+        var toStore = templates.Where(t => storedBodies is null || !storedBodies.Contains(t.BodyId)).ToArray();
+        if (toStore.Length > 0)
+        {
+            await conn.ExecuteAsync(new CommandDefinition(InsertBodiesSql, new
+            {
+                placeholders = new[] { placeholders.First, placeholders.Second },
+                ids = toStore.Select(t => t.BodyId).ToArray(),
+                textBodies = toStore.Select(t => t.TextBody).ToArray(),
+                htmlBodies = toStore.Select(t => t.HtmlBody).ToArray(),
+            }, tx, cancellationToken: ct));
+        }
+
+        var written = await conn.QueryAsync<long>(new CommandDefinition(EnqueueManySql, new
         {
             category,
-            placeholder1 = placeholders.First,
-            placeholder2 = placeholders.Second,
             ids = emails.Select(e => e.Id).ToArray(),
             messageIds = emails.Select(_ => $"<{Guid.NewGuid():N}@{MessageIdDomain}>").ToArray(),
             dedupeKeys = emails.Select(e => e.DedupeKey).ToArray(),
@@ -95,17 +112,30 @@ public static class Outbox
             htmls2 = emails.Select(e => e.Html2).ToArray(),
             headers = emails.Select(e => JsonSerializer.Serialize(e.Headers ?? new Dictionary<string, string>())).ToArray(),
             subjects = templates.Select(t => t.Subject).ToArray(),
-            textBodies = templates.Select(t => t.TextBody).ToArray(),
-            htmlBodies = templates.Select(t => t.HtmlBody).ToArray(),
+            bodyIds = templates.Select(t => t.BodyId).ToArray(),
         }, tx, cancellationToken: ct));
-        return ids.ToHashSet();
+        return written.ToHashSet();
+    }
+
+    /// <summary>Personalises a shared body as the database view <c>outbox_messages</c> does: each placeholder, in order, replaced ordinally by its value.</summary>
+    public static string Personalise(string body, IReadOnlyList<string> placeholders, IReadOnlyList<string?> values, int offset)
+    {
+        for (var i = 0; i < placeholders.Count; i++)
+        {
+            var value = offset + i < values.Count ? values[offset + i] : "";
+            body = body.Replace(placeholders[i], value ?? "", StringComparison.Ordinal);
+        }
+
+        return body;
     }
 }
 
-/// <summary>A subject and bodies shared by many emails of a batch, with placeholders (see <see cref="Outbox.EnqueueManyAsync"/>).</summary>
-public sealed record MailTemplate(string Subject, string TextBody, string HtmlBody);
+/// <summary>
+/// A subject and bodies shared by many emails, with placeholders (see <see cref="Outbox.EnqueueManyAsync"/>), stored
+/// once under <see cref="BodyId"/>.
+/// </summary>
+public sealed record MailTemplate(Guid BodyId, string Subject, string TextBody, string HtmlBody);
 
-/// <summary>One recipient of a <see cref="MailTemplate"/> (by index), its outbox row id, and its placeholder values, plain
-/// and HTML-escaped.</summary>
+/// <summary>One recipient of a <see cref="MailTemplate"/> (by index) and its placeholder values, plain and HTML-escaped.</summary>
 public sealed record TemplatedEmail(long Id, int Template, string ToAddress, string Text1, string Text2, string Html1, string Html2,
     IReadOnlyDictionary<string, string>? Headers = null, string? DedupeKey = null);

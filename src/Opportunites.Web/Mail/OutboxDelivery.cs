@@ -65,8 +65,14 @@ public sealed class OutboxDelivery(
         SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => @leaseSeconds)
         FROM due
         WHERE o.id = due.id
-        RETURNING o.id, o.message_id, o.to_address, o.to_name, o.subject, o.text_body, o.html_body,
+        RETURNING o.id, o.message_id, o.to_address, o.to_name, o.subject, o.text_body, o.html_body, o.body_id, o.personal,
                   o.headers::text AS headers, o.attempts, o.created_at
+        """;
+
+    // Shared bodies (digests, 0063): rows are claimed in id order, so one digest group's subscribers follow each other
+    // and its body is read once for all of them, then kept for the next claim.
+    private const string BodiesSql = """
+        SELECT id, placeholders, text_body, html_body FROM outbox_bodies WHERE id = ANY (@ids)
         """;
 
     private const string SentSql = """
@@ -101,11 +107,12 @@ public sealed class OutboxDelivery(
         var parallel = Math.Max(1, Math.Min(settings.Connections, sender.MaxSessions));
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         var random = new Random();
+        var bodies = new Dictionary<Guid, SharedBody>();
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(settings.BatchSize, settings.ClaimLeaseSeconds);
+                var batch = await ClaimAsync(settings.BatchSize, settings.ClaimLeaseSeconds, bodies);
                 if (batch.Count == 0)
                 {
                     break;
@@ -238,12 +245,50 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private async Task<List<OutboxRow>> ClaimAsync(int limit, int leaseSeconds)
+    private async Task<List<OutboxRow>> ClaimAsync(int limit, int leaseSeconds, Dictionary<Guid, SharedBody> bodies)
     {
         await using var conn = await db.OpenConnectionAsync();
-        var rows = await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, leaseSeconds = (double)leaseSeconds });
-        return rows.OrderBy(r => r.Id).ToList();
+        var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, leaseSeconds = (double)leaseSeconds }))
+            .OrderBy(r => r.Id).ToList();
+        var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();
+        if (needed.Count == 0)
+        {
+            return rows;
+        }
+
+        // Bodies are kept from one claim to the next (a group's rows follow each other and may span two claims), a few
+        // dozen at most: the ones this claim does not use are dropped first.
+        if (bodies.Count + needed.Count > MaxCachedBodies)
+        {
+            foreach (var unused in bodies.Keys.Where(id => !needed.Contains(id)).ToList())
+            {
+                bodies.Remove(unused);
+            }
+        }
+
+        var missing = needed.Where(id => !bodies.ContainsKey(id)).ToArray();
+        if (missing.Length > 0)
+        {
+            foreach (var body in await conn.QueryAsync<SharedBody>(BodiesSql, new { ids = missing }))
+            {
+                bodies[body.Id] = body;
+            }
+        }
+
+        foreach (var row in rows)
+        {
+            if (row.BodyId is { } id)
+            {
+                // A missing body is a bug (written in the same transaction as its rows): the send fails permanently
+                // with the reason in the row rather than the whole run.
+                row.Body = bodies.GetValueOrDefault(id);
+            }
+        }
+
+        return rows;
     }
+
+    private const int MaxCachedBodies = 64;
 
     private MailMessage ToMessage(OutboxRow row) => ToMessage(row, smtp.Value.From, smtp.Value.FromName);
 
@@ -254,8 +299,13 @@ public sealed class OutboxDelivery(
         // Date: when the email was written (stable across retries), in Paris time as its readers expect.
         var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
         var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
-        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, row.TextBody,
-            row.HtmlBody, headers, date);
+        var (text, html) = row.BodyId is null
+            ? (row.TextBody ?? "", row.HtmlBody ?? "")
+            : row.Body is { } body
+                ? (Outbox.Personalise(body.TextBody, body.Placeholders, row.Personal ?? [], 0),
+                   Outbox.Personalise(body.HtmlBody, body.Placeholders, row.Personal ?? [], body.Placeholders.Length))
+                : throw new ArgumentException($"Corps partagé {row.BodyId} introuvable");
+        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, text, html, headers, date);
     }
 
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
@@ -267,11 +317,24 @@ public sealed class OutboxDelivery(
         public string ToAddress { get; init; } = "";
         public string? ToName { get; init; }
         public string Subject { get; init; } = "";
-        public string TextBody { get; init; } = "";
-        public string HtmlBody { get; init; } = "";
+        public string? TextBody { get; init; }
+        public string? HtmlBody { get; init; }
+        public Guid? BodyId { get; init; }
+        public string?[]? Personal { get; init; }
+
+        /// <summary>The shared body of <see cref="BodyId"/>, personalised when the message is built (not all at once per claim).</summary>
+        public SharedBody? Body { get; set; }
         public string Headers { get; init; } = "{}";
         public int Attempts { get; init; }
         public DateTime CreatedAt { get; init; }
+    }
+
+    internal sealed class SharedBody
+    {
+        public Guid Id { get; init; }
+        public string[] Placeholders { get; init; } = [];
+        public string TextBody { get; init; } = "";
+        public string HtmlBody { get; init; } = "";
     }
 }
 

@@ -21,7 +21,7 @@ public static partial class OutboxReader
     {
         await using var conn = await db.OpenConnectionAsync();
         return (await conn.QueryAsync<OutboxRow>("""
-            SELECT id, category, to_address, subject, text_body, html_body FROM outbox
+            SELECT id, category, to_address, subject, text_body, html_body FROM outbox_messages
             WHERE lower(to_address) = lower(@to) AND (@category::text IS NULL OR category = @category)
             ORDER BY id
             """, new { to, category })).AsList();

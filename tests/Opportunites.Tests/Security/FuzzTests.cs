@@ -128,7 +128,7 @@ public sealed class FuzzTests
         var counts = await conn.QuerySingleAsync<(long, long, long, long, long, long, long)>("""
             SELECT (SELECT count(*) FROM users WHERE email ILIKE @like),
                    (SELECT count(*) FROM subscribers WHERE email ILIKE @like),
-                   (SELECT count(*) FROM outbox WHERE to_address ILIKE @like OR text_body ILIKE @like),
+                   (SELECT count(*) FROM outbox_messages WHERE to_address ILIKE @like OR text_body ILIKE @like),
                    (SELECT count(*) FROM issuers WHERE name ILIKE @like),
                    (SELECT count(*) FROM opportunities WHERE title ILIKE @like OR description ILIKE @like OR issuer_id = @issuerId),
                    (SELECT count(*) FROM account_tokens WHERE user_id = @userId),

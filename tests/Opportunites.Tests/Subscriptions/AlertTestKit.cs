@@ -37,7 +37,7 @@ public static partial class AlertTestKit
 
     private const string OutboxSql = """
         SELECT id, category, to_address, subject, text_body, html_body, headers::text AS headers_json, dedupe_key
-        FROM outbox WHERE to_address = @email ORDER BY id
+        FROM outbox_messages WHERE to_address = @email ORDER BY id
         """;
 
     public static async Task<List<OutboxRow>> OutboxAsync(string email)
