@@ -52,6 +52,55 @@ public static class MailBench
 
         Console.WriteLine($"construction MIME seule : {build.Elapsed.TotalMilliseconds * 1000 / samples.Count:0} µs par message ({built / samples.Count / 1024} Ko)");
 
+        // A digest group's shared body (0063), one line per offer as DigestRenderer writes it, with the subscriber's two
+        // links: personalised then encoded whole, against encoded once with only the lines with links per message.
+        string[] placeholders = ["{{lien-gerer}}", "{{lien-desinscription}}"];
+        var template = samples[0];
+        var textTemplate = template.TextBody + "\nGérer : {{lien-gerer}}\nSe désinscrire : {{lien-desinscription}}\n";
+        var htmlTemplate = template.HtmlBody.Replace("</p>", "</p>\n", StringComparison.Ordinal) +
+                           "<p><a href=\"{{lien-gerer}}\">Gérer</a> · <a href=\"{{lien-desinscription}}\">Se désinscrire</a></p>\n";
+        var text = new PreparedBody(textTemplate, placeholders);
+        var html = new PreparedBody(htmlTemplate, placeholders);
+        string?[] Links(int i) =>
+        [
+            $"https://opportunites.test/alertes/gerer?jeton={i:x32}", $"https://opportunites.test/alertes/desinscription?jeton={i:x32}",
+            $"https://opportunites.test/alertes/gerer?jeton={i:x32}", $"https://opportunites.test/alertes/desinscription?jeton={i:x32}",
+        ];
+        var whole = samples.Select((m, i) => m with
+        {
+            TextBody = Outbox.Personalise(textTemplate, placeholders, Links(i), 0),
+            HtmlBody = Outbox.Personalise(htmlTemplate, placeholders, Links(i), 2),
+        }).ToList();
+        var prepared = samples.Select((m, i) => m with
+        {
+            TextPart = new PersonalisedBody(text, Links(i), 0),
+            HtmlPart = new PersonalisedBody(html, Links(i), 2),
+        }).ToList();
+        foreach (var (label, shared, personaliseEach) in new[] { ("personnalisé puis encodé en entier", whole, true), ("préparé, lignes à liens seules encodées", prepared, false) })
+        {
+            foreach (var m in shared)
+            {
+                MimeWriter.Write(m);
+            }
+
+            build.Restart();
+            built = 0L;
+            for (var i = 0; i < shared.Count; i++)
+            {
+                // What delivery does per message: personalise the whole body (before) or not (prepared), then write.
+                var m = personaliseEach
+                    ? shared[i] with
+                    {
+                        TextBody = Outbox.Personalise(textTemplate, placeholders, Links(i), 0),
+                        HtmlBody = Outbox.Personalise(htmlTemplate, placeholders, Links(i), 2),
+                    }
+                    : shared[i];
+                built += MimeWriter.Write(m).Length;
+            }
+
+            Console.WriteLine($"construction MIME, corps partagé {label} : {build.Elapsed.TotalMilliseconds * 1000 / shared.Count:0} µs par message ({built / shared.Count / 1024} Ko)");
+        }
+
         // Warm-up: JIT and the sink's first accept.
         await OursAsync(smtp, 500, 2);
         foreach (var c in new[] { 1, connections }.Distinct())

@@ -15,7 +15,84 @@ public sealed record MailMessage(
     string TextBody,
     string HtmlBody,
     IReadOnlyDictionary<string, string> Headers,
-    DateTimeOffset Date);
+    DateTimeOffset Date)
+{
+    /// <summary>When set, the text part is this shared body with its values, and <see cref="TextBody"/> is not used.</summary>
+    public PersonalisedBody? TextPart { get; init; }
+
+    /// <summary>When set, the HTML part is this shared body with its values, and <see cref="HtmlBody"/> is not used.</summary>
+    public PersonalisedBody? HtmlPart { get; init; }
+}
+
+/// <summary>A <see cref="PreparedBody"/> with one message's values: placeholder i is replaced by <c>Values[Offset + i]</c>.</summary>
+public readonly record struct PersonalisedBody(PreparedBody Body, IReadOnlyList<string?> Values, int Offset);
+
+/// <summary>
+/// A body sent to many recipients that differs only by a few placeholders (a digest group's, 0063), encoded in
+/// quoted-printable once: quoted-printable works line by line, so the lines without a placeholder are kept encoded and
+/// only the few lines with one are replaced and encoded for each message. The bytes are exactly those of the
+/// personalised text encoded whole (<see cref="Outbox.Personalise"/>, then <see cref="MimeWriter"/>).
+/// </summary>
+public sealed class PreparedBody
+{
+    // Each chunk is either encoded bytes (whole lines without a placeholder) or a line with one, '\n' included.
+    private readonly List<object> _chunks = [];
+
+    public PreparedBody(string template, IReadOnlyList<string> placeholders)
+    {
+        Placeholders = [.. placeholders];
+        var text = MimeWriter.NormalizeLineEnds(template);
+        var plain = 0;
+        for (var start = 0; start < text.Length;)
+        {
+            var end = text.IndexOf('\n', start);
+            end = end < 0 ? text.Length : end + 1;
+            if (HasPlaceholder(text.AsSpan(start, end - start)))
+            {
+                if (start > plain)
+                {
+                    _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..start]));
+                }
+
+                _chunks.Add(text[start..end]);
+                plain = end;
+            }
+
+            start = end;
+        }
+
+        if (text.Length > plain)
+        {
+            _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..]));
+        }
+
+        Length = text.Length;
+    }
+
+    public string[] Placeholders { get; }
+
+    private bool HasPlaceholder(ReadOnlySpan<char> line)
+    {
+        foreach (var p in Placeholders)
+        {
+            if (line.Contains(p, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Characters of the template, to size buffers.</summary>
+    public int Length { get; }
+
+    internal IReadOnlyList<object> Chunks => _chunks;
+
+    /// <summary>A line with its placeholders replaced, in order, as <see cref="Outbox.Personalise"/> does.</summary>
+    internal string Personalise(string line, IReadOnlyList<string?> values, int offset) =>
+        Outbox.Personalise(line, Placeholders, values, offset);
+}
 
 /// <summary>
 /// Writes an RFC 5322 / MIME message: multipart/alternative (text then HTML), UTF-8, quoted-printable bodies,
@@ -34,7 +111,9 @@ public static class MimeWriter
 
     public static byte[] Write(MailMessage m)
     {
-        var buffer = new ArrayBufferWriter<byte>(2048 + (m.TextBody.Length * 2) + (m.HtmlBody.Length * 2));
+        var text = m.TextPart?.Body.Length ?? m.TextBody.Length;
+        var html = m.HtmlPart?.Body.Length ?? m.HtmlBody.Length;
+        var buffer = new ArrayBufferWriter<byte>(2048 + (text * 2) + (html * 2));
         Write(m, buffer);
         return buffer.WrittenSpan.ToArray();
     }
@@ -66,10 +145,27 @@ public static class MimeWriter
         w.Line($" boundary=\"{boundary}\"");
         w.Line("");
         w.Line("Ce message est au format MIME.");
-        w.Part(boundary, "text/plain", m.TextBody);
-        w.Part(boundary, "text/html", m.HtmlBody);
+        w.PartHeader(boundary, "text/plain");
+        w.Body(m.TextPart, m.TextBody);
+        w.PartHeader(boundary, "text/html");
+        w.Body(m.HtmlPart, m.HtmlBody);
         w.Line($"--{boundary}--");
     }
+
+    /// <summary>The quoted-printable bytes of a text, CRLF line ends (what a body part holds).</summary>
+    internal static byte[] EncodeQuotedPrintable(string text)
+    {
+        var buffer = new ArrayBufferWriter<byte>((text.Length * 3 / 2) + 16);
+        new Writer(buffer).QuotedPrintable(text);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // Rendered bodies already end their lines with '\n': no copy of a 45 KB string for nothing.
+    internal static string NormalizeLineEnds(string text) =>
+        text.AsSpan().IndexOfAny(OtherLineEnds) < 0 ? text : text.ReplaceLineEndings("\n");
+
+    // What ReplaceLineEndings turns into '\n' besides '\n' itself.
+    private static readonly SearchValues<char> OtherLineEnds = SearchValues.Create("\r\f\u0085\u2028\u2029");
 
     private static bool IsHeaderName(string name) =>
         name.Length is > 0 and <= 76 && name.All(c => c is > ' ' and < '\x7f' and not ':');
@@ -178,23 +274,44 @@ public static class MimeWriter
             Line($"<{address}>");
         }
 
-        public void Part(string boundary, string mediaType, string body)
+        public void PartHeader(string boundary, string mediaType)
         {
             Line($"--{boundary}");
             Line($"Content-Type: {mediaType}; charset=utf-8");
             Line("Content-Transfer-Encoding: quoted-printable");
             Line("");
-            QuotedPrintable(body);
+        }
+
+        public void Body(PersonalisedBody? part, string body)
+        {
+            if (part is not { } p)
+            {
+                QuotedPrintable(body);
+            }
+            else
+            {
+                foreach (var chunk in p.Body.Chunks)
+                {
+                    if (chunk is byte[] encoded)
+                    {
+                        _out.Write(encoded);
+                    }
+                    else
+                    {
+                        QuotedPrintable(p.Body.Personalise((string)chunk, p.Values, p.Offset));
+                    }
+                }
+            }
+
             Ascii("\r\n");
         }
 
         /// <summary>RFC 2045 quoted-printable of the UTF-8 text, lines of at most 76 characters, CRLF line ends.</summary>
         // Written into one span reserved for the worst case and advanced once: asking the buffer writer for a span per
         // byte made this loop most of a 45 KB digest's build time (mail benchmark, `--items 80`).
-        private void QuotedPrintable(string text)
+        public void QuotedPrintable(string text)
         {
-            // Rendered bodies already end their lines with '\n': no copy of a 45 KB string for nothing.
-            var normalized = text.AsSpan().IndexOfAny(OtherLineEnds) < 0 ? text : text.ReplaceLineEndings("\n");
+            var normalized = NormalizeLineEnds(text);
             var rented = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(normalized.Length));
             try
             {
@@ -285,9 +402,6 @@ public static class MimeWriter
         }
 
         private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;
-
-        // What ReplaceLineEndings turns into '\n' besides '\n' itself.
-        private static readonly SearchValues<char> OtherLineEnds = SearchValues.Create("\r\f\u0085\u2028\u2029");
 
         // Bytes quoted-printable leaves as they are (printable ASCII but '=', and tab), save the cases decided by
         // position: whitespace at a line end and '.' at a line start.

@@ -299,13 +299,20 @@ public sealed class OutboxDelivery(
         // Date: when the email was written (stable across retries), in Paris time as its readers expect.
         var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
         var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
-        var (text, html) = row.BodyId is null
-            ? (row.TextBody ?? "", row.HtmlBody ?? "")
-            : row.Body is { } body
-                ? (Outbox.Personalise(body.TextBody, body.Placeholders, row.Personal ?? [], 0),
-                   Outbox.Personalise(body.HtmlBody, body.Placeholders, row.Personal ?? [], body.Placeholders.Length))
-                : throw new ArgumentException($"Corps partagé {row.BodyId} introuvable");
-        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, text, html, headers, date);
+        if (row.BodyId is null)
+        {
+            return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, row.TextBody ?? "",
+                row.HtmlBody ?? "", headers, date);
+        }
+
+        // A shared body is encoded once; each message only encodes the lines that carry its links (PreparedBody).
+        var body = row.Body ?? throw new ArgumentException($"Corps partagé {row.BodyId} introuvable");
+        var values = row.Personal ?? [];
+        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, "", "", headers, date)
+        {
+            TextPart = new PersonalisedBody(body.PreparedText, values, 0),
+            HtmlPart = new PersonalisedBody(body.PreparedHtml, values, body.Placeholders.Length),
+        };
     }
 
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
@@ -331,10 +338,18 @@ public sealed class OutboxDelivery(
 
     internal sealed class SharedBody
     {
+        private PreparedBody? _text;
+        private PreparedBody? _html;
+
         public Guid Id { get; init; }
         public string[] Placeholders { get; init; } = [];
         public string TextBody { get; init; } = "";
         public string HtmlBody { get; init; } = "";
+
+        // Prepared on first use by whichever session sends first; two sessions racing both prepare the same bytes.
+        public PreparedBody PreparedText => _text ??= new PreparedBody(TextBody, Placeholders);
+
+        public PreparedBody PreparedHtml => _html ??= new PreparedBody(HtmlBody, Placeholders);
     }
 }
 

@@ -54,11 +54,48 @@ public sealed class MimeWriterTests
         Assert.That(TextPart(body.ToString()), Is.EqualTo(Reference(body.ToString())));
     }
 
-    /// <summary>The text/plain part of a message written with that body, as written.</summary>
-    private static string TextPart(string body)
+    // A digest group's body is encoded once and only its lines with links are encoded per message (PreparedBody): the
+    // message must be byte for byte the one written from the personalised text, whatever the placeholders sit next to.
+    [Test]
+    public void PreparedBody_RandomTemplatesAndValues_SameBytesAsThePersonalisedTextEncodedWhole()
     {
-        var message = new MailMessage("<qp@opportunites.test>", "annonces@opportunites.test", "Opportunités", "a@example.org", null,
-            "Sujet", body, "<p>html</p>", new Dictionary<string, string>(), DateTimeOffset.UnixEpoch);
+        string[] placeholders = ["{{lien-gerer}}", "{{lien-desinscription}}"];
+        string[] pieces = [.. Pieces, .. placeholders, .. placeholders, "{{", "}}"];
+        var random = new Random(20261123);
+        string Draw(string[] from, int max)
+        {
+            var text = new StringBuilder();
+            for (var k = random.Next(0, max); k > 0; k--)
+            {
+                text.Append(from[random.Next(from.Length)]);
+            }
+
+            return text.ToString();
+        }
+
+        for (var n = 0; n < 2_000; n++)
+        {
+            var template = Draw(pieces, 80);
+            string?[] values = [Draw(Pieces, 6), Draw(Pieces, 6), Draw(Pieces, 6), n % 7 == 0 ? null : Draw(Pieces, 6)];
+            var whole = Outbox.Personalise(template, placeholders, values, 0);
+            var prepared = new MailMessage("<qp@opportunites.test>", "annonces@opportunites.test", "Opportunités", "a@example.org",
+                null, "Sujet", "", "<p>html</p>", new Dictionary<string, string>(), DateTimeOffset.UnixEpoch)
+            {
+                TextPart = new PersonalisedBody(new PreparedBody(template, placeholders), values, n % 2 == 0 ? 0 : 2),
+            };
+            var expected = n % 2 == 0 ? whole : Outbox.Personalise(template, placeholders, values, 2);
+
+            Assert.That(TextPart(prepared), Is.EqualTo(TextPart(expected)), $"modèle n° {n} : {template}");
+        }
+    }
+
+    /// <summary>The text/plain part of a message written with that body, as written.</summary>
+    private static string TextPart(string body) =>
+        TextPart(new MailMessage("<qp@opportunites.test>", "annonces@opportunites.test", "Opportunités", "a@example.org", null,
+            "Sujet", body, "<p>html</p>", new Dictionary<string, string>(), DateTimeOffset.UnixEpoch));
+
+    private static string TextPart(MailMessage message)
+    {
         var mime = Encoding.ASCII.GetString(MimeWriter.Write(message));
         const string start = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
         var from = mime.IndexOf(start, StringComparison.Ordinal) + start.Length;
