@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Opportunites.Web.Digests;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
@@ -40,9 +41,10 @@ public static partial class AlertTestKit
         FROM outbox_messages WHERE to_address = @email ORDER BY id
         """;
 
-    public static async Task<List<OutboxRow>> OutboxAsync(string email)
+    /// <param name="db">The database to read (a fixture's own); the shared test database by default.</param>
+    public static async Task<List<OutboxRow>> OutboxAsync(string email, NpgsqlDataSource? db = null)
     {
-        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
+        await using var conn = await (db ?? SharedDatabase.DataSource).OpenConnectionAsync();
         return (await conn.QueryAsync<OutboxRow>(OutboxSql, new { email })).AsList();
     }
 
@@ -51,11 +53,11 @@ public static partial class AlertTestKit
 
     /// <summary>Subscribes through the service and confirms through the emailed link; returns the subscriber id.</summary>
     public static async Task<long> SubscribeConfirmedAsync(IServiceProvider services, string email, string[] territories,
-        string[]? kinds = null, string[]? themes = null, string frequency = Frequencies.Weekly)
+        string[]? kinds = null, string[]? themes = null, string frequency = Frequencies.Weekly, NpgsqlDataSource? db = null)
     {
         var subscriptions = services.GetRequiredService<SubscriptionService>();
         await subscriptions.SubscribeAsync(email, DigestPreferences.Canonical(territories, kinds, themes, frequency), "192.0.2.1");
-        var confirmation = (await OutboxAsync(email)).Single(r => r.Category == "alert_confirmation");
+        var confirmation = (await OutboxAsync(email, db)).Single(r => r.Category == "alert_confirmation");
         var token = Regex.Match(confirmation.TextBody, @"jeton=([A-Za-z0-9_-]+)").Groups[1].Value;
         var result = await subscriptions.ConfirmAsync(token, "192.0.2.1");
         Assert.That(result.Outcome, Is.EqualTo(ConfirmOutcome.Confirmed));

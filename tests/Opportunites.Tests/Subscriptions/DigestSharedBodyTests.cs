@@ -161,19 +161,8 @@ public sealed class DigestSharedBodyTests
         Assert.That(_smtp.MessagesTo(tag + "@example.org"), Is.Empty);
     }
 
-    // AlertTestKit's helper reads the shared database's outbox; this fixture has its own.
-    private async Task<long> SubscribeAsync(string email, string territory)
-    {
-        var subscriptions = _app.Services.GetRequiredService<SubscriptionService>();
-        await subscriptions.SubscribeAsync(email, DigestPreferences.Canonical([territory], [Kinds.Aap], null, Frequencies.Weekly), "192.0.2.1");
-        await using var conn = await _db.DataSource.OpenConnectionAsync();
-        var text = await conn.QuerySingleAsync<string>(
-            "SELECT text_body FROM outbox_messages WHERE to_address = @email AND category = 'alert_confirmation'", new { email });
-        var token = System.Text.RegularExpressions.Regex.Match(text, "jeton=([A-Za-z0-9_-]+)").Groups[1].Value;
-        var result = await subscriptions.ConfirmAsync(token, "192.0.2.1");
-        Assert.That(result.Outcome, Is.EqualTo(ConfirmOutcome.Confirmed));
-        return result.SubscriberId!.Value;
-    }
+    private Task<long> SubscribeAsync(string email, string territory) =>
+        SubscribeConfirmedAsync(_app.Services, email, [territory], [Kinds.Aap], db: _db.DataSource);
 
     private static string? Token(Uri link) => HttpUtility.ParseQueryString(link.Query)["jeton"];
 }
