@@ -66,11 +66,8 @@ public static class MailBench
             $"https://opportunites.test/alertes/gerer?jeton={i:x32}", $"https://opportunites.test/alertes/desinscription?jeton={i:x32}",
             $"https://opportunites.test/alertes/gerer?jeton={i:x32}", $"https://opportunites.test/alertes/desinscription?jeton={i:x32}",
         ];
-        var whole = samples.Select((m, i) => m with
-        {
-            TextBody = Outbox.Personalise(textTemplate, placeholders, Links(i), 0),
-            HtmlBody = Outbox.Personalise(htmlTemplate, placeholders, Links(i), 2),
-        }).ToList();
+        // The templates as stored; the timed loop personalises them, as delivery did before.
+        var whole = samples.Select(m => m with { TextBody = textTemplate, HtmlBody = htmlTemplate }).ToList();
         var prepared = samples.Select((m, i) => m with
         {
             TextPart = new PersonalisedBody(text, Links(i), 0),

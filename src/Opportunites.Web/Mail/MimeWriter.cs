@@ -88,10 +88,6 @@ public sealed class PreparedBody
     public int Length { get; }
 
     internal IReadOnlyList<object> Chunks => _chunks;
-
-    /// <summary>A line with its placeholders replaced, in order, as <see cref="Outbox.Personalise"/> does.</summary>
-    internal string Personalise(string line, IReadOnlyList<string?> values, int offset) =>
-        Outbox.Personalise(line, Placeholders, values, offset);
 }
 
 /// <summary>
@@ -298,7 +294,7 @@ public static class MimeWriter
                     }
                     else
                     {
-                        QuotedPrintable(p.Body.Personalise((string)chunk, p.Values, p.Offset));
+                        QuotedPrintable(Outbox.Personalise((string)chunk, p.Body.Placeholders, p.Values, p.Offset));
                     }
                 }
             }

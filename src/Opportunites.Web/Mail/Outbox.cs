@@ -46,10 +46,9 @@ public static class Outbox
             headers = JsonSerializer.Serialize(email.Headers ?? new Dictionary<string, string>()),
         }, tx);
 
-    // Shared bodies (migration 0046): each template not yet stored becomes one outbox_bodies row, and each email a
+    // Shared bodies (migration 0063): each template not yet stored becomes one outbox_bodies row, and each email a
     // row without bodies that points at it with its own placeholder values (text values, then HTML values); the
-    // delivery job personalises at send time. Message-IDs are generated here and unique: they tell which input row
-    // each returned id belongs to.
+    // delivery job personalises at send time (PreparedBody). Row ids are the caller's (drawn from the outbox sequence).
     private const string InsertBodiesSql = """
         INSERT INTO outbox_bodies (id, placeholders, text_body, html_body)
         SELECT t.id, @placeholders, t.text_body, t.html_body
