@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -105,47 +106,92 @@ public sealed class OutboxDelivery(
         var counts = new DeliveryCounts();
         var settings = mail.Value;
         var parallel = Math.Max(1, Math.Min(settings.Connections, sender.MaxSessions));
-        var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
+        var batchSize = Math.Max(1, settings.BatchSize);
         var random = new Random();
+        // Claimed rows wait here for the first free session. The next batch is claimed while this one is on the wire
+        // (the queue holds one batch), and no session waits for the slowest one of a batch: claiming a batch, then
+        // splitting it between the sessions and waiting for all of them, left every connection idle ~15 % of the time.
+        var queue = Channel.CreateBounded<OutboxRow>(new BoundedChannelOptions(batchSize)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
+        // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
+        using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var claiming = ClaimLoopAsync(queue.Writer, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
+        try
+        {
+            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, counts, random, stopping)));
+        }
+        finally
+        {
+            await claimsDone.CancelAsync();
+            try
+            {
+                // A claim that failed (database down) fails the run, after the claimed messages were sent.
+                await claiming;
+            }
+            finally
+            {
+                foreach (var session in sessions)
+                {
+                    await session.DisposeAsync();
+                }
+            }
+        }
+
+        // The sessions stop taking rows when the node stops: what is left in the queue was claimed, never sent.
+        var rest = new List<long>();
+        while (queue.Reader.TryRead(out var row))
+        {
+            rest.Add(row.Id);
+        }
+
+        await ReleaseAsync(rest, counts);
+        return counts;
+    }
+
+    private async Task ClaimLoopAsync(ChannelWriter<OutboxRow> queue, int batchSize, int leaseSeconds, DeliveryCounts counts,
+        CancellationToken stopping)
+    {
         var bodies = new Dictionary<Guid, SharedBody>();
+        var unqueued = new List<long>();
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(settings.BatchSize, settings.ClaimLeaseSeconds, bodies);
-                if (batch.Count == 0)
+                var batch = await ClaimAsync(batchSize, leaseSeconds, bodies);
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    break;
+                    try
+                    {
+                        await queue.WriteAsync(batch[i], stopping);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        unqueued.AddRange(batch.Skip(i).Select(r => r.Id));
+                        return;
+                    }
                 }
 
-                // Round robin over the sessions; each sends its share in order on its own connection.
-                await Task.WhenAll(sessions.Select((session, i) =>
-                    SendShareAsync(session, batch.Where((_, j) => j % parallel == i).ToList(), counts, random, stopping)));
-                if (batch.Count < settings.BatchSize)
+                if (batch.Count < batchSize)
                 {
-                    break;
+                    return;
                 }
             }
         }
         finally
         {
-            foreach (var session in sessions)
-            {
-                await session.DisposeAsync();
-            }
+            // Completing the queue ends the sessions once it is empty.
+            queue.TryComplete();
+            await ReleaseAsync(unqueued, counts);
         }
-
-        return counts;
     }
 
-    private async Task SendShareAsync(IMailSession session, List<OutboxRow> rows, DeliveryCounts counts, Random random,
+    private async Task SendLoopAsync(IMailSession session, ChannelReader<OutboxRow> queue, DeliveryCounts counts, Random random,
         CancellationToken stopping)
     {
-        if (rows.Count == 0)
-        {
-            return;
-        }
-
         var settings = mail.Value;
         await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
         // The row of message N is marked while message N+1 is on the wire: one statement in flight per connection,
@@ -157,19 +203,26 @@ public sealed class OutboxDelivery(
         await conn.ExecuteAsync("SET synchronous_commit = off");
         try
         {
-            for (var i = 0; i < rows.Count; i++)
+            while (!stopping.IsCancellationRequested)
             {
-                if (stopping.IsCancellationRequested)
+                OutboxRow? row;
+                try
                 {
-                    await marking;
-                    var rest = rows.Skip(i).Select(r => r.Id).ToArray();
-                    await conn.ExecuteAsync(ReleaseSql, new { ids = rest });
-                    counts.AddReleased(rest.Length);
-                    log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", rest.Length);
+                    if (!queue.TryRead(out row))
+                    {
+                        if (!await queue.WaitToReadAsync(stopping))
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
                     return;
                 }
 
-                var row = rows[i];
                 SendResult result;
                 try
                 {
@@ -201,6 +254,19 @@ public sealed class OutboxDelivery(
                 }
             }
         }
+    }
+
+    private async Task ReleaseAsync(List<long> ids, DeliveryCounts counts)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        await conn.ExecuteAsync(ReleaseSql, new { ids = ids.ToArray() });
+        counts.AddReleased(ids.Count);
+        log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", ids.Count);
     }
 
     private async Task RecordAsync(NpgsqlConnection conn, OutboxRow row, SendResult result, DeliveryCounts counts,
