@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -37,7 +38,7 @@ public sealed class DueSubscriber
 /// The weekly and daily digests. Subscribers with the same preferences and window form a group: the run's candidate
 /// offers are read once and each group is matched over the territory hierarchy in memory (<see cref="DigestOffers"/>),
 /// one body is rendered per group, and each batch of subscribers gets its ledger rows and outbox rows in one
-/// transaction (exactly one digest per subscriber and period). Subscribers are streamed, not loaded all at once.
+/// transaction (exactly one digest per subscriber and period). Subscribers are read in chunks from a cursor, not loaded all at once.
 /// </summary>
 public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscriptions, IOptions<AlertSettings> options,
     ILogger<DigestRunner> log)
@@ -62,7 +63,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
     // Ordered by window start first (the first row gives the earliest one, which bounds the offers to read), then by
     // preferences: a group's subscribers come together, so the run renders each group once and keeps only the
-    // current group and one write batch in memory (a streamed reader, not a list of every subscriber).
+    // current group and one write batch in memory (read from a cursor in chunks, not a list of every subscriber).
     private const string DueSql = """
         SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency,
                coalesce(l.covered_until, @firstSince) AS since, l.covered_until IS NOT NULL AS has_previous
@@ -110,16 +111,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
         await using (var reader = await db.OpenConnectionAsync(ct))
         {
-            var rows = reader.QueryUnbufferedAsync<DueSubscriber>(DueSql, new
-            {
-                frequency,
-                period,
-                now,
-                firstSince = now - Settings.FirstDigestLookback,
-                filtered = onlySubscriberIds is not null,
-                only = (onlySubscriberIds ?? []).ToArray(),
-            }, commandTimeout: 0);
-            await foreach (var s in rows.WithCancellation(ct))
+            await foreach (var s in DueSubscribersAsync(reader, frequency, period, now, onlySubscriberIds, ct))
             {
                 due++;
                 // The earliest window comes first: every offer any group may list is published after it, or closes soon.
@@ -168,6 +160,59 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             frequency, period, result.Due, result.Groups, offers?.Count ?? 0, result.Queued, result.Empty, result.AlreadySent,
             (int)result.Duration.TotalMilliseconds);
         return result;
+    }
+
+    /// <summary>
+    /// The due subscribers in <see cref="DueSql"/> order, <see cref="AlertSettings.DigestFetchSize"/> at a time. The
+    /// cursor is WITH HOLD: its rows are computed when the declaring transaction commits, and no snapshot is kept while
+    /// the run goes through them. A reader streaming one statement held its snapshot for the whole run (a minute and
+    /// more at 100,000 subscribers): PostgreSQL could then prune no dead row version anywhere, and the outbox rows
+    /// claimed and marked meanwhile piled up versions that every claim walked through again.
+    /// </summary>
+    private async IAsyncEnumerable<DueSubscriber> DueSubscribersAsync(NpgsqlConnection conn, string frequency, string period,
+        DateTimeOffset now, IReadOnlyCollection<long>? only, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using (var tx = await conn.BeginTransactionAsync(ct))
+        {
+            await conn.ExecuteAsync(new CommandDefinition("DECLARE due_subscribers NO SCROLL CURSOR WITH HOLD FOR " + DueSql, new
+            {
+                frequency,
+                period,
+                now,
+                firstSince = now - Settings.FirstDigestLookback,
+                filtered = only is not null,
+                only = (only ?? []).ToArray(),
+            }, tx, commandTimeout: 0, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+        }
+
+        var fetchSize = Math.Max(1, Settings.DigestFetchSize);
+        try
+        {
+            while (true)
+            {
+                // FETCH takes no parameter for its count: an int setting, written as a literal.
+                var chunk = (await conn.QueryAsync<DueSubscriber>(new CommandDefinition(
+                    $"FETCH FORWARD {fetchSize} FROM due_subscribers", cancellationToken: ct))).AsList();
+                foreach (var s in chunk)
+                {
+                    yield return s;
+                }
+
+                if (chunk.Count < fetchSize)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            // The connection goes back to the pool: a cursor left open would outlive the run.
+            if (conn.State == System.Data.ConnectionState.Open)
+            {
+                await conn.ExecuteAsync("CLOSE due_subscribers");
+            }
+        }
     }
 
     /// <summary>What the digest of these preferences, with its window starting at <paramref name="since"/>, would be.</summary>

@@ -32,5 +32,8 @@ public sealed class AlertSettings
     /// <summary>Subscribers written per transaction by the digest run.</summary>
     public int DigestBatchSize { get; set; } = 200;
 
+    /// <summary>Due subscribers fetched at a time from the digest run's cursor.</summary>
+    public int DigestFetchSize { get; set; } = 1000;
+
     public string Url(string pathAndQuery) => BaseUrl.TrimEnd('/') + pathAndQuery;
 }

@@ -15,8 +15,8 @@ namespace Opportunites.Tests.Subscriptions;
 
 /// <summary>
 /// A digest's body is stored once per preference group (outbox_bodies) and personalised when it is sent: the rows
-/// written, and what a real SMTP server receives. Batches of 2, so that a group spans several write transactions and
-/// several delivery claims.
+/// written, and what a real SMTP server receives. Batches of 2 and fetches of 3, so that a group spans several reads,
+/// write transactions and delivery claims.
 /// One database of this fixture's own: the delivery sends every queued row.
 /// </summary>
 public sealed class DigestSharedBodyTests
@@ -38,6 +38,8 @@ public sealed class DigestSharedBodyTests
             ["Smtp:TimeoutSeconds"] = "10",
             ["Site:BaseUrl"] = "http://localhost",
             ["Alertes:DigestBatchSize"] = "2",
+            // Subscribers fetched 3 at a time from the run's cursor: a group also spans two fetches.
+            ["Alertes:DigestFetchSize"] = "3",
             // Claims of 2 as well: a group's body is read once and kept for the next claims.
             ["Mail:BatchSize"] = "2",
             ["Alertes:FormPermitLimit"] = "1000",
