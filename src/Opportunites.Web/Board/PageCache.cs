@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -177,30 +178,66 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
 /// listens again;</item>
 /// <item>not kept when a change was heard while it was being rendered: its statements may have run before that write
 /// committed, and the eviction that the write caused is already past;</item>
-/// <item>kept no longer than <see cref="PageCache.ValidUntilKey"/>, set by the page.</item>
+/// <item>kept no longer than <see cref="PageCache.ValidUntilKey"/>, set by the page;</item>
+/// <item>rendered again ahead of time: the first view after three quarters of a kept page's stay renders it anew and
+/// replaces it, while the other views keep being served the kept copy. Without it, a page viewed often expired under
+/// load and every view of it waited for one render behind all the others (p99 of the 64-connection benchmark minute:
+/// 149–175 ms with pages expiring during it, 7 ms when none did; docs/benchmarks.md).</item>
 /// </list>
 /// </summary>
 public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
 {
     private const string GenerationKey = "tableau.generation";
+    private const string RefreshKey = "tableau.rafraichir";
 
     /// <summary>How much shorter than the setting a page's stay may be drawn.</summary>
     internal const double Spread = 0.2;
+
+    /// <summary>Share of a kept page's stay after which its next view renders it again.</summary>
+    internal const double RefreshShare = 0.75;
+
+    /// <summary>A view that took a refresh and did not keep its render (error, change heard) lets another try then.</summary>
+    internal static readonly TimeSpan RefreshRetry = TimeSpan.FromSeconds(5);
+
+    // More pages than the store holds (~2,000 of ~27 KB): addresses made up by a client; forgetting the schedule
+    // only means those pages expire instead of being rendered ahead.
+    private const int MaxScheduled = 10_000;
+
+    // Per address: when its kept page is due for a render ahead, and under which eviction generation it was kept
+    // (a page forgotten since is not in the store any more: its next view is a plain miss).
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, long Generation)> _refresh = new(StringComparer.Ordinal);
 
     public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         // Resolved once per request (a page served from memory does nothing else here); absent outside the app.
         var listener = context.HttpContext.RequestServices?.GetService<BoardChangeListener>();
+        var generation = listener?.Evictions ?? 0;
         if (listener is { Listening: false })
         {
             context.AllowCacheLookup = false;
             context.AllowCacheStorage = false;
             context.AllowLocking = false;
         }
+        else if (context.AllowCacheLookup)
+        {
+            var key = Address(context.HttpContext.Request);
+            context.HttpContext.Items[RefreshKey] = key;
+            var now = clock.GetUtcNow();
+            if (_refresh.TryGetValue(key, out var due) && now >= due.At && due.Generation == generation
+                && _refresh.TryUpdate(key, (now + RefreshRetry, generation), due))
+            {
+                // This view renders the page and stores it over the kept copy; the others are served the kept copy
+                // meanwhile (they look it up; only views that missed would wait for this render).
+                context.AllowCacheLookup = false;
+            }
+        }
 
-        context.HttpContext.Items[GenerationKey] = (listener, listener?.Evictions ?? 0);
+        context.HttpContext.Items[GenerationKey] = (listener, generation);
         return ValueTask.CompletedTask;
     }
+
+    private static string Address(HttpRequest request) =>
+        string.Concat(request.Host.Value, request.PathBase.Value, request.Path.Value, request.QueryString.Value);
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
 
@@ -229,6 +266,24 @@ public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
             else if (context.ResponseExpirationTimeSpan is not { } expiration || left < expiration)
             {
                 context.ResponseExpirationTimeSpan = left;
+            }
+        }
+
+        if (context.HttpContext.Items[RefreshKey] is string key)
+        {
+            if (context.AllowCacheStorage && context.ResponseExpirationTimeSpan is { } stay
+                && context.HttpContext.Items[GenerationKey] is (_, long kept))
+            {
+                if (_refresh.Count >= MaxScheduled)
+                {
+                    _refresh.Clear();
+                }
+
+                _refresh[key] = (clock.GetUtcNow() + (stay * RefreshShare), kept);
+            }
+            else
+            {
+                _refresh.TryRemove(key, out _);
             }
         }
 

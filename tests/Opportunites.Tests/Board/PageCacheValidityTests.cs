@@ -90,6 +90,84 @@ public sealed class PageCacheValidityTests
     }
 
     [Test]
+    public async Task Policy_PageViewedAfterThreeQuartersOfItsStay_OneViewRendersItAgainOthersGetTheKeptCopy()
+    {
+        var clock = new MovingClock(Utc(2026, 11, 22, 10, 0));
+        var policy = (IOutputCachePolicy)new BoardPagePolicy(clock);
+
+        // Rendered and kept for 100 s (the page's own validity is shorter than the 300 s setting).
+        var first = await ViewAsync(policy, "/offres?territoire=33", clock.Now.AddSeconds(100));
+        Assert.That(first.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(100)));
+
+        clock.Now = clock.Now.AddSeconds(74);
+        var early = await LookupAsync(policy, "/offres?territoire=33");
+        clock.Now = clock.Now.AddSeconds(2);
+        var refresher = await LookupAsync(policy, "/offres?territoire=33");
+        var meanwhile = await LookupAsync(policy, "/offres?territoire=33");
+        var other = await LookupAsync(policy, "/offres?territoire=59");
+        Assert.Multiple(() =>
+        {
+            Assert.That(early.AllowCacheLookup, Is.True, "before three quarters of its stay: the kept copy");
+            Assert.That(refresher.AllowCacheLookup, Is.False, "the first view after: rendered again, stored over the kept copy");
+            Assert.That(meanwhile.AllowCacheLookup, Is.True, "the others meanwhile: the kept copy");
+            Assert.That(other.AllowCacheLookup, Is.True, "another address is another page");
+        });
+
+        // The new render is kept: the next refresh is three quarters of its own stay later.
+        await FinishAsync(policy, refresher, clock.Now.AddSeconds(100));
+        clock.Now = clock.Now.AddSeconds(60);
+        Assert.That((await LookupAsync(policy, "/offres?territoire=33")).AllowCacheLookup, Is.True);
+        clock.Now = clock.Now.AddSeconds(16);
+        Assert.That((await LookupAsync(policy, "/offres?territoire=33")).AllowCacheLookup, Is.False);
+
+        // A refresh whose render was not kept lets another view try a few seconds later.
+        clock.Now = clock.Now.AddSeconds(1);
+        Assert.That((await LookupAsync(policy, "/offres?territoire=33")).AllowCacheLookup, Is.True);
+        clock.Now = clock.Now.Add(BoardPagePolicy.RefreshRetry);
+        Assert.That((await LookupAsync(policy, "/offres?territoire=33")).AllowCacheLookup, Is.False);
+    }
+
+    private static async Task<OutputCacheContext> LookupAsync(IOutputCachePolicy policy, string url)
+    {
+        // As the output cache's default policy leaves it for an anonymous GET.
+        var context = new OutputCacheContext { HttpContext = Request(url), AllowCacheLookup = true, AllowCacheStorage = true };
+        await policy.CacheRequestAsync(context, CancellationToken.None);
+        return context;
+    }
+
+    private static async Task<OutputCacheContext> ViewAsync(IOutputCachePolicy policy, string url, DateTimeOffset validUntil)
+    {
+        var context = await LookupAsync(policy, url);
+        await FinishAsync(policy, context, validUntil);
+        return context;
+    }
+
+    private static async Task FinishAsync(IOutputCachePolicy policy, OutputCacheContext context, DateTimeOffset validUntil)
+    {
+        context.HttpContext.Items[PageCache.ValidUntilKey] = validUntil;
+        context.ResponseExpirationTimeSpan = TimeSpan.FromSeconds(300);
+        context.AllowCacheStorage = true;
+        await policy.ServeResponseAsync(context, CancellationToken.None);
+    }
+
+    private static DefaultHttpContext Request(string url)
+    {
+        var http = new DefaultHttpContext();
+        var query = url.IndexOf('?', StringComparison.Ordinal);
+        http.Request.Host = new HostString("opportunites.test");
+        http.Request.Path = query < 0 ? url : url[..query];
+        http.Request.QueryString = query < 0 ? QueryString.Empty : new QueryString(url[query..]);
+        return http;
+    }
+
+    private sealed class MovingClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = now;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Test]
     public async Task Policy_NotListeningOrChangeHeardDuringTheRender_PageNeitherServedNorKept()
     {
         // The real listener and store, listening on the test database.
