@@ -113,6 +113,13 @@ internal static class DigestBench
             report.Add($"{label} : taille moyenne d'un message", "MIME complet, 300 messages tirés de la file", f.AverageSize, "o");
             report.Check($"{label} : RSS max de l'application", f.PeakRssMb, "Mo", $"< {MaxRssMb:0} Mo", f.PeakRssMb < MaxRssMb,
                 $"{f.StartupRssMb:0} Mo après le démarrage (VmHWM)");
+            if (f.Gc is { } gc)
+            {
+                report.Add($"{label} : collections de l'application (gen0 / gen1 / gen2)",
+                    $"{gc.Gen0:N0} / {gc.Gen1:N0} / {gc.Gen2:N0} ; {gc.AllocatedBytes / 1e9:0.0} Go alloués ; tas à la fin {gc.HeapBytes / 1e6:0} Mo",
+                    gc.PauseMs / 1000, "s de pause");
+            }
+
             report.Add($"{label} : smtp-source -d -s {f.SourceSessions} -l {f.AverageSize}", "même sink, même nombre, même taille", f.SourceRate, "msg/s");
             report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
         }

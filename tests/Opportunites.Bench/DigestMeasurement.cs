@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
@@ -21,6 +22,9 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
     public double OffersSeconds { get; init; }
 
     public double WriteSeconds { get; init; }
+
+    /// <summary>The app's garbage collections during the run (heap size: at the end).</summary>
+    public GcFigures? Gc { get; init; }
 
     public double Rate => Sent / Elapsed;
 
@@ -186,15 +190,17 @@ public static class DigestMeasurement
         double peakMb, startupMb;
         OutboxState state;
         RunRow run;
+        GcFigures gcBefore, gcAfter;
         var used = new ConnectionSampler(sink.Port);
         await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, configuration, env))
         {
             startupMb = app.PeakRssMb;
             using var sampling = new CancellationTokenSource();
             var sampler = used.RunAsync(sampling.Token);
-            using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) })
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            gcBefore = (await http.GetFromJsonAsync<GcFigures>($"{app.BaseUrl}/bench/gc"))!;
+            using (var response = await http.PostAsync($"{app.BaseUrl}/bench/taches/{WeeklyDigestJob.Name}", null))
             {
-                var response = await http.PostAsync($"{app.BaseUrl}/bench/taches/{WeeklyDigestJob.Name}", null);
                 response.EnsureSuccessStatusCode();
             }
 
@@ -226,6 +232,7 @@ public static class DigestMeasurement
             }
 
             peakMb = app.PeakRssMb;
+            gcAfter = (await http.GetFromJsonAsync<GcFigures>($"{app.BaseUrl}/bench/gc"))!;
             await sampling.CancelAsync();
             await sampler;
         }
@@ -263,6 +270,14 @@ public static class DigestMeasurement
         {
             OffersSeconds = counts.GetValueOrDefault("ms_offres") / 1000.0,
             WriteSeconds = counts.GetValueOrDefault("ms_ecriture") / 1000.0,
+            Gc = gcAfter with
+            {
+                Gen0 = gcAfter.Gen0 - gcBefore.Gen0,
+                Gen1 = gcAfter.Gen1 - gcBefore.Gen1,
+                Gen2 = gcAfter.Gen2 - gcBefore.Gen2,
+                PauseMs = gcAfter.PauseMs - gcBefore.PauseMs,
+                AllocatedBytes = gcAfter.AllocatedBytes - gcBefore.AllocatedBytes,
+            },
         };
     }
 

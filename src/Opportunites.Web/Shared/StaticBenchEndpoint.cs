@@ -11,7 +11,8 @@ namespace Opportunites.Web.Shared;
 /// ratio b). Mapped only when the setting Bench:StaticEndpoint is true (the benchmark sets it); off by default, so
 /// production never serves it.
 /// With Bench:JobsEndpoint=true (the digest benchmark, off by default), POST /bench/taches/{name} asks the cluster for a
-/// run of a job now, exactly like the admin page's "Lancer maintenant" (recorded as 'manual', requested by "bench").
+/// run of a job now, exactly like the admin page's "Lancer maintenant" (recorded as 'manual', requested by "bench"),
+/// and GET /bench/gc gives the garbage collector's counters.
 /// </summary>
 public static class StaticBenchEndpoint
 {
@@ -26,6 +27,8 @@ public static class StaticBenchEndpoint
             // No cookie, no form: nothing for antiforgery to protect, and the setting never exists outside the benchmark.
             app.MapPost("/bench/taches/{name}", async (string name, JobControl jobs, CancellationToken ct) =>
                 await jobs.RunNowAsync(name, "bench", ct) ? Results.Accepted() : Results.NotFound()).ExcludeFromDescription();
+            // What the garbage collector did so far (read before and after a run): dotnet-counters does not restore here.
+            app.MapGet("/bench/gc", () => Results.Json(GcFigures.Now())).ExcludeFromDescription();
         }
 
         if (!app.Configuration.GetValue("Bench:StaticEndpoint", false))
@@ -52,4 +55,11 @@ public static class StaticBenchEndpoint
 
         return Encoding.ASCII.GetBytes(sb.ToString(0, size));
     }
+}
+
+/// <summary>The garbage collector's counters since the process started.</summary>
+public sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PauseMs, long AllocatedBytes, long HeapBytes)
+{
+    public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+        GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().HeapSizeBytes);
 }
