@@ -112,8 +112,10 @@ public sealed class DigestOffers
         DateTime since, bool hasPrevious, DateTime until, DateTime closingUntil, TimeSpan previousClosingWindow, int max)
     {
         _stamp++;
-        var fresh = new List<DigestCandidate>();
-        var closing = new List<DigestCandidate>();
+        var fresh = _fresh;
+        var closing = _closing;
+        fresh.Clear();
+        closing.Clear();
         var previousClosingEnd = since + previousClosingWindow;
         foreach (var territory in territories)
         {
@@ -150,11 +152,25 @@ public sealed class DigestOffers
             }
         }
 
-        // Newest first for the new ones, soonest deadline first for the closing ones; ties by id.
-        var freshItems = fresh.OrderByDescending(c => c.PublishedAt).ThenBy(c => c.Id).Take(max).Select(c => Item(c, true)).ToList();
-        var closingItems = closing.OrderBy(c => c.DeadlineSort).ThenBy(c => c.Id).Take(max).Select(c => Item(c, false)).ToList();
+        // Newest first for the new ones, soonest deadline first for the closing ones; ties by id (a total order: sorting
+        // in place gives what a stable sort would). In place, in lists kept from one group to the next: the sorts
+        // by key allocated their key arrays for every group of a run.
+        fresh.Sort(NewestFirst);
+        closing.Sort(SoonestFirst);
+        var freshItems = fresh.Take(max).Select(c => Item(c, true)).ToList();
+        var closingItems = closing.Take(max).Select(c => Item(c, false)).ToList();
         return new DigestMatch(freshItems, closingItems, fresh.Count, closing.Count);
     }
+
+    private static readonly Comparison<DigestCandidate> NewestFirst = (a, b) =>
+        b.PublishedAt.CompareTo(a.PublishedAt) is var c and not 0 ? c : a.Id.CompareTo(b.Id);
+
+    private static readonly Comparison<DigestCandidate> SoonestFirst = (a, b) =>
+        a.DeadlineSort.CompareTo(b.DeadlineSort) is var c and not 0 ? c : a.Id.CompareTo(b.Id);
+
+    // Match's working lists, reused: one DigestOffers serves one run (or one preview), one group at a time, as _seenBy.
+    private readonly List<DigestCandidate> _fresh = [];
+    private readonly List<DigestCandidate> _closing = [];
 
     private static bool Contains(IReadOnlyList<string> values, string value)
     {

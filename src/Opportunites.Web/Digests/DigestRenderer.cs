@@ -25,7 +25,8 @@ public static class DigestRenderer
         var subject = Subject(prefs.Frequency, periodStart, newTotal, closingTotal);
         var boardUrl = settings.Url(BoardPath(prefs));
         var text = new StringBuilder();
-        var html = new StringBuilder();
+        // The document is written around the body in the same builder: a digest's HTML is copied once, by ToString.
+        var html = MailHtml.DocumentStart(new StringBuilder(), subject);
         var heading = prefs.Frequency == Frequencies.Daily
             ? $"Votre veille du {DayLabel(periodStart)}"
             : $"Votre veille de la semaine du {DayLabel(periodStart)}";
@@ -53,7 +54,7 @@ public static class DigestRenderer
             .Append("<a href=\"").Append(RenderedDigest.ManagePlaceholder).Append("\">Gérer mon alerte</a> · ")
             .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désabonner</a></p>\n");
 
-        return new RenderedDigest(subject, text.ToString(), MailHtml.Document(subject, html.ToString()), newTotal, closingTotal);
+        return new RenderedDigest(subject, text.ToString(), MailHtml.DocumentEnd(html).ToString(), newTotal, closingTotal);
     }
 
     /// <summary>"5 nouvelles opportunités, 2 clôtures proches — semaine du 23 novembre".</summary>

@@ -51,7 +51,7 @@ public sealed class PreparedBody
             {
                 if (start > plain)
                 {
-                    _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..start]));
+                    _chunks.Add(MimeWriter.EncodeQuotedPrintable(text.AsSpan(plain, start - plain)));
                 }
 
                 _chunks.Add(text[start..end]);
@@ -63,7 +63,7 @@ public sealed class PreparedBody
 
         if (text.Length > plain)
         {
-            _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..]));
+            _chunks.Add(MimeWriter.EncodeQuotedPrintable(text.AsSpan(plain)));
         }
 
         Length = text.Length;
@@ -149,12 +149,19 @@ public static class MimeWriter
     }
 
     /// <summary>The quoted-printable bytes of a text, CRLF line ends (what a body part holds).</summary>
-    internal static byte[] EncodeQuotedPrintable(string text)
+    /// <param name="text">Line ends already normalized (<see cref="NormalizeLineEnds"/>).</param>
+    internal static byte[] EncodeQuotedPrintable(ReadOnlySpan<char> text)
     {
-        var buffer = new ArrayBufferWriter<byte>((text.Length * 3 / 2) + 16);
-        new Writer(buffer).QuotedPrintable(text);
+        // The writer asks for room for the worst case (3 bytes per UTF-8 byte): a buffer sized for it, new each time,
+        // grew to ~100 KB for a digest body (large object heap) before the exact copy below. One per thread, reused.
+        var buffer = t_encoding ??= new ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        new Writer(buffer).QuotedPrintableNormalized(text);
         return buffer.WrittenSpan.ToArray();
     }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_encoding;
 
     // Rendered bodies already end their lines with '\n': no copy of a 45 KB string for nothing.
     internal static string NormalizeLineEnds(string text) =>
@@ -305,9 +312,10 @@ public static class MimeWriter
         /// <summary>RFC 2045 quoted-printable of the UTF-8 text, lines of at most 76 characters, CRLF line ends.</summary>
         // Written into one span reserved for the worst case and advanced once: asking the buffer writer for a span per
         // byte made this loop most of a 45 KB digest's build time (mail benchmark, `--items 80`).
-        public void QuotedPrintable(string text)
+        public void QuotedPrintable(string text) => QuotedPrintableNormalized(NormalizeLineEnds(text));
+
+        public void QuotedPrintableNormalized(ReadOnlySpan<char> normalized)
         {
-            var normalized = NormalizeLineEnds(text);
             var rented = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(normalized.Length));
             try
             {

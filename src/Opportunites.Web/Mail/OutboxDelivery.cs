@@ -337,7 +337,7 @@ public sealed class OutboxDelivery(
         {
             foreach (var body in await conn.QueryAsync<SharedBody>(BodiesSql, new { ids = missing }))
             {
-                bodies[body.Id] = body;
+                bodies[body.Id] = body.Prepare();
             }
         }
 
@@ -404,18 +404,26 @@ public sealed class OutboxDelivery(
 
     internal sealed class SharedBody
     {
-        private PreparedBody? _text;
-        private PreparedBody? _html;
-
         public Guid Id { get; init; }
         public string[] Placeholders { get; init; } = [];
-        public string TextBody { get; init; } = "";
-        public string HtmlBody { get; init; } = "";
+        public string TextBody { get; private set; } = "";
+        public string HtmlBody { get; private set; } = "";
 
-        // Prepared on first use by whichever session sends first; two sessions racing both prepare the same bytes.
-        public PreparedBody PreparedText => _text ??= new PreparedBody(TextBody, Placeholders);
+        public PreparedBody PreparedText { get; private set; } = null!;
 
-        public PreparedBody PreparedHtml => _html ??= new PreparedBody(HtmlBody, Placeholders);
+        public PreparedBody PreparedHtml { get; private set; } = null!;
+
+        /// <summary>
+        /// Encodes both parts once, when the body is read, and lets the texts go: the sessions take a group's rows one
+        /// after the other, and preparing on first use had each of them encode the same body at the same time.
+        /// </summary>
+        public SharedBody Prepare()
+        {
+            PreparedText = new PreparedBody(TextBody, Placeholders);
+            PreparedHtml = new PreparedBody(HtmlBody, Placeholders);
+            TextBody = HtmlBody = "";
+            return this;
+        }
     }
 }
 
