@@ -98,56 +98,91 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)>(Math.Max(1, Settings.DigestBatchSize));
 
         long writeTicks = 0, offersTicks = 0;
+        // One batch is written while the next one is read and rendered: the run's own CPU work overlaps PostgreSQL's
+        // (writes stay one at a time, in order). Written alone after each batch, the run waited on every write.
+        Task? writing = null;
 
-        async Task FlushAsync()
+        async Task WriteAsync(List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> rows)
         {
             var start = Stopwatch.GetTimestamp();
-            var (q, a) = await WriteBatchAsync(batch, storedBodies, period, now, ct);
+            var (q, a) = await WriteBatchAsync(rows, storedBodies, period, now, ct);
             writeTicks += Stopwatch.GetTimestamp() - start;
             queued += q;
             already += a;
-            batch.Clear();
         }
 
-        await using (var reader = await db.OpenConnectionAsync(ct))
+        async Task FlushAsync()
         {
-            await foreach (var s in DueSubscribersAsync(reader, frequency, period, now, onlySubscriberIds, ct))
+            if (writing is not null)
             {
-                due++;
-                // The earliest window comes first: every offer any group may list is published after it, or closes soon.
-                if (offers is null)
-                {
-                    var start = Stopwatch.GetTimestamp();
-                    offers = await LoadOffersAsync(now, s.Since, null, ct);
-                    offersTicks = Stopwatch.GetTimestamp() - start;
-                }
+                await writing;
+            }
 
-                var key = new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious);
-                if (!key.Equals(currentKey))
-                {
-                    currentKey = key;
-                    current = Render(offers, key, frequency, periodStart, now);
-                    currentBodyId = Guid.NewGuid();
-                    groups++;
-                }
+            writing = WriteAsync(batch);
+            batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)>(Math.Max(1, Settings.DigestBatchSize));
+        }
 
-                if (current is null)
+        try
+        {
+            await using (var reader = await db.OpenConnectionAsync(ct))
+            {
+                await foreach (var s in DueSubscribersAsync(reader, frequency, period, now, onlySubscriberIds, ct))
                 {
-                    empty++;
-                    continue;
-                }
+                    due++;
+                    // The earliest window comes first: every offer any group may list is published after it, or closes soon.
+                    if (offers is null)
+                    {
+                        var start = Stopwatch.GetTimestamp();
+                        offers = await LoadOffersAsync(now, s.Since, null, ct);
+                        offersTicks = Stopwatch.GetTimestamp() - start;
+                    }
 
-                batch.Add((s, current, currentBodyId));
-                if (batch.Count >= Math.Max(1, Settings.DigestBatchSize))
-                {
-                    await FlushAsync();
+                    var key = new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious);
+                    if (!key.Equals(currentKey))
+                    {
+                        currentKey = key;
+                        current = Render(offers, key, frequency, periodStart, now);
+                        currentBodyId = Guid.NewGuid();
+                        groups++;
+                    }
+
+                    if (current is null)
+                    {
+                        empty++;
+                        continue;
+                    }
+
+                    batch.Add((s, current, currentBodyId));
+                    if (batch.Count >= Math.Max(1, Settings.DigestBatchSize))
+                    {
+                        await FlushAsync();
+                    }
                 }
             }
-        }
 
-        if (batch.Count > 0)
+            if (batch.Count > 0)
+            {
+                await FlushAsync();
+            }
+
+            if (writing is not null)
+            {
+                await writing;
+            }
+        }
+        catch when (writing is { IsCompleted: false })
         {
-            await FlushAsync();
+            // Not left running behind a failed run; the first error is the one reported.
+            try
+            {
+                await writing;
+            }
+            catch (Exception)
+            {
+                // Already failing.
+            }
+
+            throw;
         }
 
         var result = new DigestRunResult(period, due, groups, queued, empty, already, Stopwatch.GetElapsedTime(started))
