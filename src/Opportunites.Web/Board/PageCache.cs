@@ -180,7 +180,7 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
 /// committed, and the eviction that the write caused is already past;</item>
 /// <item>kept no longer than <see cref="PageCache.ValidUntilKey"/>, set by the page;</item>
 /// <item>rendered again ahead of time: the first view after three quarters of a kept page's stay renders it anew and
-/// replaces it, while the other views keep being served the kept copy. Without it, a page viewed often expired under
+/// replaces it, while the other views keep being served the kept copy (one such render at a time per node). Without it, a page viewed often expired under
 /// load and every view of it waited for one render behind all the others (p99 of the 64-connection benchmark minute:
 /// 149–175 ms with pages expiring during it, 7 ms when none did; docs/benchmarks.md).</item>
 /// </list>
@@ -189,6 +189,7 @@ public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
 {
     private const string GenerationKey = "tableau.generation";
     private const string RefreshKey = "tableau.rafraichir";
+    private const string RefreshingKey = "tableau.rafraichit";
 
     /// <summary>How much shorter than the setting a page's stay may be drawn.</summary>
     internal const double Spread = 0.2;
@@ -224,16 +225,53 @@ public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
             context.HttpContext.Items[RefreshKey] = key;
             var now = clock.GetUtcNow();
             if (_refresh.TryGetValue(key, out var due) && now >= due.At && due.Generation == generation
-                && _refresh.TryUpdate(key, (now + RefreshRetry, generation), due))
+                && TryStartRefresh(now, out var started))
             {
-                // This view renders the page and stores it over the kept copy; the others are served the kept copy
-                // meanwhile (they look it up; only views that missed would wait for this render).
-                context.AllowCacheLookup = false;
+                if (_refresh.TryUpdate(key, (now + RefreshRetry, generation), due))
+                {
+                    // This view renders the page and stores it over the kept copy; the others are served the kept copy
+                    // meanwhile (they look it up; only views that missed would wait for this render).
+                    context.AllowCacheLookup = false;
+                    context.HttpContext.Items[RefreshingKey] = started;
+                    // Also when the render fails before ServeResponseAsync.
+                    context.HttpContext.Response.RegisterForDispose(new RefreshDone(this, started));
+                }
+                else
+                {
+                    // Another view took this page meanwhile.
+                    EndRefresh(started);
+                }
             }
         }
 
         context.HttpContext.Items[GenerationKey] = (listener, generation);
         return ValueTask.CompletedTask;
+    }
+
+    // One page rendered ahead at a time on this node (ticks of its start, 0 when none): pages that came due while no one
+    // was looking (a quiet night, or the pauses between the benchmark's phases) are then rendered one after the other by
+    // the first views that find them due, not all at once with every connection waiting on one. A slot held longer than
+    // RefreshRetry is taken back (a render that neither finished nor failed).
+    private long _refreshing;
+
+    private bool TryStartRefresh(DateTimeOffset now, out long started)
+    {
+        started = now.UtcTicks;
+        var held = Interlocked.Read(ref _refreshing);
+        if (held != 0 && started - held < RefreshRetry.Ticks)
+        {
+            return false;
+        }
+
+        return Interlocked.CompareExchange(ref _refreshing, started, held) == held;
+    }
+
+    // Only the render that holds the slot gives it back (one whose slot was taken back does not end the next one).
+    private void EndRefresh(long started) => Interlocked.CompareExchange(ref _refreshing, 0, started);
+
+    private sealed class RefreshDone(BoardPagePolicy policy, long started) : IDisposable
+    {
+        public void Dispose() => policy.EndRefresh(started);
     }
 
     private static string Address(HttpRequest request) =>
@@ -267,6 +305,11 @@ public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
             {
                 context.ResponseExpirationTimeSpan = left;
             }
+        }
+
+        if (context.HttpContext.Items[RefreshingKey] is long refreshing)
+        {
+            EndRefresh(refreshing);
         }
 
         if (context.HttpContext.Items[RefreshKey] is string key)

@@ -98,23 +98,31 @@ public sealed class PageCacheValidityTests
         // Rendered and kept for 100 s (the page's own validity is shorter than the 300 s setting).
         var first = await ViewAsync(policy, "/offres?territoire=33", clock.Now.AddSeconds(100));
         Assert.That(first.ResponseExpirationTimeSpan, Is.EqualTo(TimeSpan.FromSeconds(100)));
+        await ViewAsync(policy, "/offres?territoire=59", clock.Now.AddSeconds(100));
+        await ViewAsync(policy, "/offres?territoire=13", clock.Now.AddSeconds(1000));
 
         clock.Now = clock.Now.AddSeconds(74);
         var early = await LookupAsync(policy, "/offres?territoire=33");
         clock.Now = clock.Now.AddSeconds(2);
         var refresher = await LookupAsync(policy, "/offres?territoire=33");
         var meanwhile = await LookupAsync(policy, "/offres?territoire=33");
-        var other = await LookupAsync(policy, "/offres?territoire=59");
+        var notDue = await LookupAsync(policy, "/offres?territoire=13");
+        var dueToo = await LookupAsync(policy, "/offres?territoire=59");
         Assert.Multiple(() =>
         {
             Assert.That(early.AllowCacheLookup, Is.True, "before three quarters of its stay: the kept copy");
             Assert.That(refresher.AllowCacheLookup, Is.False, "the first view after: rendered again, stored over the kept copy");
             Assert.That(meanwhile.AllowCacheLookup, Is.True, "the others meanwhile: the kept copy");
-            Assert.That(other.AllowCacheLookup, Is.True, "another address is another page");
+            Assert.That(notDue.AllowCacheLookup, Is.True, "another page, not due: the kept copy");
+            Assert.That(dueToo.AllowCacheLookup, Is.True, "another page due: the kept copy while a render ahead runs");
         });
 
-        // The new render is kept: the next refresh is three quarters of its own stay later.
+        // The new render is kept: the next refresh is three quarters of its own stay later. The other due page is
+        // rendered by its first view after that one ended.
         await FinishAsync(policy, refresher, clock.Now.AddSeconds(100));
+        var next = await LookupAsync(policy, "/offres?territoire=59");
+        Assert.That(next.AllowCacheLookup, Is.False);
+        await FinishAsync(policy, next, clock.Now.AddSeconds(100));
         clock.Now = clock.Now.AddSeconds(60);
         Assert.That((await LookupAsync(policy, "/offres?territoire=33")).AllowCacheLookup, Is.True);
         clock.Now = clock.Now.AddSeconds(16);
