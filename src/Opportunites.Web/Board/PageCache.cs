@@ -179,7 +179,7 @@ public sealed partial class BoardChangeListener(NpgsqlDataSource db, IOutputCach
 /// <item>not kept when a change was heard while it was being rendered: its statements may have run before that write
 /// committed, and the eviction that the write caused is already past;</item>
 /// <item>kept no longer than <see cref="PageCache.ValidUntilKey"/>, set by the page;</item>
-/// <item>rendered again ahead of time: the first view after three quarters of a kept page's stay renders it anew and
+/// <item>rendered again ahead of time: the first view after 90 % of a kept page's stay renders it anew and
 /// replaces it, while the other views keep being served the kept copy (one such render at a time per node). Without it, a page viewed often expired under
 /// load and every view of it waited for one render behind all the others (p99 of the 64-connection benchmark minute:
 /// 149–175 ms with pages expiring during it, 7 ms when none did; docs/benchmarks.md).</item>
@@ -195,7 +195,7 @@ public sealed class BoardPagePolicy(TimeProvider clock) : IOutputCachePolicy
     internal const double Spread = 0.2;
 
     /// <summary>Share of a kept page's stay after which its next view renders it again.</summary>
-    internal const double RefreshShare = 0.75;
+    internal const double RefreshShare = 0.9;
 
     /// <summary>A view that took a refresh and did not keep its render (error, change heard) lets another try then.</summary>
     internal static readonly TimeSpan RefreshRetry = TimeSpan.FromSeconds(5);
