@@ -188,10 +188,19 @@ public sealed partial class AdminJobsPagesTests
             await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
         }
 
-        var response = await Client().GetAsync("/healthz?details");
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        // The scheduler starts once the host has started (Quartz waits for ApplicationStarted): until then the node says
+        // so with a 503, which is what a load balancer should see. Run first, this test used to meet that moment.
+        var client = Client();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var response = await client.GetAsync("/healthz?details");
+        while (response.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            response = await client.GetAsync("/healthz?details");
+        }
 
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), json.RootElement.ToString());
         var checks = json.RootElement.GetProperty("checks");
         Assert.That(checks.GetProperty("scheduler").GetProperty("status").GetString(), Is.EqualTo("Healthy"));
         Assert.That(checks.GetProperty("scheduler").GetProperty("data").GetProperty("noeud_actif").GetBoolean(), Is.True);
