@@ -76,11 +76,6 @@ public sealed class OutboxDelivery(
         SELECT id, placeholders, text_body, html_body FROM outbox_bodies WHERE id = ANY (@ids)
         """;
 
-    private const string SentSql = """
-        UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
-        WHERE id = @id AND status = 'queued'
-        """;
-
     private const string RetrySql = """
         UPDATE outbox
         SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
@@ -116,13 +111,14 @@ public sealed class OutboxDelivery(
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        await using var marks = new SentMarks(db, parallel);
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var claiming = ClaimLoopAsync(queue.Writer, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
         try
         {
-            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, counts, random, stopping)));
+            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, marks, counts, random, stopping)));
         }
         finally
         {
@@ -189,17 +185,16 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private async Task SendLoopAsync(IMailSession session, ChannelReader<OutboxRow> queue, DeliveryCounts counts, Random random,
-        CancellationToken stopping)
+    private async Task SendLoopAsync(IMailSession session, ChannelReader<OutboxRow> queue, SentMarks marks, DeliveryCounts counts,
+        Random random, CancellationToken stopping)
     {
         var settings = mail.Value;
         await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
-        // The row of message N is marked while message N+1 is on the wire: one statement in flight per connection,
-        // each mark issued as soon as its reply came back.
+        // The row of message N is marked while message N+1 is on the wire: one mark in flight per connection, each
+        // issued as soon as its reply came back ("sent" marks go together with the other sessions', SentMarks).
         var marking = Task.CompletedTask;
-        // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only a
-        // database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never a loss.
-        // Reset before the connection goes back to the pool, which keeps session settings (No Reset On Close).
+        // Retries and failures do not wait for the WAL flush either (see SentMarks). Reset before the connection goes
+        // back to the pool, which keeps session settings (No Reset On Close).
         await conn.ExecuteAsync("SET synchronous_commit = off");
         try
         {
@@ -236,11 +231,12 @@ public sealed class OutboxDelivery(
                 }
 
                 await marking;
-                marking = RecordAsync(conn, row, result, counts, settings, random);
+                marking = RecordAsync(conn, marks, row, result, counts, settings, random);
             }
         }
         finally
         {
+            marks.SessionEnded();
             try
             {
                 await marking;
@@ -269,13 +265,13 @@ public sealed class OutboxDelivery(
         log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", ids.Count);
     }
 
-    private async Task RecordAsync(NpgsqlConnection conn, OutboxRow row, SendResult result, DeliveryCounts counts,
+    private async Task RecordAsync(NpgsqlConnection conn, SentMarks marks, OutboxRow row, SendResult result, DeliveryCounts counts,
         MailSettings settings, Random random)
     {
         switch (result.Status)
         {
             case SendStatus.Sent:
-                await conn.ExecuteAsync(SentSql, new { id = row.Id });
+                await marks.MarkAsync(row.Id);
                 counts.AddSent();
                 break;
             case SendStatus.Transient:

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Dapper;
+using Npgsql;
+
+namespace Opportunites.Web.Mail;
+
+/// <summary>
+/// The "sent" marks of one delivery run's sessions, written together: one UPDATE for the marks that arrive while the
+/// previous one runs or within a short window, rather than one statement per message (one per message was the first
+/// PostgreSQL item of a 100,000-subscriber digest: 100,000 statements, 46 s). Each session still waits for the mark of
+/// its previous message before it records the next, so a crash leaves no more accepted-but-unmarked messages per
+/// connection than one statement per message did.
+/// </summary>
+internal sealed class SentMarks : IAsyncDisposable
+{
+    // Below the time a session needs to send its next message (~6 ms each at 8 sessions and ~1,400 msg/s), so waiting
+    // for the others' marks never holds a session back while the run is busy; it only delays the last marks of a run.
+    internal static readonly TimeSpan Window = TimeSpan.FromMilliseconds(3);
+
+    private const string SentSql = """
+        UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
+        WHERE id = ANY (@ids) AND status = 'queued'
+        """;
+
+    private readonly Channel<(long Id, TaskCompletionSource Done)> _marks =
+        Channel.CreateUnbounded<(long, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
+    private readonly NpgsqlDataSource _db;
+    private readonly Task _writer;
+    private int _sessions;
+
+    public SentMarks(NpgsqlDataSource db, int sessions)
+    {
+        _db = db;
+        _sessions = sessions;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Completes when the row's mark is committed; faults with the database's error if it could not be.</summary>
+    public Task MarkAsync(long id)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_marks.Writer.TryWrite((id, done)))
+        {
+            done.SetException(new InvalidOperationException("Marquage demandé après la fin de l'envoi"));
+        }
+
+        return done.Task;
+    }
+
+    /// <summary>A session that takes no more rows: a group no longer waits for its mark.</summary>
+    public void SessionEnded() => Interlocked.Decrement(ref _sessions);
+
+    public async ValueTask DisposeAsync()
+    {
+        _marks.Writer.TryComplete();
+        await _writer;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _marks.Reader;
+        var group = new List<(long Id, TaskCompletionSource Done)>();
+        NpgsqlConnection? conn = null;
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                // The group closes when every running session has a mark in it (none of them can add another before
+                // this one is written) or when the window ends.
+                var closesAt = Stopwatch.GetTimestamp() + (long)(Window.TotalSeconds * Stopwatch.Frequency);
+                while (true)
+                {
+                    while (reader.TryRead(out var mark))
+                    {
+                        group.Add(mark);
+                    }
+
+                    var left = closesAt - Stopwatch.GetTimestamp();
+                    if (group.Count >= Volatile.Read(ref _sessions) || left <= 0)
+                    {
+                        break;
+                    }
+
+                    var more = reader.WaitToReadAsync().AsTask();
+                    if (await Task.WhenAny(more, Task.Delay(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency))) != more
+                        || !await more)
+                    {
+                        while (reader.TryRead(out var late))
+                        {
+                            group.Add(late);
+                        }
+
+                        break;
+                    }
+                }
+
+                conn = await WriteAsync(conn, group);
+                group.Clear();
+            }
+        }
+        finally
+        {
+            await ReleaseAsync(conn);
+        }
+    }
+
+    // Reset before the connection goes back to the pool, which keeps session settings (No Reset On Close); a broken
+    // connection is discarded by the pool anyway.
+    private static async Task ReleaseAsync(NpgsqlConnection? conn)
+    {
+        if (conn is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (conn.State == System.Data.ConnectionState.Open)
+            {
+                await conn.ExecuteAsync("RESET synchronous_commit");
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // Broken: the pool will not reuse it.
+        }
+        finally
+        {
+            await conn.DisposeAsync();
+        }
+    }
+
+    private async Task<NpgsqlConnection?> WriteAsync(NpgsqlConnection? conn, List<(long Id, TaskCompletionSource Done)> group)
+    {
+        try
+        {
+            if (conn is null)
+            {
+                conn = await _db.OpenConnectionAsync();
+                // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only
+                // a database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never
+                // a loss.
+                await conn.ExecuteAsync("SET synchronous_commit = off");
+            }
+
+            var ids = new long[group.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = group[i].Id;
+            }
+
+            Array.Sort(ids);
+            await conn.ExecuteAsync(SentSql, new { ids });
+            foreach (var (_, done) in group)
+            {
+                done.SetResult();
+            }
+
+            return conn;
+        }
+        catch (Exception ex)
+        {
+            // The sessions waiting on these marks fail the run, as a failed single mark did; a later group tries again
+            // on a new connection.
+            foreach (var (_, done) in group)
+            {
+                done.TrySetException(ex);
+            }
+
+            await ReleaseAsync(conn);
+            return null;
+        }
+    }
+}
