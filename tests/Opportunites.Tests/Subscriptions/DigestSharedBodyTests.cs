@@ -55,6 +55,34 @@ public sealed class DigestSharedBodyTests
     }
 
     [Test]
+    public async Task RunAsync_SeveralBatches_SaysOnceWhenTheFirstEmailsAreCommitted()
+    {
+        var territory = "2B";
+        await TestData.CreateOpportunityAsync(_db.DataSource, TestData.Unique("Appel à projets « Haute-Corse »"), [territory], Kinds.Aap,
+            ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
+        var subscribers = new Dictionary<long, string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var email = UniqueEmail($"premier-lot{i}");
+            subscribers[await SubscribeAsync(email, territory)] = email;
+        }
+
+        // What the job does with it: ask for delivery while the run goes on. Seen from another connection.
+        var calls = new List<(int Queued, int Committed)>();
+        var result = await _app.Services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, Frequencies.Weekly,
+            subscribers.Keys, firstQueued: async queued =>
+            {
+                await using var other = await _db.DataSource.OpenConnectionAsync();
+                calls.Add((queued, await other.ExecuteScalarAsync<int>(
+                    "SELECT count(*) FROM outbox WHERE category = 'digest' AND to_address = ANY (@emails)",
+                    new { emails = subscribers.Values.ToArray() })));
+            });
+
+        Assert.That(result.Queued, Is.EqualTo(5));
+        Assert.That(calls, Is.EqualTo(new[] { (2, 2) }), "once, after the first batch of two, with its rows committed");
+    }
+
+    [Test]
     public async Task RunAsync_FiveSubscribersOfOneGroup_OneBodyRowFiveOutboxRowsEachMessageWithItsOwnLinks()
     {
         const int n = 5;
