@@ -153,11 +153,17 @@ public sealed class OutboxDelivery(
     {
         var bodies = new Dictionary<Guid, SharedBody>();
         var unqueued = new List<long>();
+        NpgsqlConnection? conn = null;
         try
         {
+            // One connection for the run's claims, each planned for the outbox as it is then: a plan kept from the
+            // first claims after the outbox was empty joined the claimed rows by scanning the whole table, 25 ms a
+            // claim of 100 rows at 100,000 rows instead of 2.5 (same for the bodies' lookup).
+            conn = await db.OpenConnectionAsync(CancellationToken.None);
+            await conn.ExecuteAsync("SET plan_cache_mode = force_custom_plan");
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(batchSize, leaseSeconds, bodies);
+                var batch = await ClaimAsync(conn, batchSize, leaseSeconds, bodies);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     try
@@ -181,6 +187,7 @@ public sealed class OutboxDelivery(
         {
             // Completing the queue ends the sessions once it is empty.
             queue.TryComplete();
+            await SentMarks.ReleaseAsync(conn);
             await ReleaseAsync(unqueued, counts);
         }
     }
@@ -307,9 +314,9 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private async Task<List<OutboxRow>> ClaimAsync(int limit, int leaseSeconds, Dictionary<Guid, SharedBody> bodies)
+    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, int leaseSeconds,
+        Dictionary<Guid, SharedBody> bodies)
     {
-        await using var conn = await db.OpenConnectionAsync();
         var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, leaseSeconds = (double)leaseSeconds }))
             .OrderBy(r => r.Id).ToList();
         var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();

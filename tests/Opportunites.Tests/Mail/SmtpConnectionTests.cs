@@ -32,4 +32,23 @@ public sealed class SmtpConnectionTests
         Assert.That(third.Text!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo("Ligne 3\n.\n..\nfin"));
         Assert.That(third.RcptTos, Is.EqualTo(new[] { "abonne3@example.org" }));
     }
+
+    [Test]
+    public async Task Send_RawLinesStartingWithDots_ArriveUnchanged()
+    {
+        // Bytes not written by MimeWriter (whose quoted-printable never starts a line with '.'): the transport doubles
+        // each line-leading '.', the server removes it again.
+        await using var sink = await SmtpSink.StartAsync();
+        var smtp = new SmtpSettings { Host = sink.Host, Port = sink.Port, TimeoutSeconds = 5 };
+        await using var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+        var body = ".\r\n..deux\r\n.un\r\nmilieu . point\r\n\r\n.\r\nfin.";
+        var raw = System.Text.Encoding.ASCII.GetBytes(
+            "Message-ID: <points@opportunites.test>\r\nSubject: points\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + body);
+
+        var reply = await connection.SendAsync("annonces@opportunites.test", "abonne@example.org", raw, CancellationToken.None);
+
+        Assert.That(reply.Code, Is.EqualTo(250));
+        var received = (await sink.GetMessagesAsync()).Single();
+        Assert.That(received.Text!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo(body.ReplaceLineEndings("\n")));
+    }
 }
