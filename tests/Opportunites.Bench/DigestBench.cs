@@ -124,13 +124,14 @@ internal static class DigestBench
             report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
         }
 
-        report.Note("Veille, ce qui limite : le processeur, saturé (2 cœurs : ~95 s de PostgreSQL, ~70 s de l'application et ~37 s " +
-                    "de smtp-sink pour 100 000 messages le 22/11). Le corps de chaque groupe de préférences (~45 Ko ici : 40 nouveautés + " +
-                    "40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit une fois (outbox_bodies, 0063), chaque abonné n'ayant que " +
-                    "ses liens ; la tâche deliver réclame un lot à l'avance, prépare chaque corps une fois, personnalise, encode et envoie " +
-                    "sur la première connexion libre, puis marque chaque message envoyé un par un (un arrêt brutal ne renvoie au plus " +
-                    "qu'un message par connexion) : ce marquage, qui ne peut pas être « HOT », est le premier poste de PostgreSQL. " +
-                    "smtp-source ne fait que produire des octets (docs/benchmarks-digest.md).");
+        report.Note("Veille, ce qui limite : le processeur (2 cœurs partagés entre PostgreSQL, l'application et smtp-sink, lui-même " +
+                    "limité à un cœur : c'est ce qui borne smtp-source). Le corps de chaque groupe de préférences (~45 Ko ici : 40 " +
+                    "nouveautés + 40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit une fois (outbox_bodies, 0063), chaque abonné " +
+                    "n'ayant que ses liens ; la tâche veille demande l'envoi dès son premier lot écrit ; la tâche deliver réclame un lot à " +
+                    "l'avance, prépare chaque corps une fois, personnalise, encode et envoie sur la première connexion libre ; les marquages " +
+                    "« envoyé » des connexions sont écrits ensemble (SentMarks), chaque connexion attendant le sien avant le suivant (un " +
+                    "arrêt brutal ne renvoie au plus qu'un message par connexion). Réclamations et marquages sont planifiés à chaque " +
+                    "exécution : un plan gardé depuis une file presque vide parcourait toute la table (docs/benchmarks-digest.md).");
         if (runs.Count >= 2)
         {
             var small = runs.MinBy(p => p.Subscribers)!;

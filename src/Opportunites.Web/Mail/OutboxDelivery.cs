@@ -76,23 +76,26 @@ public sealed class OutboxDelivery(
         SELECT id, placeholders, text_body, html_body FROM outbox_bodies WHERE id = ANY (@ids)
         """;
 
+    // Still queued, written "not sent, not failed" (the same, by the CHECK on status) so that the planner cannot use the
+    // partial index outbox_due (status = 'queued'): with statistics from a nearly empty queue it scanned that whole index
+    // for every row, 4.5 ms a mark while a 100,000-subscriber digest was queued (SentMarks the same).
     private const string RetrySql = """
         UPDATE outbox
         SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
             next_attempt_at = now() + make_interval(secs => @delaySeconds),
             last_error = @error
-        WHERE id = @id AND status = 'queued'
+        WHERE id = @id AND status NOT IN ('sent', 'failed')
         """;
 
     private const string FailSql = """
         UPDATE outbox SET status = 'failed', last_error = @error
-        WHERE id = @id AND status = 'queued'
+        WHERE id = @id AND status NOT IN ('sent', 'failed')
         """;
 
     // Unsent claims of a stopping node: due again at once, and the claim does not count as an attempt.
     private const string ReleaseSql = """
         UPDATE outbox SET attempts = greatest(attempts - 1, 0), next_attempt_at = now()
-        WHERE id = ANY (@ids) AND status = 'queued'
+        WHERE id = ANY (@ids) AND status NOT IN ('sent', 'failed')
         """;
 
     /// <summary>Sends every row due now; stops claiming when <paramref name="stopping"/> fires, after the current messages.</summary>

@@ -18,9 +18,10 @@ internal sealed class SentMarks : IAsyncDisposable
     // for the others' marks never holds a session back while the run is busy; it only delays the last marks of a run.
     internal static readonly TimeSpan Window = TimeSpan.FromMilliseconds(3);
 
+    // "Still queued", written so that the planner keeps to the primary key (see OutboxDelivery's RetrySql).
     private const string SentSql = """
         UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
-        WHERE id = ANY (@ids) AND status = 'queued'
+        WHERE id = ANY (@ids) AND status NOT IN ('sent', 'failed')
         """;
 
     private readonly Channel<(long Id, TaskCompletionSource Done)> _marks =
