@@ -199,13 +199,9 @@ public sealed class OutboxDelivery(
         Random random, CancellationToken stopping)
     {
         var settings = mail.Value;
-        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
         // The row of message N is marked while message N+1 is on the wire: one mark in flight per connection, each
         // issued as soon as its reply came back ("sent" marks go together with the other sessions', SentMarks).
         var marking = Task.CompletedTask;
-        // Retries and failures do not wait for the WAL flush either (see SentMarks). Reset before the connection goes
-        // back to the pool, which keeps session settings (No Reset On Close).
-        await conn.ExecuteAsync("SET synchronous_commit = off");
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -241,24 +237,13 @@ public sealed class OutboxDelivery(
                 }
 
                 await marking;
-                marking = RecordAsync(conn, marks, row, result, counts, settings, random);
+                marking = RecordAsync(marks, row, result, counts, settings, random);
             }
         }
         finally
         {
             marks.SessionEnded();
-            try
-            {
-                await marking;
-            }
-            finally
-            {
-                // A broken connection is discarded by the pool anyway; do not hide the error that broke it.
-                if (conn.State == System.Data.ConnectionState.Open)
-                {
-                    await conn.ExecuteAsync("RESET synchronous_commit");
-                }
-            }
+            await marking;
         }
     }
 
@@ -275,15 +260,20 @@ public sealed class OutboxDelivery(
         log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", ids.Count);
     }
 
-    private async Task RecordAsync(NpgsqlConnection conn, SentMarks marks, OutboxRow row, SendResult result, DeliveryCounts counts,
-        MailSettings settings, Random random)
+    private async Task RecordAsync(SentMarks marks, OutboxRow row, SendResult result, DeliveryCounts counts, MailSettings settings,
+        Random random)
     {
+        if (result.Status == SendStatus.Sent)
+        {
+            await marks.MarkAsync(row.Id);
+            counts.AddSent();
+            return;
+        }
+
+        // Retries and failures are few: a pooled connection each, committed as any other write.
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
         switch (result.Status)
         {
-            case SendStatus.Sent:
-                await marks.MarkAsync(row.Id);
-                counts.AddSent();
-                break;
             case SendStatus.Transient:
                 TimeSpan delay;
                 lock (random)
