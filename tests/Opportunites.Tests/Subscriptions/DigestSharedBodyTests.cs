@@ -83,6 +83,35 @@ public sealed class DigestSharedBodyTests
     }
 
     [Test]
+    public async Task WeeklyJob_SeveralBatches_AsksForDeliveryAfterTheFirstAndAgainAtTheEnd()
+    {
+        var territory = "2A";
+        await TestData.CreateOpportunityAsync(_db.DataSource, TestData.Unique("Appel à projets « Corse-du-Sud »"), [territory], Kinds.Aap,
+            ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
+        for (var i = 0; i < 5; i++)
+        {
+            await SubscribeAsync(UniqueEmail($"deux-demandes{i}"), territory);
+        }
+
+        // The scheduler is not started here (Jobs:Enabled=false): each request stays in the job store as a one-off
+        // trigger of the delivery job.
+        async Task<int> RequestsAsync()
+        {
+            await using var conn = await _db.DataSource.OpenConnectionAsync();
+            return await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE job_name = @job", new { job = DeliveryJob.Name });
+        }
+
+        var before = await RequestsAsync();
+
+        var result = await WeeklyDigestJob.RunAndDeliverAsync(_app.Services.GetRequiredService<DigestRunner>(),
+            _app.Services.GetRequiredService<JobControl>(), WeeklyDigestJob.Name, DateTimeOffset.UtcNow, Frequencies.Weekly,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+
+        Assert.That(result.Queued, Is.GreaterThanOrEqualTo(5), "batches of two: the first one, then more");
+        Assert.That(await RequestsAsync() - before, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task RunAsync_FiveSubscribersOfOneGroup_OneBodyRowFiveOutboxRowsEachMessageWithItsOwnLinks()
     {
         const int n = 5;
