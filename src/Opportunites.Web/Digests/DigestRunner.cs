@@ -358,7 +358,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             if (!templateOf.TryGetValue(bodyId, out var template))
             {
                 templateOf[bodyId] = template = templates.Count;
-                templates.Add(new MailTemplate(bodyId, digest.Subject, digest.Text, digest.Html));
+                templates.Add(new MailTemplate(bodyId, digest.Subject, digest.TextUtf8, digest.HtmlUtf8));
             }
 
             var manageUrl = subscriptions.ManageUrl(s.Id);

@@ -38,23 +38,35 @@ public sealed class PreparedBody
     // Each chunk is either encoded bytes (whole lines without a placeholder) or a line with one, '\n' included.
     private readonly List<object> _chunks = [];
 
+    private static readonly UTF8Encoding Utf8 = new(false);
+
     public PreparedBody(string template, IReadOnlyList<string> placeholders)
+        : this(Utf8.GetBytes(MimeWriter.NormalizeLineEnds(template)), placeholders)
+    {
+    }
+
+    /// <summary>From the template's UTF-8 bytes, as the outbox stores shared bodies for the delivery job to read
+    /// (a digest body as a .NET string is twice its size, and went to the large object heap).</summary>
+    public PreparedBody(ReadOnlyMemory<byte> utf8, IReadOnlyList<string> placeholders)
     {
         Placeholders = [.. placeholders];
-        var text = MimeWriter.NormalizeLineEnds(template);
+        var text = MimeWriter.HasOtherLineEnds(utf8.Span)
+            ? Utf8.GetBytes(MimeWriter.NormalizeLineEnds(Utf8.GetString(utf8.Span))).AsSpan()
+            : utf8.Span;
+        var marks = Placeholders.Select(p => Utf8.GetBytes(p)).ToArray();
         var plain = 0;
         for (var start = 0; start < text.Length;)
         {
-            var end = text.IndexOf('\n', start);
-            end = end < 0 ? text.Length : end + 1;
-            if (HasPlaceholder(text.AsSpan(start, end - start)))
+            var end = text[start..].IndexOf((byte)'\n');
+            end = end < 0 ? text.Length : start + end + 1;
+            if (HasPlaceholder(text[start..end], marks))
             {
                 if (start > plain)
                 {
-                    _chunks.Add(MimeWriter.EncodeQuotedPrintable(text.AsSpan(plain, start - plain)));
+                    _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..start]));
                 }
 
-                _chunks.Add(text[start..end]);
+                _chunks.Add(Utf8.GetString(text[start..end]));
                 plain = end;
             }
 
@@ -63,7 +75,7 @@ public sealed class PreparedBody
 
         if (text.Length > plain)
         {
-            _chunks.Add(MimeWriter.EncodeQuotedPrintable(text.AsSpan(plain)));
+            _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..]));
         }
 
         Length = text.Length;
@@ -71,11 +83,11 @@ public sealed class PreparedBody
 
     public string[] Placeholders { get; }
 
-    private bool HasPlaceholder(ReadOnlySpan<char> line)
+    private static bool HasPlaceholder(ReadOnlySpan<byte> line, byte[][] marks)
     {
-        foreach (var p in Placeholders)
+        foreach (var p in marks)
         {
-            if (line.Contains(p, StringComparison.Ordinal))
+            if (line.IndexOf(p) >= 0)
             {
                 return true;
             }
@@ -84,7 +96,7 @@ public sealed class PreparedBody
         return false;
     }
 
-    /// <summary>Characters of the template, to size buffers.</summary>
+    /// <summary>UTF-8 bytes of the template, to size buffers.</summary>
     public int Length { get; }
 
     internal IReadOnlyList<object> Chunks => _chunks;
@@ -152,12 +164,26 @@ public static class MimeWriter
     /// <param name="text">Line ends already normalized (<see cref="NormalizeLineEnds"/>).</param>
     internal static byte[] EncodeQuotedPrintable(ReadOnlySpan<char> text)
     {
-        // The writer asks for room for the worst case (3 bytes per UTF-8 byte): a buffer sized for it, new each time,
-        // grew to ~100 KB for a digest body (large object heap) before the exact copy below. One per thread, reused.
-        var buffer = t_encoding ??= new ArrayBufferWriter<byte>(64 * 1024);
-        buffer.ResetWrittenCount();
+        var buffer = EncodingBuffer();
         new Writer(buffer).QuotedPrintableNormalized(text);
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The same, from UTF-8 bytes (line ends already normalized).</summary>
+    internal static byte[] EncodeQuotedPrintable(ReadOnlySpan<byte> utf8)
+    {
+        var buffer = EncodingBuffer();
+        new Writer(buffer).QuotedPrintableUtf8(utf8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    // The writer asks for room for the worst case (3 bytes per UTF-8 byte): a buffer sized for it, new each time,
+    // grew to ~100 KB for a digest body (large object heap) before the exact copy. One per thread, reused.
+    private static ArrayBufferWriter<byte> EncodingBuffer()
+    {
+        var buffer = t_encoding ??= new ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        return buffer;
     }
 
     [ThreadStatic]
@@ -166,6 +192,11 @@ public static class MimeWriter
     // Rendered bodies already end their lines with '\n': no copy of a 45 KB string for nothing.
     internal static string NormalizeLineEnds(string text) =>
         text.AsSpan().IndexOfAny(OtherLineEnds) < 0 ? text : text.ReplaceLineEndings("\n");
+
+    /// <summary>Whether UTF-8 bytes hold a line end other than '\n' (what <see cref="NormalizeLineEnds"/> replaces).</summary>
+    internal static bool HasOtherLineEnds(ReadOnlySpan<byte> utf8) =>
+        utf8.IndexOfAny((byte)'\r', (byte)'\f') >= 0 || utf8.IndexOf("\u0085"u8) >= 0 || utf8.IndexOf("\u2028"u8) >= 0
+        || utf8.IndexOf("\u2029"u8) >= 0;
 
     // What ReplaceLineEndings turns into '\n' besides '\n' itself.
     private static readonly SearchValues<char> OtherLineEnds = SearchValues.Create("\r\f\u0085\u2028\u2029");
@@ -319,90 +350,95 @@ public static class MimeWriter
             var rented = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(normalized.Length));
             try
             {
-                var bytes = rented.AsSpan(0, Utf8.GetBytes(normalized, rented));
-                // Each byte becomes at most 3 characters; a soft break ("=" CRLF) comes after at least 73 of them.
-                var span = _out.GetSpan((bytes.Length * 3) + ((bytes.Length / 24) * 3) + 8);
-                var o = 0;
-                var line = 0;
-                for (var i = 0; i < bytes.Length;)
-                {
-                    var b = bytes[i];
-                    // A run of characters written as they are (most of a body) is copied at once, up to the line's end.
-                    if (line < 75 && Literal.Contains(b) && !(b == '.' && line == 0))
-                    {
-                        var run = bytes[i..].IndexOfAnyExcept(Literal);
-                        run = run < 0 ? bytes.Length - i : run;
-                        // Whitespace ending a line is encoded below, one byte at a time.
-                        if (i + run == bytes.Length || bytes[i + run] == '\n')
-                        {
-                            while (run > 0 && bytes[i + run - 1] is (byte)' ' or (byte)'\t')
-                            {
-                                run--;
-                            }
-                        }
-
-                        if (run > 0)
-                        {
-                            var n = Math.Min(run, 75 - line);
-                            bytes.Slice(i, n).CopyTo(span[o..]);
-                            o += n;
-                            i += n;
-                            line += n;
-                            continue;
-                        }
-                    }
-
-                    if (b == '\n')
-                    {
-                        span[o++] = (byte)'\r';
-                        span[o++] = (byte)'\n';
-                        line = 0;
-                        i++;
-                        continue;
-                    }
-
-                    var atLineEnd = i + 1 == bytes.Length || bytes[i + 1] == '\n';
-                    // Encoded: non-ASCII, controls, '=', whitespace before a line end (stripped in transit), and a
-                    // leading '.' (so no line is ever a lone "." even before the transport dot-stuffs).
-                    var encode = b > 126 || (b < 32 && b != '\t') || b == '=' ||
-                                 ((b == ' ' || b == '\t') && atLineEnd) || (b == '.' && line == 0);
-                    var width = encode ? 3 : 1;
-                    // Soft line break keeping room for "=": a line is at most 76 characters.
-                    if (line + width > 75)
-                    {
-                        span[o++] = (byte)'=';
-                        span[o++] = (byte)'\r';
-                        span[o++] = (byte)'\n';
-                        line = 0;
-                        if (b == '.')
-                        {
-                            encode = true;
-                            width = 3;
-                        }
-                    }
-
-                    if (encode)
-                    {
-                        span[o] = (byte)'=';
-                        span[o + 1] = Hex[b >> 4];
-                        span[o + 2] = Hex[b & 0xF];
-                    }
-                    else
-                    {
-                        span[o] = b;
-                    }
-
-                    o += width;
-                    line += width;
-                    i++;
-                }
-
-                _out.Advance(o);
+                QuotedPrintableUtf8(rented.AsSpan(0, Utf8.GetBytes(normalized, rented)));
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+
+        /// <summary>The same, from the UTF-8 bytes of a text whose line ends are already normalized.</summary>
+        public void QuotedPrintableUtf8(ReadOnlySpan<byte> bytes)
+        {
+            // Each byte becomes at most 3 characters; a soft break ("=" CRLF) comes after at least 73 of them.
+            var span = _out.GetSpan((bytes.Length * 3) + ((bytes.Length / 24) * 3) + 8);
+            var o = 0;
+            var line = 0;
+            for (var i = 0; i < bytes.Length;)
+            {
+                var b = bytes[i];
+                // A run of characters written as they are (most of a body) is copied at once, up to the line's end.
+                if (line < 75 && Literal.Contains(b) && !(b == '.' && line == 0))
+                {
+                    var run = bytes[i..].IndexOfAnyExcept(Literal);
+                    run = run < 0 ? bytes.Length - i : run;
+                    // Whitespace ending a line is encoded below, one byte at a time.
+                    if (i + run == bytes.Length || bytes[i + run] == '\n')
+                    {
+                        while (run > 0 && bytes[i + run - 1] is (byte)' ' or (byte)'\t')
+                        {
+                            run--;
+                        }
+                    }
+
+                    if (run > 0)
+                    {
+                        var n = Math.Min(run, 75 - line);
+                        bytes.Slice(i, n).CopyTo(span[o..]);
+                        o += n;
+                        i += n;
+                        line += n;
+                        continue;
+                    }
+                }
+
+                if (b == '\n')
+                {
+                    span[o++] = (byte)'\r';
+                    span[o++] = (byte)'\n';
+                    line = 0;
+                    i++;
+                    continue;
+                }
+
+                var atLineEnd = i + 1 == bytes.Length || bytes[i + 1] == '\n';
+                // Encoded: non-ASCII, controls, '=', whitespace before a line end (stripped in transit), and a
+                // leading '.' (so no line is ever a lone "." even before the transport dot-stuffs).
+                var encode = b > 126 || (b < 32 && b != '\t') || b == '=' ||
+                             ((b == ' ' || b == '\t') && atLineEnd) || (b == '.' && line == 0);
+                var width = encode ? 3 : 1;
+                // Soft line break keeping room for "=": a line is at most 76 characters.
+                if (line + width > 75)
+                {
+                    span[o++] = (byte)'=';
+                    span[o++] = (byte)'\r';
+                    span[o++] = (byte)'\n';
+                    line = 0;
+                    if (b == '.')
+                    {
+                        encode = true;
+                        width = 3;
+                    }
+                }
+
+                if (encode)
+                {
+                    span[o] = (byte)'=';
+                    span[o + 1] = Hex[b >> 4];
+                    span[o + 2] = Hex[b & 0xF];
+                }
+                else
+                {
+                    span[o] = b;
+                }
+
+                o += width;
+                line += width;
+                i++;
+            }
+
+            _out.Advance(o);
         }
 
         private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;

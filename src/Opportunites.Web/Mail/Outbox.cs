@@ -49,9 +49,11 @@ public static class Outbox
     // Shared bodies (migration 0063): each template not yet stored becomes one outbox_bodies row, and each email a
     // row without bodies that points at it with its own placeholder values (text values, then HTML values); the
     // delivery job personalises at send time (PreparedBody). Row ids are the caller's (drawn from the outbox sequence).
+    // Bodies travel as UTF-8 bytes, decoded by PostgreSQL (convert_from checks them): rendered as bytes, a digest body
+    // is never a .NET string twice its size.
     private const string InsertBodiesSql = """
         INSERT INTO outbox_bodies (id, placeholders, text_body, html_body)
-        SELECT t.id, @placeholders, t.text_body, t.html_body
+        SELECT t.id, @placeholders, convert_from(t.text_body, 'UTF8'), convert_from(t.html_body, 'UTF8')
         FROM unnest(@ids, @textBodies, @htmlBodies) AS t(id, text_body, html_body)
         ON CONFLICT (id) DO NOTHING
         """;
@@ -130,10 +132,10 @@ public static class Outbox
 }
 
 /// <summary>
-/// A subject and bodies shared by many emails, with placeholders (see <see cref="Outbox.EnqueueManyAsync"/>), stored
-/// once under <see cref="BodyId"/>.
+/// A subject and bodies (UTF-8) shared by many emails, with placeholders (see <see cref="Outbox.EnqueueManyAsync"/>),
+/// stored once under <see cref="BodyId"/>.
 /// </summary>
-public sealed record MailTemplate(Guid BodyId, string Subject, string TextBody, string HtmlBody);
+public sealed record MailTemplate(Guid BodyId, string Subject, byte[] TextBody, byte[] HtmlBody);
 
 /// <summary>One recipient of a <see cref="MailTemplate"/> (by index) and its placeholder values, plain and HTML-escaped.</summary>
 public sealed record TemplatedEmail(long Id, int Template, string ToAddress, string Text1, string Text2, string Html1, string Html2,

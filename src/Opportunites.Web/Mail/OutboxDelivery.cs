@@ -71,9 +71,12 @@ public sealed class OutboxDelivery(
         """;
 
     // Shared bodies (digests, 0063): rows are claimed in id order, so one digest group's subscribers follow each other
-    // and its body is read once for all of them, then kept for the next claim.
+    // and its body is read once for all of them, then kept for the next claim. Read as UTF-8 bytes, what the message
+    // is encoded from: as .NET strings they were twice the size (~90 KB, large object heap) and a sixth of the run's
+    // allocations.
     private const string BodiesSql = """
-        SELECT id, placeholders, text_body, html_body FROM outbox_bodies WHERE id = ANY (@ids)
+        SELECT id, placeholders, convert_to(text_body, 'UTF8') AS text_body, convert_to(html_body, 'UTF8') AS html_body
+        FROM outbox_bodies WHERE id = ANY (@ids)
         """;
 
     // Still queued, written "not sent, not failed" (the same, by the CHECK on status) so that the planner cannot use the
@@ -402,8 +405,8 @@ public sealed class OutboxDelivery(
     {
         public Guid Id { get; init; }
         public string[] Placeholders { get; init; } = [];
-        public string TextBody { get; private set; } = "";
-        public string HtmlBody { get; private set; } = "";
+        public byte[] TextBody { get; private set; } = [];
+        public byte[] HtmlBody { get; private set; } = [];
 
         public PreparedBody PreparedText { get; private set; } = null!;
 
@@ -417,7 +420,7 @@ public sealed class OutboxDelivery(
         {
             PreparedText = new PreparedBody(TextBody, Placeholders);
             PreparedHtml = new PreparedBody(HtmlBody, Placeholders);
-            TextBody = HtmlBody = "";
+            TextBody = HtmlBody = [];
             return this;
         }
     }

@@ -84,9 +84,39 @@ public sealed class MimeWriterTests
                 TextPart = new PersonalisedBody(new PreparedBody(template, placeholders), values, n % 2 == 0 ? 0 : 2),
             };
             var expected = n % 2 == 0 ? whole : Outbox.Personalise(template, placeholders, values, 2);
+            // The delivery job prepares from the UTF-8 bytes the outbox stores.
+            var fromBytes = prepared with
+            {
+                TextPart = new PersonalisedBody(new PreparedBody(Encoding.UTF8.GetBytes(template), placeholders), values, n % 2 == 0 ? 0 : 2),
+            };
 
             Assert.That(TextPart(prepared), Is.EqualTo(TextPart(expected)), $"modèle n° {n} : {template}");
+            Assert.That(TextPart(fromBytes), Is.EqualTo(TextPart(expected)), $"modèle n° {n} (UTF-8) : {template}");
         }
+    }
+
+    // Line ends other than '\n' are normalized as for a string (ReplaceLineEndings), including those written in UTF-8
+    // on two or three bytes.
+    [TestCase("a\r\nb {{lien}}\r\nc")]
+    [TestCase("a\rb\r{{lien}}\rc\r")]
+    [TestCase("a\u2028b\u2029c {{lien}}\u0085d\fe")]
+    [TestCase("Å\u0085 {{lien}} \u2026 é\u2028")]
+    public void PreparedBody_FromUtf8WithOtherLineEnds_SameBytesAsFromTheString(string template)
+    {
+        string[] placeholders = ["{{lien}}"];
+        string?[] values = ["https://opportunites.test/alertes/x"];
+        MailMessage With(PreparedBody body) =>
+            new("<qp@opportunites.test>", "annonces@opportunites.test", "Opportunités", "a@example.org", null, "Sujet", "",
+                "<p>html</p>", new Dictionary<string, string>(), DateTimeOffset.UnixEpoch)
+            {
+                TextPart = new PersonalisedBody(body, values, 0),
+            };
+
+        var fromString = TextPart(With(new PreparedBody(template, placeholders)));
+        var fromBytes = TextPart(With(new PreparedBody(Encoding.UTF8.GetBytes(template), placeholders)));
+
+        Assert.That(fromBytes, Is.EqualTo(fromString));
+        Assert.That(fromBytes, Is.EqualTo(TextPart(Outbox.Personalise(template, placeholders, values, 0))));
     }
 
     /// <summary>The text/plain part of a message written with that body, as written.</summary>

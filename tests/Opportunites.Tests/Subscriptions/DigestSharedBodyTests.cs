@@ -116,7 +116,8 @@ public sealed class DigestSharedBodyTests
     {
         const int n = 5;
         var territory = "2A";
-        var offer = TestData.Unique("Appel à projets « Corse solidaire » — été & jeunesse");
+        // Characters of two, three and four UTF-8 bytes: bodies are stored and read back as UTF-8 bytes.
+        var offer = TestData.Unique("Appel à projets « Corse solidaire » — été & jeunesse 🌞");
         await TestData.CreateOpportunityAsync(_db.DataSource, offer, [territory], Kinds.Aap,
             ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
         var subscribers = new Dictionary<long, string>();
@@ -156,7 +157,7 @@ public sealed class DigestSharedBodyTests
             {
                 Assert.That(digest.Defects, Is.Empty);
                 Assert.That(digest.Text, Does.Contain(offer).And.Not.Contain("{{"));
-                Assert.That(digest.Html, Does.Not.Contain("{{"));
+                Assert.That(digest.Html, Does.Not.Contain("{{").And.Contain(offer.Replace("&", "&amp;", StringComparison.Ordinal)));
                 Assert.That(tokens.Read(TokenPurpose.UnsubscribeDigest, Token(unsubscribe)), Is.EqualTo(id), "le lien de désinscription de son abonné");
                 Assert.That(tokens.Read(TokenPurpose.Manage, Token(manage)), Is.EqualTo(id), "le lien de gestion de son abonné");
                 Assert.That(digest.ListUnsubscribeUrl, Is.EqualTo(unsubscribe));
