@@ -23,7 +23,8 @@ internal static class DigestBench
     private const double MaxRssMb = 300;
     private const double RssSpread = 0.20;
 
-    /// <summary><c>./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8] [--port P] [--fresh]</c></summary>
+    /// <summary><c>./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8] [--port P] [--fresh]
+    /// [--app-configuration Release]</c></summary>
     public static async Task<int> RunAsync(string[] args)
     {
         string Opt(string name, string fallback) =>
@@ -34,6 +35,7 @@ internal static class DigestBench
         var database = Opt("--database", "opportunites_bench_digest");
         var connections = int.Parse(Opt("--connections", "8"), CultureInfo.InvariantCulture);
         var port = int.Parse(Opt("--port", "5187"), CultureInfo.InvariantCulture);
+        var configuration = Opt("--app-configuration", "Release");
         DefaultTypeMap.MatchNamesWithUnderscores = true;
 
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Default") is { Length: > 0 } cs
@@ -72,7 +74,7 @@ internal static class DigestBench
             }
         }
 
-        await RunAsync(db, benchCs, FindRepoRoot(), subscribers, connections, port, report);
+        await RunAsync(db, benchCs, FindRepoRoot(), subscribers, connections, port, report, configuration);
         report.Print();
         return 0;
     }
@@ -86,7 +88,7 @@ internal static class DigestBench
     /// ledgers and outbox of that database.
     /// </summary>
     public static async Task RunAsync(NpgsqlDataSource db, string connectionString, string repoRoot, IReadOnlyList<int> subscriberCounts,
-        int connections, int port, Report report)
+        int connections, int port, Report report, string configuration = "Release")
     {
         if (!File.Exists(DigestMeasurement.SmtpSource))
         {
@@ -97,7 +99,7 @@ internal static class DigestBench
         var runs = new List<DigestFigures>();
         foreach (var n in subscriberCounts)
         {
-            var f = await DigestMeasurement.MeasureAsync(db, connectionString, repoRoot, n, connections, port);
+            var f = await DigestMeasurement.MeasureAsync(db, connectionString, repoRoot, n, connections, port, configuration);
             runs.Add(f);
             var label = $"veille {n:N0} abonnés";
             report.Add($"{label} : génération des abonnés", "INSERT … SELECT, 40 % sur 50 jeux de préférences communs", f.Generated.TotalSeconds, "s");

@@ -103,7 +103,7 @@ if (!options.NoHttp)
 
 if (options.Digest.Length > 0)
 {
-    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report);
+    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report, options.AppConfiguration);
 }
 
 // Last: it changes then restores 100 k offers (and vacuums), which must not disturb the board's measurements.
