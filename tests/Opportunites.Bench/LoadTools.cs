@@ -185,8 +185,26 @@ internal sealed class AppProcess : IAsyncDisposable
         _disposed = true;
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            // Stopped as a deployment stops it (SIGTERM), not killed: a killed node leaves its `deliver` run marked as
+            // executing in Quartz's cluster tables, and the next measurement's node could start none (the job is not
+            // concurrent) until cluster recovery declared the killed one dead: nothing was sent during the first 7 s
+            // of a 10,000-subscriber digest.
+            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])
+                   { UseShellExecute = false }))
+            {
+                await term!.WaitForExitAsync();
+            }
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
 
         _process.Dispose();
