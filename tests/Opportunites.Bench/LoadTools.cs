@@ -190,7 +190,7 @@ internal sealed class AppProcess : IAsyncDisposable
             // concurrent) until cluster recovery declared the killed one dead: nothing was sent during the first 7 s
             // of a 10,000-subscriber digest.
             using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])
-                   { UseShellExecute = false }))
+            { UseShellExecute = false }))
             {
                 await term!.WaitForExitAsync();
             }
