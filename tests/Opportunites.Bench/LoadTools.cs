@@ -189,10 +189,10 @@ internal sealed class AppProcess : IAsyncDisposable
             // executing in Quartz's cluster tables, and the next measurement's node could start none (the job is not
             // concurrent) until cluster recovery declared the killed one dead: nothing was sent during the first 7 s
             // of a 10,000-subscriber digest.
-            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])
-            { UseShellExecute = false }))
+            var term = new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false };
+            using (var signal = Process.Start(term))
             {
-                await term!.WaitForExitAsync();
+                await signal!.WaitForExitAsync();
             }
 
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
