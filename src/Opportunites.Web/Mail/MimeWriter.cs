@@ -160,30 +160,16 @@ public static class MimeWriter
         w.Line($"--{boundary}--");
     }
 
-    /// <summary>The quoted-printable bytes of a text, CRLF line ends (what a body part holds).</summary>
-    /// <param name="text">Line ends already normalized (<see cref="NormalizeLineEnds"/>).</param>
-    internal static byte[] EncodeQuotedPrintable(ReadOnlySpan<char> text)
-    {
-        var buffer = EncodingBuffer();
-        new Writer(buffer).QuotedPrintableNormalized(text);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>The same, from UTF-8 bytes (line ends already normalized).</summary>
+    /// <summary>The quoted-printable bytes of a text's UTF-8, CRLF line ends (what a body part holds).</summary>
+    /// <param name="utf8">Line ends already normalized (<see cref="NormalizeLineEnds"/>).</param>
     internal static byte[] EncodeQuotedPrintable(ReadOnlySpan<byte> utf8)
     {
-        var buffer = EncodingBuffer();
-        new Writer(buffer).QuotedPrintableUtf8(utf8);
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    // The writer asks for room for the worst case (3 bytes per UTF-8 byte): a buffer sized for it, new each time,
-    // grew to ~100 KB for a digest body (large object heap) before the exact copy. One per thread, reused.
-    private static ArrayBufferWriter<byte> EncodingBuffer()
-    {
+        // The writer asks for room for the worst case (3 bytes per UTF-8 byte): a buffer sized for it, new each time,
+        // grew to ~100 KB for a digest body (large object heap) before the exact copy below. One per thread, reused.
         var buffer = t_encoding ??= new ArrayBufferWriter<byte>(64 * 1024);
         buffer.ResetWrittenCount();
-        return buffer;
+        new Writer(buffer).QuotedPrintableUtf8(utf8);
+        return buffer.WrittenSpan.ToArray();
     }
 
     [ThreadStatic]
