@@ -60,8 +60,6 @@ public static class DigestRenderer
     [ThreadStatic]
     private static StringBuilder? t_html;
 
-    private static readonly UTF8Encoding Utf8 = new(false);
-
     private static RenderedDigest Render(StringBuilder text, StringBuilder html, DigestPreferences prefs, DateOnly periodStart,
         IReadOnlyList<DigestItem> newItems, IReadOnlyList<DigestItem> closingItems, int newTotal, int closingTotal, AlertSettings settings)
     {
@@ -103,8 +101,8 @@ public static class DigestRenderer
     /// chunks is encoded whole: the encoder keeps state from one chunk to the next).</summary>
     internal static byte[] ToUtf8(StringBuilder sb)
     {
-        var encoder = Utf8.GetEncoder();
-        var rented = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(sb.Length));
+        var encoder = Encoding.UTF8.GetEncoder();
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(sb.Length));
         try
         {
             var written = 0;

@@ -38,10 +38,8 @@ public sealed class PreparedBody
     // Each chunk is either encoded bytes (whole lines without a placeholder) or a line with one, '\n' included.
     private readonly List<object> _chunks = [];
 
-    private static readonly UTF8Encoding Utf8 = new(false);
-
     public PreparedBody(string template, IReadOnlyList<string> placeholders)
-        : this(Utf8.GetBytes(MimeWriter.NormalizeLineEnds(template)), placeholders)
+        : this(Encoding.UTF8.GetBytes(MimeWriter.NormalizeLineEnds(template)), placeholders)
     {
     }
 
@@ -51,9 +49,9 @@ public sealed class PreparedBody
     {
         Placeholders = [.. placeholders];
         var text = MimeWriter.HasOtherLineEnds(utf8.Span)
-            ? Utf8.GetBytes(MimeWriter.NormalizeLineEnds(Utf8.GetString(utf8.Span))).AsSpan()
+            ? Encoding.UTF8.GetBytes(MimeWriter.NormalizeLineEnds(Encoding.UTF8.GetString(utf8.Span))).AsSpan()
             : utf8.Span;
-        var marks = Placeholders.Select(p => Utf8.GetBytes(p)).ToArray();
+        var marks = Placeholders.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
         var plain = 0;
         for (var start = 0; start < text.Length;)
         {
@@ -66,7 +64,7 @@ public sealed class PreparedBody
                     _chunks.Add(MimeWriter.EncodeQuotedPrintable(text[plain..start]));
                 }
 
-                _chunks.Add(Utf8.GetString(text[start..end]));
+                _chunks.Add(Encoding.UTF8.GetString(text[start..end]));
                 plain = end;
             }
 
