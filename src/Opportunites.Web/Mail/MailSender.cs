@@ -34,7 +34,14 @@ public interface IMailSender
 public interface IMailSession : IAsyncDisposable
 {
     /// <summary>Never throws for delivery problems: they come back as <see cref="SendStatus.Transient"/> or Permanent.</summary>
-    Task<SendResult> SendAsync(MailMessage message, CancellationToken ct);
+    Task<SendResult> SendAsync(MailMessage message, CancellationToken ct) => SendAsync(message, next: null, ct);
+
+    /// <summary>
+    /// Sends <paramref name="message"/>; <paramref name="next"/>, when given, is the message the caller sends next on this
+    /// session, which a transport may start sending already (SMTP pipelining). Calling again with another message than
+    /// that one is allowed (the transport then drops what it started); disposing drops it too, undelivered.
+    /// </summary>
+    Task<SendResult> SendAsync(MailMessage message, MailMessage? next, CancellationToken ct);
 }
 
 /// <summary>
@@ -69,7 +76,7 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
 
     private async Task ReturnAsync(SmtpConnection connection)
     {
-        if (connection.IsUsable && _idle.Count < MaxSessions)
+        if (connection is { IsUsable: true, Announced: null } && _idle.Count < MaxSessions)
         {
             _idle.Add(connection);
         }
@@ -91,12 +98,15 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
     {
         // One buffer per session, reused for each message it sends: a digest (~45 KB, ~100 KB of buffer while being
         // written) allocated anew each time landed on the large object heap and made the runtime collect gen 2
-        // over and over during a digest run (CPU profile, docs/benchmarks-digest.md).
-        private readonly ArrayBufferWriter<byte> _mime = new(64 * 1024);
+        // over and over during a digest run (CPU profile, docs/benchmarks-digest.md). A second one holds the next
+        // message, written before its envelope is announced so that a message the writer refuses is never announced.
+        private ArrayBufferWriter<byte> _mime = new(64 * 1024);
+        private ArrayBufferWriter<byte> _nextMime = new(64 * 1024);
+        private MailMessage? _written;
         private SmtpConnection? _connection;
         private string? _connectError;
 
-        public async Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+        public async Task<SendResult> SendAsync(MailMessage message, MailMessage? next, CancellationToken ct)
         {
             // Server down: fail the rest of this session's batch at once instead of one timeout per message.
             if (_connectError is not null)
@@ -104,6 +114,26 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
                 return new SendResult(SendStatus.Transient, _connectError);
             }
 
+            if (_connection is { Announced: not null } && !ReferenceEquals(_written, message))
+            {
+                // The caller changed its mind about the message it announced (stopping, a row it could not build):
+                // the server waits for that message's content, so the connection goes, and the message with it.
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+
+            // Written in advance when it was announced; otherwise now (an ArgumentException goes to the caller).
+            if (ReferenceEquals(_written, message))
+            {
+                (_mime, _nextMime) = (_nextMime, _mime);
+            }
+            else
+            {
+                _mime.ResetWrittenCount();
+                MimeWriter.Write(message, _mime);
+            }
+
+            _written = null;
             try
             {
                 _connection ??= await owner.RentAsync(ct);
@@ -117,11 +147,26 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
             }
 
             var connection = _connection;
+            SmtpEnvelope? following = null;
+            if (next is not null && connection.Pipelining)
+            {
+                try
+                {
+                    _nextMime.ResetWrittenCount();
+                    MimeWriter.Write(next, _nextMime);
+                    _written = next;
+                    following = new SmtpEnvelope(next.FromAddress, next.ToAddress);
+                }
+                catch (ArgumentException)
+                {
+                    // Not announced: its own call reports the error for it.
+                }
+            }
+
             try
             {
-                _mime.ResetWrittenCount();
-                MimeWriter.Write(message, _mime);
-                var reply = await connection.SendAsync(message.FromAddress, message.ToAddress, _mime.WrittenMemory, ct);
+                var envelope = new SmtpEnvelope(message.FromAddress, message.ToAddress);
+                var reply = await connection.SendAsync(envelope, _mime.WrittenMemory, following, ct);
                 if (!connection.IsUsable)
                 {
                     await connection.DisposeAsync();
@@ -144,6 +189,7 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
         {
             if (_connection is not null)
             {
+                // A connection with an announced message is closed, never pooled (ReturnAsync).
                 await owner.ReturnAsync(_connection);
                 _connection = null;
             }
@@ -165,7 +211,7 @@ public sealed class PickupMailSender(IOptions<MailSettings> mail, IHostEnvironme
 
     private sealed class Session(PickupMailSender owner) : IMailSession
     {
-        public async Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+        public async Task<SendResult> SendAsync(MailMessage message, MailMessage? next, CancellationToken ct)
         {
             try
             {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
@@ -119,12 +120,14 @@ public sealed class OutboxDelivery(
         });
         await using var marks = new SentMarks(db, parallel);
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
+        // Rows a session took from the queue to announce them, then did not send (stopping).
+        var unsent = new ConcurrentQueue<long>();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var claiming = ClaimLoopAsync(queue.Writer, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
         try
         {
-            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, marks, counts, random, stopping)));
+            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, marks, counts, random, unsent, stopping)));
         }
         finally
         {
@@ -144,7 +147,7 @@ public sealed class OutboxDelivery(
         }
 
         // The sessions stop taking rows when the node stops: what is left in the queue was claimed, never sent.
-        var rest = new List<long>();
+        var rest = new List<long>(unsent);
         while (queue.Reader.TryRead(out var row))
         {
             rest.Add(row.Id);
@@ -199,39 +202,56 @@ public sealed class OutboxDelivery(
     }
 
     private async Task SendLoopAsync(IMailSession session, ChannelReader<OutboxRow> queue, SentMarks marks, DeliveryCounts counts,
-        Random random, CancellationToken stopping)
+        Random random, ConcurrentQueue<long> unsent, CancellationToken stopping)
     {
         var settings = mail.Value;
         // The row of message N is marked while message N+1 is on the wire: one mark in flight per connection, each
         // issued as soon as its reply came back ("sent" marks go together with the other sessions', SentMarks).
         var marking = Task.CompletedTask;
+        OutboxRow? row = null;
+        MailMessage? message = null;
         try
         {
-            while (!stopping.IsCancellationRequested)
+            while (true)
             {
-                OutboxRow? row;
-                try
+                if (row is null)
                 {
-                    if (!queue.TryRead(out row))
+                    try
                     {
-                        if (!await queue.WaitToReadAsync(stopping))
+                        if (stopping.IsCancellationRequested || (!queue.TryRead(out row) && !await queue.WaitToReadAsync(stopping)))
                         {
                             return;
                         }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
 
+                    if (row is null)
+                    {
                         continue;
                     }
                 }
-                catch (OperationCanceledException)
+
+                // The next row, when one is already waiting, is announced with this one: over SMTP its envelope goes out
+                // with this message's end (pipelining), one wait for the server per message instead of two.
+                MailMessage? nextMessage = null;
+                if (!stopping.IsCancellationRequested && queue.TryRead(out var next))
                 {
-                    return;
+                    nextMessage = TryToMessage(next);
+                }
+                else
+                {
+                    next = null;
                 }
 
                 SendResult result;
                 try
                 {
                     // Not cancelled by `stopping`: a message being sent is finished, then the loop stops.
-                    result = await session.SendAsync(ToMessage(row), CancellationToken.None);
+                    message ??= ToMessage(row);
+                    result = await session.SendAsync(message, nextMessage, CancellationToken.None);
                 }
                 catch (ArgumentException ex)
                 {
@@ -241,12 +261,37 @@ public sealed class OutboxDelivery(
 
                 await marking;
                 marking = RecordAsync(marks, row, result, counts, settings, random);
+                (row, message) = (next, nextMessage);
+                if (stopping.IsCancellationRequested)
+                {
+                    // The announced row is not sent: it goes back to the queue with the unclaimed ones, and its envelope
+                    // with the connection, closed when the session ends (which discards an unfinished message).
+                    return;
+                }
             }
         }
         finally
         {
+            if (row is not null)
+            {
+                unsent.Enqueue(row.Id);
+            }
+
             marks.SessionEnded();
             await marking;
+        }
+    }
+
+    private MailMessage? TryToMessage(OutboxRow row)
+    {
+        try
+        {
+            return ToMessage(row);
+        }
+        catch (ArgumentException)
+        {
+            // Reported when the row itself is sent.
+            return null;
         }
     }
 

@@ -38,7 +38,9 @@ public sealed partial class SmtpFaultTests
             await tx.CommitAsync();
         }
 
-        await using var smtp = await SmtpServer.StartAsync();
+        // PIPELINING announced, as real servers do: each message's envelope goes out with the end of the one before, and
+        // the refusals, the outage and the slow answers meet messages announced but not yet sent.
+        await using var smtp = await SmtpServer.StartAsync(new SmtpServerOptions(Pipelining: true));
         smtp.FailRandomly(0.3);
         // Slow enough that the 451 phase and the outage both find messages still waiting.
         smtp.SlowDown(TimeSpan.FromMilliseconds(FaultRun.Full ? 20 : 100));

@@ -9,8 +9,9 @@ namespace Opportunites.Tests.Infrastructure;
 /// <summary>Options of a test SMTP server: STARTTLS with a self-signed certificate, AUTH PLAIN/LOGIN.</summary>
 /// <param name="CountOnly">Keep only the recipients of each accepted message (<see cref="SmtpServer.GetRecipients"/>): for
 /// runs of thousands of messages, where parsing and storing each one would make the server the bottleneck.</param>
+/// <param name="Pipelining">Announce PIPELINING (RFC 2920), so that failures on demand meet pipelined commands.</param>
 public sealed record SmtpServerOptions(bool StartTls = false, string? User = null, string? Password = null, int Port = 0,
-    bool CountOnly = false);
+    bool CountOnly = false, bool Pipelining = false);
 
 /// <summary>
 /// A real SMTP server process for tests: aiosmtpd (Debian's python3-aiosmtpd, see tools/provision.sh) running
@@ -69,6 +70,11 @@ public sealed class SmtpServer : IAsyncDisposable
         if (_options.CountOnly)
         {
             psi.ArgumentList.Add("--count-only");
+        }
+
+        if (_options.Pipelining)
+        {
+            psi.ArgumentList.Add("--pipelining");
         }
 
         if (_options.StartTls)

@@ -4,9 +4,11 @@ Stores every accepted message in --dir as NNNNNN.eml (bytes as received, dot-uns
 and the message as Python's email parser reads it: decoded headers, text parts, defects). Answers a 4xx/5xx on
 demand: a file "fail" in --dir holding "COUNT CODE STAGE" (STAGE = rcpt or data) makes the next COUNT
 transactions fail with CODE at that stage; a file "failrate" holding "RATE CODE" (e.g. "0.3 451") refuses that share
-of messages at DATA, at random; a file "slow" holding SECONDS delays every answer to DATA. With --count-only, nothing
-is parsed or stored but one line per accepted message in received.txt (its recipients, comma-separated): fast enough
-for tens of thousands of messages. Prints "READY <port>" once listening; exits when stdin closes.
+of messages at DATA, at random; a recipient whose local part starts with "refuse-" (or "later-") is refused at RCPT
+with 550 (or 451), a failure at a chosen place in a run; a file "slow" holding SECONDS delays every answer to DATA.
+With --count-only, nothing is parsed or stored but one line per accepted message in received.txt (its recipients,
+comma-separated): fast enough for tens of thousands of messages. With --pipelining, announces PIPELINING.
+Prints "READY <port>" once listening; exits when stdin closes.
 With --parse FILE, prints the JSON description of an .eml file instead (pickup-mode tests).
 """
 import argparse
@@ -26,9 +28,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Handler:
-    def __init__(self, folder, count_only=False):
+    def __init__(self, folder, count_only=False, pipelining=False):
         self.folder = folder
         self.count_only = count_only
+        self.pipelining = pipelining
         self.lock = threading.Lock()
         self.count = len([f for f in os.listdir(folder) if f.endswith(".eml")])
 
@@ -51,10 +54,23 @@ class Handler:
             kind = "4.3.0 Essayez plus tard" if code.startswith("4") else "5.7.1 Refuse"
             return f"{code} {kind}"
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # aiosmtpd reads commands from a buffered stream, so it serves pipelined ones correctly, but does not say so:
+        # with --pipelining it announces PIPELINING (RFC 2920) and clients send their commands in groups.
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         failure = self._failure("rcpt")
         if failure:
             return failure
+        local = address.split("@")[0]
+        if local.startswith("refuse-"):
+            return "550 5.1.1 Destinataire refuse"
+        if local.startswith("later-"):
+            return "451 4.3.0 Essayez plus tard"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -133,6 +149,7 @@ def main():
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--count-only", action="store_true")
+    parser.add_argument("--pipelining", action="store_true")
     args = parser.parse_args()
     if args.parse:
         with open(args.parse, "rb") as f:
@@ -160,7 +177,7 @@ def main():
         kwargs["auth_required"] = True
         kwargs["auth_require_tls"] = bool(args.cert)
 
-    controller = Controller(Handler(args.dir, args.count_only), hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(Handler(args.dir, args.count_only, args.pipelining), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     print(f"READY {port}", flush=True)
     try:

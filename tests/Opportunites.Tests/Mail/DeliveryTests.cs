@@ -290,6 +290,92 @@ public sealed class DeliveryTests
     }
 
     [Test]
+    public async Task DeliverDue_PipeliningServer_EachRowGetsItsOwnReplyAndBody()
+    {
+        // One connection, so that each message is announced with the end of the one before (its envelope written after
+        // that one's "."): refusals at RCPT, a row the writer refuses and good rows in between must each land on their
+        // own row, and no body may go to another row's recipient.
+        await using var server = await SmtpServer.StartAsync(new SmtpServerOptions(Pipelining: true));
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var recipients = new[]
+        {
+            $"ok0-{tag}@example.org", $"refuse-1-{tag}@example.org", $"ok2-{tag}@example.org", $"later-3-{tag}@example.org",
+            $"ok4-{tag}@example.org", $"injection-5-{tag}@example.org", $"ok6-{tag}@example.org", $"ok7-{tag}@example.org",
+        };
+        var rows = new List<(long Id, string MessageId)>();
+        foreach (var to in recipients)
+        {
+            rows.Add(await EnqueueAsync(to, new OutgoingEmail("verification", to, "Sujet " + to, "Texte pour " + to, "<p>" + to + "</p>")));
+        }
+
+        // An address that the outbox's CHECK lets through but the writer refuses (it would end the envelope's address
+        // early on the wire): it is never announced.
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync("UPDATE outbox SET to_address = @bad WHERE id = @id",
+                new { id = rows[5].Id, bad = $"x>,<intrus-{tag}@example.org" });
+        }
+
+        var mail = Mail();
+        mail.Connections = 1;
+
+        var counts = await Delivery(Smtp(server), mail).DeliverDueAsync(CancellationToken.None);
+
+        Assert.That((counts.Sent, counts.Retried, counts.Failed), Is.EqualTo((5, 1, 2)));
+        var received = server.GetMessages();
+        Assert.That(received.Select(m => m.RcptTos.Single()),
+            Is.EquivalentTo(new[] { recipients[0], recipients[2], recipients[4], recipients[6], recipients[7] }));
+        foreach (var m in received)
+        {
+            var i = Array.IndexOf(recipients, m.RcptTos.Single());
+            Assert.That(m.Header("Message-ID"), Is.EqualTo(rows[i].MessageId));
+            Assert.That(m.Header("Subject"), Is.EqualTo("Sujet " + recipients[i]));
+            Assert.That(m.Text!.TrimEnd('\r', '\n'), Is.EqualTo("Texte pour " + recipients[i]));
+            Assert.That(m.Defects, Is.Empty);
+        }
+
+        var states = await Task.WhenAll(rows.Select(r => StateAsync(r.Id)));
+        Assert.That(states.Select(s => s.Status),
+            Is.EqualTo(new[] { "sent", "failed", "sent", "queued", "sent", "failed", "sent", "sent" }));
+        Assert.That(states[1].LastError, Does.Contain("550"));
+        Assert.That(states[3].LastError, Does.Contain("451"));
+        Assert.That(states[5].LastError, Does.Contain("Adresse invalide"));
+    }
+
+    [Test]
+    public async Task DeliverDue_PipeliningServer_StopWithTheNextMessageAnnounced_DiscardsItAndReleasesIt()
+    {
+        await using var server = await SmtpServer.StartAsync(new SmtpServerOptions(Pipelining: true));
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await EnqueueAsync($"annonce-{i}-{Guid.NewGuid():N}@example.org")).Id);
+        }
+
+        using var stopping = new CancellationTokenSource();
+        var smtp = Smtp(server);
+        var mail = Mail();
+        mail.Connections = 1;
+        var real = new SmtpMailSender(Options.Create(smtp), Options.Create(mail), NullLogger<SmtpMailSender>.Instance);
+        // The stop arrives while the first message is on the wire, the second one's envelope with it.
+        var stopped = await Delivery(smtp, mail, new StopDuringFirstSend(real, stopping)).DeliverDueAsync(stopping.Token);
+        var afterStop = await Task.WhenAll(ids.Select(StateAsync));
+        // The announced message was discarded by closing the connection: nothing reached the server but the first.
+        var receivedAtStop = server.GetMessages().Count;
+        await real.DisposeAsync();
+        var resumed = await Delivery(smtp, mail).DeliverDueAsync(CancellationToken.None);
+
+        Assert.That((stopped.Sent, stopped.Released), Is.EqualTo((1, 4)));
+        Assert.That(receivedAtStop, Is.EqualTo(1));
+        Assert.That(afterStop.Where(s => s.Status == "queued").Select(s => s.Attempts), Is.EqualTo(new[] { 0, 0, 0, 0 }));
+        Assert.That(resumed.Sent, Is.EqualTo(4));
+        var received = server.GetMessages();
+        Assert.That(received.Select(m => m.RcptTos.Single()), Is.Unique);
+        Assert.That(received, Has.Count.EqualTo(5));
+        Assert.That(received.Select(m => m.Text), Is.All.Not.Empty);
+    }
+
+    [Test]
     public async Task DeliverDue_NoSmtpHost_WritesReadableEmlFile()
     {
         var root = Path.Combine(Path.GetTempPath(), "pickup-" + Guid.NewGuid().ToString("N")[..8]);
@@ -342,10 +428,10 @@ public sealed class DeliveryTests
 
         private sealed class Session(IMailSession inner, CancellationTokenSource stopping) : IMailSession
         {
-            public Task<SendResult> SendAsync(MailMessage message, CancellationToken ct)
+            public Task<SendResult> SendAsync(MailMessage message, MailMessage? next, CancellationToken ct)
             {
                 stopping.Cancel();
-                return inner.SendAsync(message, ct);
+                return inner.SendAsync(message, next, ct);
             }
 
             public ValueTask DisposeAsync() => inner.DisposeAsync();

@@ -34,6 +34,61 @@ public sealed class SmtpConnectionTests
     }
 
     [Test]
+    public async Task Send_NextMessageAnnounced_EachEnvelopeGoesWithThePreviousEndAndEveryMessageArrivesWithItsOwnBody()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var smtp = new SmtpSettings { Host = sink.Host, Port = sink.Port, TimeoutSeconds = 5 };
+        await using var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+        var messages = Enumerable.Range(0, 12).Select(i => new MailMessage($"<suite-{i}@opportunites.test>", "annonces@opportunites.test",
+            "Opportunités", $"abonne{i}@example.org", null, $"Message {i}", $"Corps {i}\n.\nfin", "<p>é</p>",
+            new Dictionary<string, string>(), DateTimeOffset.Now)).ToList();
+        var announced = new List<SmtpEnvelope?>();
+
+        foreach (var (message, i) in messages.Select((m, i) => (m, i)))
+        {
+            SmtpEnvelope? next = i + 1 < messages.Count ? Envelope(messages[i + 1]) : null;
+            var reply = await connection.SendAsync(Envelope(message), MimeWriter.Write(message), next, CancellationToken.None);
+            Assert.That(reply.Code, Is.EqualTo(250), $"message {i}");
+            announced.Add(connection.Announced);
+        }
+
+        Assert.That(announced, Is.EqualTo(messages.Skip(1).Select(m => (SmtpEnvelope?)Envelope(m)).Append(null)));
+        var received = await sink.GetMessagesAsync();
+        Assert.That(received, Has.Count.EqualTo(12));
+        foreach (var m in received)
+        {
+            var i = messages.FindIndex(x => x.MessageId == m.Header("Message-ID"));
+            Assert.That(m.RcptTos, Is.EqualTo(new[] { $"abonne{i}@example.org" }));
+            Assert.That(m.Text!.ReplaceLineEndings("\n").TrimEnd('\n'), Is.EqualTo($"Corps {i}\n.\nfin"));
+        }
+    }
+
+    [Test]
+    public async Task Send_AnnouncedMessageNotSent_AnotherIsRefusedAndClosingDiscardsIt()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var smtp = new SmtpSettings { Host = sink.Host, Port = sink.Port, TimeoutSeconds = 5 };
+        var first = new MailMessage("<premier@opportunites.test>", "annonces@opportunites.test", "Opportunités",
+            "premier@example.org", null, "Premier", "un", "<p>un</p>", new Dictionary<string, string>(), DateTimeOffset.Now);
+        var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+
+        var reply = await connection.SendAsync(Envelope(first), MimeWriter.Write(first), new SmtpEnvelope(first.FromAddress, "annonce@example.org"),
+            CancellationToken.None);
+        // The server now waits for the announced message's content: any other message would become that content.
+        var other = new SmtpEnvelope(first.FromAddress, "autre@example.org");
+        Assert.ThrowsAsync<InvalidOperationException>(() => connection.SendAsync(other, "Subject: x\r\n\r\nx"u8.ToArray(), null, CancellationToken.None));
+        var usable = connection.IsUsable;
+        await connection.DisposeAsync();
+
+        Assert.That(reply.Code, Is.EqualTo(250));
+        Assert.That(usable, Is.False);
+        var received = await sink.GetMessagesAsync();
+        Assert.That(received.Select(m => m.RcptTos.Single()), Is.EqualTo(new[] { "premier@example.org" }));
+    }
+
+    private static SmtpEnvelope Envelope(MailMessage message) => new(message.FromAddress, message.ToAddress);
+
+    [Test]
     public async Task Send_RawLinesStartingWithDots_ArriveUnchanged()
     {
         // Bytes not written by MimeWriter (whose quoted-printable never starts a line with '.'): the transport doubles
