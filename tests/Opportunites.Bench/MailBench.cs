@@ -163,14 +163,19 @@ public static class MailBench
         await Task.WhenAll(Enumerable.Range(0, connections).Select(c => Task.Run(async () =>
         {
             await using var connection = await SmtpConnection.OpenAsync(smtp, CancellationToken.None);
+            // As the delivery job does: each message's envelope goes out with the end of the one before.
+            var m = Digest(c);
             for (var i = c; i < messages; i += connections)
             {
-                var m = Digest(i);
-                var reply = await connection.SendAsync(m.FromAddress, m.ToAddress, MimeWriter.Write(m), CancellationToken.None);
+                var next = i + connections < messages ? Digest(i + connections) : null;
+                var reply = await connection.SendAsync(new SmtpEnvelope(m.FromAddress, m.ToAddress), MimeWriter.Write(m),
+                    next is null ? null : new SmtpEnvelope(next.FromAddress, next.ToAddress), CancellationToken.None);
                 if (!reply.IsSuccess)
                 {
                     throw new InvalidOperationException(reply.ToString());
                 }
+
+                m = next!;
             }
         })));
         return messages / sw.Elapsed.TotalSeconds;
