@@ -89,7 +89,8 @@ public sealed class DigestRunnerTests
         // A theme of their own keeps offers of other tests (national ones match everyone) out of this digest.
         var id1 = await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["2A"], Kinds.Aap, day.AddDays(30),
             issuerId: issuer, themes: ["egalite"], publishedAt: monday.AddDays(-3));
-        await OfferAsync(job, ["2A"], monday.AddDays(-3), day.AddDays(30), Kinds.Emploi, ["egalite"]);
+        // Two territories: named larger first, as on the board.
+        await OfferAsync(job, ["2A", "FR"], monday.AddDays(-3), day.AddDays(30), Kinds.Emploi, ["egalite"]);
         var old = TestData.Unique("AAP publié il y a longtemps");
         await OfferAsync(old, ["2A"], monday.AddDays(-20), day.AddDays(60), themes: ["egalite"]);
         var email = UniqueEmail("premier");
@@ -103,6 +104,7 @@ public sealed class DigestRunnerTests
         Assert.That(d.TextBody, Does.Contain(title).And.Contain(job).And.Not.Contain(old));
         Assert.That(d.TextBody, Does.Contain("Jusqu'au " + day.AddDays(30).ToString("dd/MM/yyyy")));
         Assert.That(d.TextBody, Does.Contain("Corse-du-Sud"));
+        Assert.That(d.TextBody, Does.Contain("France, Corse-du-Sud"));
         Assert.That(d.TextBody.IndexOf("Offres d'emploi", StringComparison.Ordinal),
             Is.LessThan(d.TextBody.IndexOf("Appels à projets", StringComparison.Ordinal)));
         Assert.That(d.TextBody, Does.Contain($"{AlertsAppFactory.BaseUrl}{OfferLinks.DetailPath(id1, title)}"));
