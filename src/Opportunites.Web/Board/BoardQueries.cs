@@ -84,27 +84,16 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         o.published_at, o.updated_at, o.closed_at, o.url, o.contract_type, o.territory_codes
         """;
 
-    // Larger territories first (France, région, département), then by name, in the database's own collation.
-    private const string TerritoryOrderSql = "SELECT code, name FROM territories ORDER BY array_length(lineage, 1), search_name, code";
-
-    private IReadOnlyDictionary<string, (int Rank, string Name)>? _territories;
+    private TerritoryOrder? _territories;
 
     /// <summary>Sorts each row's territory codes (larger first, then by name) and fills their names.</summary>
     private async Task NameTerritoriesAsync(NpgsqlConnection conn, List<OpportunityListItem> rows, CancellationToken ct)
     {
         // Fixed data (migrations only): read once per process.
-        var territories = _territories;
-        if (territories is null)
-        {
-            var list = (await conn.QueryAsync<(string Code, string Name)>(new CommandDefinition(TerritoryOrderSql, cancellationToken: ct))).AsList();
-            territories = _territories = list.Select((t, i) => (t.Code, Rank: i, t.Name)).ToDictionary(t => t.Code, t => (t.Rank, t.Name), StringComparer.Ordinal);
-        }
-
+        var territories = _territories ??= await TerritoryOrder.LoadAsync(conn, ct);
         foreach (var row in rows)
         {
-            var known = row.TerritoryCodes.Where(territories.ContainsKey).Distinct().OrderBy(c => territories[c].Rank).ToArray();
-            row.TerritoryCodes = known;
-            row.TerritoryNames = [.. known.Select(c => territories[c].Name)];
+            (row.TerritoryCodes, row.TerritoryNames) = territories.Sort(row.TerritoryCodes);
         }
     }
 

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Opportunites.Web.Board;
 
 namespace Opportunites.Web.Digests;
 
@@ -14,7 +15,7 @@ public sealed class DigestCandidate
     public DateTime? ClosesAt { get; init; }
     public DateTime PublishedAt { get; init; }
     public string[] TerritoryCodes { get; init; } = [];
-    /// <summary>Filled from the territories read with the match sets, larger first then by name, as on the board.</summary>
+    /// <summary>In the board's order (<see cref="Board.TerritoryOrder"/>): larger territories first, then by name.</summary>
     public string[] TerritoryNames { get; internal set; } = [];
     public string[] ThemeCodes { get; init; } = [];
 
@@ -150,18 +151,14 @@ public sealed class DigestOffers
 
     public int Count => _seenBy.Length;
 
-    // Each territory's both-ways match set (itself, its ancestors and its descendants), as the board uses it; and its
-    // name, in the board's order (larger territories first, then by name).
-    private const string TerritoriesSql = """
-        SELECT code, name, territory_match_set(code) AS match_set FROM territories
-        ORDER BY array_length(lineage, 1), search_name, code
-        """;
+    // Each territory's both-ways match set (itself, its ancestors and its descendants), as the board uses it.
+    private const string MatchSetsSql = "SELECT code, territory_match_set(code) AS match_set FROM territories";
 
     // Open offers that are new in some window starting at or after @since, or that close soon. deadline_sort equals
     // closes_at when there is a deadline (infinity otherwise), so the closing test uses the board's (deadline_sort, id)
     // index and the new test the (published_at) one. @matchSet narrows the read to one group (the preview). Territory
-    // names are not read here: a subquery per offer over the territories table was 0.45 s of a 0.8 s read (EXPLAIN
-    // ANALYZE, ~15,000 offers).
+    // names come from TerritoryOrder: a subquery per offer over the territories table was 0.45 s of a 0.8 s read
+    // (EXPLAIN ANALYZE, ~15,000 offers).
     private const string CandidatesSql = """
         SELECT o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at, o.published_at, o.territory_codes,
                ARRAY(SELECT ot.theme_code FROM opportunity_themes ot WHERE ot.opportunity_id = o.id) AS theme_codes
@@ -175,10 +172,9 @@ public sealed class DigestOffers
     public static async Task<DigestOffers> LoadAsync(NpgsqlConnection conn, DateTimeOffset now, DateTimeOffset since,
         DateTimeOffset until, DateTimeOffset closingUntil, IReadOnlyCollection<string>? territories, CancellationToken ct)
     {
-        var territoryRows = (await conn.QueryAsync<(string Code, string Name, string[] MatchSet)>(
-            new CommandDefinition(TerritoriesSql, cancellationToken: ct))).AsList();
-        var matchSets = territoryRows.ToDictionary(r => r.Code, r => r.MatchSet, StringComparer.Ordinal);
-        var ranked = territoryRows.Select((r, i) => (r.Code, Rank: i, r.Name)).ToDictionary(r => r.Code, r => (r.Rank, r.Name), StringComparer.Ordinal);
+        var matchSets = (await conn.QueryAsync<(string Code, string[] MatchSet)>(new CommandDefinition(MatchSetsSql, cancellationToken: ct)))
+            .ToDictionary(r => r.Code, r => r.MatchSet, StringComparer.Ordinal);
+        var order = await TerritoryOrder.LoadAsync(conn, ct);
         var matchSet = territories is null ? [] : territories.SelectMany(t => matchSets.GetValueOrDefault(t) ?? []).Distinct().ToArray();
         var candidates = (await conn.QueryAsync<DigestCandidate>(new CommandDefinition(CandidatesSql, new
         {
@@ -191,8 +187,7 @@ public sealed class DigestOffers
         }, commandTimeout: 0, cancellationToken: ct))).AsList();
         foreach (var c in candidates)
         {
-            c.TerritoryNames = [.. c.TerritoryCodes.Where(ranked.ContainsKey).Distinct().OrderBy(code => ranked[code].Rank)
-                .Select(code => ranked[code].Name)];
+            c.TerritoryNames = order.Sort(c.TerritoryCodes).Names;
         }
 
         return new DigestOffers(candidates, matchSets);
