@@ -20,6 +20,9 @@ internal static class DigestBench
 {
     private const double RatioTarget = 0.50;
     private const double MinRate = 1_000;
+
+    // The digest the issue measures (item 3): 100,000 confirmed subscribers.
+    private const int RatioScale = 100_000;
     private const double MaxRssMb = 300;
     private const double RssSpread = 0.20;
 
@@ -118,12 +121,23 @@ internal static class DigestBench
             if (f.Gc is { } gc)
             {
                 report.Add($"{label} : collections de l'application (gen0 / gen1 / gen2)",
-                    $"{gc.Gen0:N0} / {gc.Gen1:N0} / {gc.Gen2:N0} ; {gc.AllocatedBytes / 1e9:0.0} Go alloués ; tas à la fin {gc.HeapBytes / 1e6:0} Mo",
+                    $"{gc.Gen0:N0} / {gc.Gen1:N0} / {gc.Gen2:N0} ; {gc.AllocatedBytes / 1e9:0.0} Go alloués ; tas à la fin {gc.HeapBytes / 1e6:0} Mo, "
+                    + $"{gc.CommittedBytes / 1e6:0} Mo validés par le GC dont {gc.FragmentedBytes / 1e6:0} Mo libres",
                     gc.PauseMs / 1000, "s de pause");
             }
 
             report.Add($"{label} : smtp-source -d -s {f.SourceSessions} -l {f.AverageSize}", "même sink, même nombre, même taille", f.SourceRate, "msg/s");
-            report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
+            if (n >= RatioScale)
+            {
+                report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);
+            }
+            else
+            {
+                // The issue sets the ratio for the run at 100,000 subscribers; a smaller run is here for its rate and its
+                // memory, and its few seconds carry the fixed costs (job start, offers read, first batch) in full.
+                report.Add($"{label} : ratio veille / smtp-source", $"pour information : l'objectif ≥ {RatioTarget:0.00} porte sur la veille de {RatioScale:N0} abonnés",
+                    f.Ratio, "");
+            }
         }
 
         report.Note("Veille, ce qui limite : le processeur (2 cœurs partagés entre PostgreSQL, l'application et smtp-sink, lui-même " +

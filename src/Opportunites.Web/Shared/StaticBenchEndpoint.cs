@@ -60,6 +60,20 @@ public static class StaticBenchEndpoint
 /// <summary>The garbage collector's counters since the process started.</summary>
 public sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PauseMs, long AllocatedBytes, long HeapBytes)
 {
-    public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-        GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes(), GC.GetGCMemoryInfo().HeapSizeBytes);
+    /// <summary>Memory the GC holds from the system (part of the RSS) after the last collection.</summary>
+    public long CommittedBytes { get; init; }
+
+    /// <summary>Free space inside the heap after the last collection.</summary>
+    public long FragmentedBytes { get; init; }
+
+    public static GcFigures Now()
+    {
+        var info = GC.GetGCMemoryInfo();
+        return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes(), info.HeapSizeBytes)
+        {
+            CommittedBytes = info.TotalCommittedBytes,
+            FragmentedBytes = info.FragmentedBytes,
+        };
+    }
 }
