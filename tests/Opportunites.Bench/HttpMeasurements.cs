@@ -84,9 +84,10 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
     /// The same mixes with the page cache off (Board__PageCacheSeconds=0): every view runs its statements and is
     /// rendered, as a search nobody made a moment ago is. Ratio (a) compares that with pgbench's rate measured above, and
     /// with its ceiling: an app whose views cost nothing but serving the page's bytes (the static endpoint) and running
-    /// the view's statements (pgbench) would serve 1 / (1/static + 1/pgbench) views a second on the same cores, a ratio
-    /// of static / (static + pgbench). At 2 connections browsing, that ceiling is itself below 0.70 (0.58 on the run of
-    /// 23/11/2026): no page rendered for each view can reach the target there, only views served without their queries.
+    /// the view's statements (pgbench) would serve 1 / (1/static + 1/pgbench) views a second on the same cores, a
+    /// ratio of static / (static + pgbench). At 2 connections browsing, that ceiling is itself below 0.70 (0.55 to
+    /// 0.58 in the runs of 23/11/2026): no page rendered for each view can reach the target there, only views served
+    /// without their queries.
     /// </summary>
     private async Task WithoutPageCacheAsync(string lua, IReadOnlyList<Workload> mixes, Dictionary<(string, int), double> pgbenchTps,
         Dictionary<(string, int), double> staticRps)
