@@ -19,10 +19,15 @@ internal sealed class SentMarks : IAsyncDisposable
     internal static readonly TimeSpan Window = TimeSpan.FromMilliseconds(3);
 
     // "Still queued", written so that the planner keeps to the primary key (see OutboxDelivery's RetrySql).
-    private const string SentSql = """
+    internal const string SentSql = """
         UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
         WHERE id = ANY (@ids) AND status NOT IN ('sent', 'failed')
         """;
+
+    // The marks connection's own session: see WriteAsync. Undone by ReleaseAsync before the pool takes it back.
+    internal const string SessionSql = "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
+
+    private const string ResetSql = "RESET synchronous_commit; RESET plan_cache_mode; RESET enable_seqscan";
 
     private readonly Channel<(long Id, TaskCompletionSource Done)> _marks =
         Channel.CreateUnbounded<(long, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
@@ -122,7 +127,7 @@ internal sealed class SentMarks : IAsyncDisposable
         {
             if (conn.State == System.Data.ConnectionState.Open)
             {
-                await conn.ExecuteAsync("RESET synchronous_commit; RESET plan_cache_mode; RESET enable_seqscan");
+                await conn.ExecuteAsync(ResetSql);
             }
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
@@ -149,7 +154,7 @@ internal sealed class SentMarks : IAsyncDisposable
                 // (sequential scan) for every mark once it held 100,000 rows (3.9 ms a statement instead of 0.9), and
                 // planning each group instead was 0.67 s of PostgreSQL's time for 12,800 groups (pg_stat_statements,
                 // 100,000-subscriber digest). With sequential scans priced out, the generic plan reads the key.
-                await conn.ExecuteAsync("SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off");
+                await conn.ExecuteAsync(SessionSql);
             }
 
             var ids = new long[group.Count];

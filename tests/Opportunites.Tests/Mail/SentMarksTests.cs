@@ -101,6 +101,56 @@ public sealed class SentMarksTests
     }
 
     [Test]
+    public async Task Marks_PlannedOnANearlyEmptyOutbox_ReadTheKeyNotTheWholeTable()
+    {
+        // The plan the marks connection keeps for the run is made when the outbox may hold a batch or two; with the
+        // statistics of a small table, a plan made once would scan the whole table, which at 100,000 rows made every
+        // mark 4 times slower.
+        await using var db = await PrivateDatabase.CreateAsync();
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", "seul@example.org", "Sujet", "texte", "<p>html</p>"));
+        await conn.ExecuteAsync("ANALYZE outbox");
+        await conn.ExecuteAsync(SentMarks.SessionSql);
+        await conn.ExecuteAsync($"PREPARE mark (bigint[]) AS {SentMarks.SentSql.Replace("@ids", "$1", StringComparison.Ordinal)}");
+
+        var plan = string.Join("\n", await conn.QueryAsync<string>("EXPLAIN EXECUTE mark ('{1,2,3}')"));
+
+        Assert.That(plan, Does.Contain("outbox_pkey"));
+        Assert.That(plan, Does.Not.Contain("Seq Scan"));
+    }
+
+    [Test]
+    public async Task Marks_OnceDone_LeaveThePooledConnectionAsTheyFoundIt()
+    {
+        // Pooled connections keep their session (No Reset On Close, as the app's data source): the next user of the
+        // marks connection, a board page for instance, must not inherit its settings.
+        var single = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { MaxPoolSize = 1, NoResetOnClose = true };
+        await using var source = NpgsqlDataSource.Create(single.ConnectionString);
+        const string SettingsSql = """
+            SELECT current_setting('synchronous_commit') || ' ' || current_setting('plan_cache_mode') || ' '
+                   || current_setting('enable_seqscan')
+            """;
+        string before;
+        await using (var conn = await source.OpenConnectionAsync())
+        {
+            before = (await conn.ExecuteScalarAsync<string>(SettingsSql))!;
+        }
+
+        var ids = await EnqueueAsync(2);
+        await using (var marks = new SentMarks(source, sessions: 2))
+        {
+            await Task.WhenAll(ids.Select(marks.MarkAsync));
+        }
+
+        await using (var conn = await source.OpenConnectionAsync())
+        {
+            Assert.That(await conn.ExecuteScalarAsync<string>(SettingsSql), Is.EqualTo(before));
+        }
+
+        Assert.That((await StatesAsync(ids)).Select(s => s.Status), Is.All.EqualTo("sent"));
+    }
+
+    [Test]
     public async Task Mark_WhenTheDatabaseIsUnreachable_FailsInsteadOfWaiting()
     {
         // A port nothing listens on: the group's marks fail with the database's error, as a single mark did.
