@@ -8,7 +8,9 @@ using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Accounts;
 
-public sealed record SignUpInput(string? Email, string? Password, string? OrganisationName, string? OrganisationType);
+/// <param name="HomeTerritoryCode">The organisation's territory (commune, EPCI, département…), already resolved to its code.</param>
+public sealed record SignUpInput(string? Email, string? Password, string? OrganisationName, string? OrganisationType,
+    string? HomeTerritoryCode);
 
 public enum LoginOutcome
 {
@@ -33,6 +35,11 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
     public static string HashPassword(string password) => Hasher.HashPassword(new UserRecord(), password);
 
     /// <summary>Field name → French message; empty when the sign-up was accepted.</summary>
+    /// <summary>The sign-up form's name (and error key) for the organisation's territory.</summary>
+    public const string HomeTerritoryField = "territoire";
+
+    private const string SetHomeTerritorySql = "UPDATE issuers SET home_territory_code = @code WHERE id = @issuerId";
+
     public async Task<Dictionary<string, string>> SignUpAsync(SignUpInput input)
     {
         var errors = new Dictionary<string, string>();
@@ -55,6 +62,11 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
         if (input.OrganisationType is null || !IssuerTypes.Labels.ContainsKey(input.OrganisationType))
         {
             errors["OrganisationType"] = "Choisissez le type d'organisation.";
+        }
+
+        if (string.IsNullOrWhiteSpace(input.HomeTerritoryCode))
+        {
+            errors[HomeTerritoryField] = "Choisissez le territoire de l'organisation : sa commune, son intercommunalité ou son département.";
         }
 
         if (errors.Count > 0)
@@ -86,6 +98,7 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
         }
 
         var issuerId = await OpportunityStore.GetOrCreateIssuerIdAsync(conn, org, input.OrganisationType!, tx);
+        await conn.ExecuteAsync(SetHomeTerritorySql, new { issuerId, code = input.HomeTerritoryCode }, tx);
         var userId = await AccountStore.InsertAsync(conn, tx, email, HashPassword(input.Password!), Policies.IssuerRole, issuerId, null);
         if (userId is null)
         {

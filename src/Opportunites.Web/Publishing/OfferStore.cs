@@ -75,7 +75,7 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
         return (await conn.QueryAsync<OfferDetail>(ListSql, new { issuerId })).AsList();
     }
 
-    private const string IssuerSql = "SELECT id, name, trusted FROM issuers WHERE id = @id";
+    private const string IssuerSql = "SELECT id, name, trusted, home_territory_code FROM issuers WHERE id = @id";
 
     public async Task<IssuerSummary?> GetIssuerAsync(long id)
     {
@@ -278,4 +278,7 @@ public sealed class IssuerSummary
     public long Id { get; init; }
     public string Name { get; init; } = "";
     public bool Trusted { get; init; }
+
+    /// <summary>Where the organisation works (chosen at sign-up): a new offer's territory starts from it.</summary>
+    public string? HomeTerritoryCode { get; init; }
 }

@@ -3,80 +3,74 @@ using Npgsql;
 
 namespace Opportunites.Web.Subscriptions;
 
-public sealed class TerritoryOption
-{
-    public string Code { get; init; } = "";
-    public string Name { get; init; } = "";
-    public string Level { get; init; } = "";
-    public string? ParentCode { get; init; }
-}
-
 public sealed class ThemeOption
 {
     public string Code { get; init; } = "";
     public string Label { get; init; } = "";
 }
 
-/// <summary>Territories and themes offered by the alert forms; they only change with a migration, so read once.</summary>
+/// <summary>
+/// Themes offered by the alert forms (a migration-only list, read once) and the names of chosen territories, which may
+/// be any of the ~37,000 (commune, EPCI, département…): those are read for the codes at hand, never listed whole.
+/// </summary>
 public sealed class AlertCatalog(NpgsqlDataSource db)
 {
     private readonly SemaphoreSlim gate = new(1, 1);
-    private IReadOnlyList<TerritoryOption>? territories;
     private IReadOnlyList<ThemeOption>? themes;
-
-    private const string TerritoriesSql = """
-        SELECT code, name, level, parent_code FROM territories
-        WHERE level IN ('pays', 'region', 'departement')
-        ORDER BY array_length(lineage, 1), name
-        """;
 
     private const string ThemesSql = "SELECT code, label FROM themes ORDER BY label";
 
-    public async Task<IReadOnlyList<TerritoryOption>> GetTerritoriesAsync(CancellationToken ct = default)
-    {
-        await LoadAsync(ct);
-        return territories!;
-    }
-
     public async Task<IReadOnlyList<ThemeOption>> GetThemesAsync(CancellationToken ct = default)
     {
-        await LoadAsync(ct);
-        return themes!;
-    }
-
-    public async Task<string> TerritoryNamesAsync(IEnumerable<string> codes, CancellationToken ct = default)
-    {
-        var all = (await GetTerritoriesAsync(ct)).ToDictionary(t => t.Code, t => t.Name);
-        return string.Join(", ", codes.Select(c => all.GetValueOrDefault(c, c)));
-    }
-
-    public async Task<IReadOnlyList<string>> ValidateAsync(DigestPreferences prefs, CancellationToken ct = default)
-    {
-        var t = (await GetTerritoriesAsync(ct)).Select(x => x.Code).ToHashSet(StringComparer.Ordinal);
-        var th = (await GetThemesAsync(ct)).Select(x => x.Code).ToHashSet(StringComparer.Ordinal);
-        return prefs.Validate(t, th);
-    }
-
-    private async Task LoadAsync(CancellationToken ct)
-    {
-        if (territories is not null && themes is not null)
+        if (themes is { } cached)
         {
-            return;
+            return cached;
         }
 
         await gate.WaitAsync(ct);
         try
         {
-            if (territories is null || themes is null)
+            if (themes is null)
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
                 themes = (await conn.QueryAsync<ThemeOption>(new CommandDefinition(ThemesSql, cancellationToken: ct))).AsList();
-                territories = (await conn.QueryAsync<TerritoryOption>(new CommandDefinition(TerritoriesSql, cancellationToken: ct))).AsList();
             }
+
+            return themes;
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    private const string NamesSql = "SELECT code, name FROM territories WHERE code = ANY (@codes)";
+
+    private async Task<Dictionary<string, string>> GetNamesAsync(IReadOnlyList<string> codes, CancellationToken ct)
+    {
+        if (codes.Count == 0)
+        {
+            return [];
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string Code, string Name)>(new CommandDefinition(NamesSql, new { codes = codes.ToArray() },
+            cancellationToken: ct))).ToDictionary(r => r.Code, r => r.Name, StringComparer.Ordinal);
+    }
+
+    public async Task<string> TerritoryNamesAsync(IEnumerable<string> codes, CancellationToken ct = default)
+    {
+        var list = codes.ToList();
+        var names = await GetNamesAsync(list, ct);
+        return string.Join(", ", list.Select(c => names.GetValueOrDefault(c, c)));
+    }
+
+    public async Task<IReadOnlyList<string>> ValidateAsync(DigestPreferences prefs, CancellationToken ct = default)
+    {
+        var known = prefs.TerritoryCodes.Count is > 0 and <= 50
+            ? (await GetNamesAsync(prefs.TerritoryCodes, ct)).Keys.ToHashSet(StringComparer.Ordinal)
+            : [];
+        var th = (await GetThemesAsync(ct)).Select(x => x.Code).ToHashSet(StringComparer.Ordinal);
+        return prefs.Validate(known, th);
     }
 }

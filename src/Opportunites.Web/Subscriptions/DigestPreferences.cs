@@ -35,6 +35,9 @@ public sealed record DigestPreferences(
             .Order(StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>Whether a message of <see cref="Validate"/> is about the territories (shown beside that field).</summary>
+    public static bool IsTerritoryError(string message) => message.Contains("territoire", StringComparison.Ordinal);
+
     /// <returns>French error messages; empty when valid against the known territories and themes.</returns>
     public IReadOnlyList<string> Validate(ISet<string> knownTerritories, ISet<string> knownThemes)
     {

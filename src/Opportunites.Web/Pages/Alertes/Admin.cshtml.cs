@@ -2,14 +2,17 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opportunites.Web.Accounts;
+using Opportunites.Web.Board;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Pages.Alertes;
 
 /// <summary>Admin: the digest a subscriber (or a territory + kinds) would receive this week, and subscribers per territory.</summary>
 [Authorize(Policy = Policies.Admin)]
-public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, TimeProvider clock) : PageModel
+public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, TerritoryDirectory territories, TimeProvider clock)
+    : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "email")]
     public string? Email { get; set; }
@@ -26,14 +29,13 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Time
     [BindProperty(SupportsGet = true, Name = "frequence")]
     public string? Frequency { get; set; }
 
-    public IReadOnlyList<TerritoryOption> TerritoryOptions { get; private set; } = [];
+    public TerritoryFieldModel TerritoryField { get; private set; } = Field(TerritorySelection.Empty);
     public IReadOnlyList<TerritorySubscriberCount> Counts { get; private set; } = [];
     public DigestPreviewResult? Result { get; private set; }
     public string? Message { get; private set; }
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        TerritoryOptions = await catalog.GetTerritoriesAsync(ct);
         Counts = await preview.GetSubscriberCountsAsync(ct);
         var now = clock.GetUtcNow();
         if (!string.IsNullOrWhiteSpace(Email))
@@ -44,10 +46,12 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Time
             Message = !found ? "Aucune veille n'est enregistrée pour cette adresse."
                 : result is null ? "Rien à envoyer cette semaine : aucune nouveauté ni clôture proche (aucun email ne partirait)." : null;
         }
-        else if (Territories.Count > 0)
+        else if (Territories.Any(t => !string.IsNullOrWhiteSpace(t)))
         {
-            var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
-            var errors = await catalog.ValidateAsync(prefs, ct);
+            var selection = await TerritorySelection.ResolveAsync(territories, Territories, ct: ct);
+            TerritoryField = Field(selection);
+            var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
+            var errors = selection.IsResolved ? await catalog.ValidateAsync(prefs, ct) : [.. selection.Messages];
             if (errors.Count > 0)
             {
                 Message = string.Join(" ", errors);
@@ -59,4 +63,13 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Time
             Message = Result is null ? "Rien à envoyer cette semaine pour ces critères (aucun email ne partirait)." : null;
         }
     }
+
+    private static TerritoryFieldModel Field(TerritorySelection selection) => new()
+    {
+        Id = "territoires",
+        Name = "territoire",
+        Label = "Ou des territoires",
+        Hint = "Commune, code postal, intercommunalité, département ou région.",
+        Selection = selection,
+    };
 }

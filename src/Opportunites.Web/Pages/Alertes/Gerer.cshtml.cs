@@ -1,17 +1,21 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opportunites.Web.Board;
+using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Pages.Alertes;
 
 /// <summary>The personal page behind the signed link of every alert email: change, pause, delete everything.</summary>
-public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog catalog, AlertTokens tokens) : PageModel
+public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog catalog, AlertTokens tokens,
+    TerritoryDirectory territories) : PageModel
 {
     [BindProperty(SupportsGet = true, Name = "jeton")]
     public string? Token { get; set; }
 
-    [BindProperty]
-    public List<string> Territories { get; set; } = [];
+    /// <summary>Codes of the chosen chips, or names typed without JavaScript.</summary>
+    [BindProperty(Name = "territoire")]
+    public List<string> TerritoryValues { get; set; } = [];
 
     [BindProperty]
     public List<string> Kinds { get; set; } = [];
@@ -23,7 +27,10 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
     public string Frequency { get; set; } = Frequencies.Weekly;
 
     public ManagedSubscriber? Subscriber { get; private set; }
-    public IReadOnlyList<TerritoryOption> TerritoryOptions { get; private set; } = [];
+    public TerritoryFieldModel TerritoryField { get; private set; } = PreferenceFields.TerritoryField(TerritorySelection.Empty, null);
+
+    /// <summary>The territories of the saved preferences, for the summary above the form.</summary>
+    public IReadOnlyList<TerritoryCandidate> SavedTerritories { get; private set; } = [];
     public IReadOnlyList<ThemeOption> ThemeOptions { get; private set; } = [];
     public IReadOnlyList<string> Errors { get; private set; } = [];
     public string? Message { get; private set; }
@@ -39,8 +46,8 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
             return Invalid();
         }
 
-        Territories = [.. Subscriber!.TerritoryCodes ?? []];
-        Kinds = [.. Subscriber.Kinds ?? [.. Opportunities.Kinds.All]];
+        TerritoryField = PreferenceFields.TerritoryField(new TerritorySelection { Chosen = SavedTerritories }, null);
+        Kinds = [.. Subscriber!.Kinds ?? [.. Opportunities.Kinds.All]];
         Themes = [.. Subscriber.Themes ?? []];
         Frequency = Subscriber.Frequency ?? Frequencies.Weekly;
         Message = ok switch
@@ -61,9 +68,13 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
             return Invalid();
         }
 
-        var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
-        var errors = new List<string>();
-        errors.AddRange(await catalog.ValidateAsync(prefs, ct));
+        var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
+        var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
+        var errors = new List<string>(selection.Messages);
+        var invalid = await catalog.ValidateAsync(prefs, ct);
+        // A name still to choose already says what to do: "at least one territory" would only repeat it.
+        var territoryError = selection.IsResolved ? invalid.FirstOrDefault(DigestPreferences.IsTerritoryError) : null;
+        errors.AddRange(invalid.Where(e => !DigestPreferences.IsTerritoryError(e) || e == territoryError));
         if (errors.Count > 0)
         {
             if (!await LoadAsync(ct))
@@ -71,6 +82,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
                 return Invalid();
             }
 
+            TerritoryField = PreferenceFields.TerritoryField(selection, territoryError);
             Errors = errors;
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
@@ -137,7 +149,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         }
 
         Subscriber = s;
-        TerritoryOptions = await catalog.GetTerritoriesAsync(ct);
+        SavedTerritories = await territories.GetCandidatesByCodesAsync(s.TerritoryCodes ?? [], ct);
         ThemeOptions = await catalog.GetThemesAsync(ct);
         return true;
     }

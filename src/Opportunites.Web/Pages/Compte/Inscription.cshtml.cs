@@ -1,23 +1,39 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opportunites.Web.Accounts;
+using Opportunites.Web.Board;
+using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Pages.Compte;
 
-public sealed class InscriptionModel(AccountService accounts) : PageModel
+public sealed class InscriptionModel(AccountService accounts, TerritoryDirectory territories) : PageModel
 {
     [BindProperty] public string? Email { get; set; }
     [BindProperty] public string? Password { get; set; }
     [BindProperty] public string? OrganisationName { get; set; }
     [BindProperty] public string? OrganisationType { get; set; }
 
+    /// <summary>The territory chosen in the field (a code), or its name typed without JavaScript.</summary>
+    [BindProperty(Name = AccountService.HomeTerritoryField)]
+    public List<string> HomeTerritoryValues { get; set; } = [];
+
     public bool Sent { get; private set; }
+
+    public TerritoryFieldModel TerritoryField { get; private set; } = Field(TerritorySelection.Empty, null);
 
     public void OnGet(bool envoye = false) => Sent = envoye;
 
-    public async Task<IActionResult> OnPostAsync()
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType));
+        var selection = await TerritorySelection.ResolveAsync(territories, HomeTerritoryValues, multiple: false, ct);
+        var home = selection.IsResolved && selection.Chosen.Count > 0 ? selection.Chosen[0].Code : null;
+        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType, home));
+        if (!selection.IsResolved)
+        {
+            // The field shows the choice to make; the summary says why the form came back.
+            errors[AccountService.HomeTerritoryField] = string.Join(" ", selection.Messages);
+        }
+
         if (errors.Count > 0)
         {
             ModelState.Clear();
@@ -26,9 +42,21 @@ public sealed class InscriptionModel(AccountService accounts) : PageModel
                 ModelState.AddModelError(field, message);
             }
 
+            TerritoryField = Field(selection, selection.IsResolved ? errors.GetValueOrDefault(AccountService.HomeTerritoryField) : null);
             return Page();
         }
 
         return RedirectToPage(new { envoye = true });
     }
+
+    private static TerritoryFieldModel Field(TerritorySelection selection, string? error) => new()
+    {
+        Id = "champ-territoire",
+        Name = AccountService.HomeTerritoryField,
+        Label = "Territoire de l'organisation",
+        Hint = "Sa commune, son intercommunalité, son département ou sa région (nom, code postal ou numéro) : vos offres partiront de ce territoire.",
+        Multiple = false,
+        Selection = selection,
+        Error = error,
+    };
 }

@@ -11,8 +11,23 @@ public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territor
 {
     public string IssuerName { get; private set; } = "";
     public bool Trusted { get; private set; }
+    public string? HomeTerritoryCode { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync() => await LoadIssuerAsync() ? Page() : Forbid();
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!await LoadIssuerAsync())
+        {
+            return Forbid();
+        }
+
+        // A new offer starts from the organisation's home territory; the issuer adds or removes territories from there.
+        if (HomeTerritoryCode is { } home)
+        {
+            Input.Territories = [home];
+        }
+
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -40,6 +55,7 @@ public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territor
 
         IssuerName = issuer.Name;
         Trusted = issuer.Trusted;
+        HomeTerritoryCode = issuer.HomeTerritoryCode;
         return true;
     }
 }

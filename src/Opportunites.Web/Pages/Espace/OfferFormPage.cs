@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opportunites.Web.Accounts;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using TerritoryFinder = Opportunites.Web.Board.TerritoryDirectory;
 
 namespace Opportunites.Web.Pages.Espace;
 
@@ -17,6 +19,11 @@ public abstract class OfferFormPage(OfferStore offers, TerritoryDirectory territ
     [BindProperty] public bool ConfirmDuplicate { get; set; }
 
     public IReadOnlyList<LikelyDuplicate> Duplicates { get; private set; } = [];
+
+    /// <summary>The territory field (combobox, or text resolved here without JavaScript) as the form shows it.</summary>
+    public TerritoryFieldModel TerritoryField { get; private set; } = Field(TerritorySelection.Empty, null);
+
+    private TerritorySelection? selection;
     public TerritoryDirectory Territories => territories;
     public CurrentUser Me => CurrentUser.From(User)!;
     protected OfferStore Offers => offers;
@@ -27,7 +34,18 @@ public abstract class OfferFormPage(OfferStore offers, TerritoryDirectory territ
     protected async Task<OfferData?> CheckAsync(long issuerId, long? exceptId)
     {
         ModelState.Clear();
+        // Names typed without JavaScript ("Bègles", "33130") become codes here; a name shared by several places
+        // ("Saint-Denis") is a choice to make, shown in the field, not an unknown territory.
+        selection = await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
+            Input.Territories, ct: HttpContext.RequestAborted);
+        Input.Territories = [.. selection.Codes];
         var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories);
+        if (!selection.IsResolved)
+        {
+            errors[nameof(OfferInput.Territories)] = string.Join(" ", selection.Messages);
+            data = null;
+        }
+
         foreach (var (field, message) in errors)
         {
             ModelState.AddModelError($"{nameof(Input)}.{field}", message);
@@ -50,4 +68,30 @@ public abstract class OfferFormPage(OfferStore offers, TerritoryDirectory territ
 
         return data;
     }
+
+    /// <summary>After any handler that shows the form: the chosen territories with their names, and the field's error.</summary>
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        var executed = await next();
+        if (executed.Result is PageResult)
+        {
+            selection ??= await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
+                Input.Territories, ct: HttpContext.RequestAborted);
+            var error = ModelState.TryGetValue($"{nameof(Input)}.{nameof(OfferInput.Territories)}", out var e) && e.Errors.Count > 0
+                ? e.Errors[0].ErrorMessage
+                : null;
+            TerritoryField = Field(selection, selection.IsResolved ? error : null);
+        }
+    }
+
+    private static TerritoryFieldModel Field(TerritorySelection selection, string? error) => new()
+    {
+        Id = "Input_Territories",
+        Name = "Input.Territories",
+        Label = "Territoire(s)",
+        Hint = "Où l'offre s'adresse : commune, code postal, intercommunalité, département, région ou France. "
+            + "Une offre pour un territoire est montrée aussi à ceux qui cherchent dans ce qu'il contient.",
+        Selection = selection,
+        Error = error,
+    };
 }

@@ -16,9 +16,10 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
     public BoardFilter Filter { get; private set; } = new();
     public IReadOnlyDictionary<string, string[]> Errors { get; private set; } = new Dictionary<string, string[]>();
     public BoardPage? Results { get; private set; }
-    public IReadOnlyList<Territory> TerritoryOptions { get; private set; } = [];
     public IReadOnlyList<Theme> Themes { get; private set; } = [];
-    public IReadOnlyList<Territory> TerritorySuggestions { get; private set; } = [];
+
+    /// <summary>The territory typed or chosen, resolved here so that a shared name ("Saint-Denis") asks which one.</summary>
+    public TerritorySelection TerritorySelection { get; private set; } = TerritorySelection.Empty;
     public string? IssuerName { get; private set; }
     public DateOnly Today { get; private set; }
     public DateTimeOffset Now { get; private set; }
@@ -28,20 +29,22 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         Now = clock.GetUtcNow();
         Today = ParisTime.Today(clock);
         Input = BoardQueryInput.From(Request.Query);
-        TerritoryOptions = await territories.GetMainAsync(ct);
         Themes = await themes.GetAllAsync(ct);
+        // The field sends the chosen code, or the text typed without JavaScript: one territory (the last chosen).
+        TerritorySelection = await TerritorySelection.ResolveAsync(territories, Request.Query["territoire"], multiple: false, ct);
+        Input.Territoire = TerritorySelection.Chosen.Count > 0 ? TerritorySelection.Chosen[0].Code : null;
         var parsed = await parser.ParseAsync(Input, ct);
         Filter = parsed.Filter;
         Errors = parsed.Errors;
-        if (!parsed.IsValid)
+        if (!TerritorySelection.IsResolved)
+        {
+            Errors = new Dictionary<string, string[]>(Errors) { ["territoire"] = [.. TerritorySelection.Messages] };
+        }
+
+        if (Errors.Count > 0)
         {
             // The visitor's input is at fault: say so in French, show the form again, no results.
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            if (Errors.ContainsKey("territoire") && Input.Territoire is { Length: <= 100 } typed)
-            {
-                TerritorySuggestions = await territories.SearchAsync(typed, 5, ct);
-            }
-
             return;
         }
 
