@@ -12,6 +12,9 @@ public sealed class TerritoryCandidate
     public string? DepartementCode { get; init; }
     public string? DepartementName { get; init; }
 
+    /// <summary>Ancestors and self, root first ({FR,R75,33,…}).</summary>
+    public string[] Lineage { get; init; } = [];
+
     /// <summary>"Gironde (33)", "Saint-Denis (93)": the département tells homonyms apart; France and régions by name.</summary>
     public string Label => Level switch
     {
@@ -43,7 +46,7 @@ public sealed partial class TerritoryDirectory
     // The département of each row is its lineage's département (communes and EPCI have one; régions and France none).
     private const string CandidatesSql = """
         WITH q AS (SELECT upper(@text) AS c, replace(lower(immutable_unaccent(@name)), '-', ' ') AS n, upper(@qualifier) AS qual)
-        SELECT t.code, t.name, t.level, d.code AS departement_code, d.name AS departement_name
+        SELECT t.code, t.name, t.level, t.lineage, d.code AS departement_code, d.name AS departement_name
         FROM territories t CROSS JOIN q
         LEFT JOIN LATERAL (
             SELECT p.code, p.name FROM territories p
@@ -76,11 +79,18 @@ public sealed partial class TerritoryDirectory
         var rows = (await conn.QueryAsync<TerritoryCandidate>(new CommandDefinition(CandidatesSql,
             new { text, name, qualifier }, cancellationToken: ct))).AsList();
         var exact = rows.FirstOrDefault(r => string.Equals(r.Code, text, StringComparison.OrdinalIgnoreCase));
-        return exact is null ? rows : [exact];
+        if (exact is not null)
+        {
+            return [exact];
+        }
+
+        // One name for nested places (La Réunion the région and the département, Paris the département and the
+        // commune) asks nothing: the largest, first in this order, holds the others and matches them both ways.
+        return rows.Count > 1 && rows.All(r => r.Lineage.Contains(rows[0].Code, StringComparer.Ordinal)) ? [rows[0]] : rows;
     }
 
     private const string ByCodesSql = """
-        SELECT t.code, t.name, t.level, d.code AS departement_code, d.name AS departement_name
+        SELECT t.code, t.name, t.level, t.lineage, d.code AS departement_code, d.name AS departement_name
         FROM territories t
         LEFT JOIN LATERAL (
             SELECT p.code, p.name FROM territories p

@@ -19,7 +19,7 @@ public sealed class AccountLifeCycleTests
 
     private static KeyValuePair<string, string>[] SignUpFields(string email, string password = TestUsers.Password, string? org = null) =>
         [F("Email", email), F("Password", password), F("OrganisationName", org ?? TestData.Unique("Association du quartier")),
-         F("OrganisationType", "association")];
+         F("OrganisationType", "association"), F("territoire", "33")];
 
     [Test]
     public async Task SignUp_VerifyLoginResetLogin_WholeLifeCycleWorks()

@@ -27,7 +27,7 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
 
         // Passes the browser's own check (type=email accepts a domain without a dot) but not the server's.
         await Page.GetByLabel("Adresse email").FillAsync("marie@association");
-        await Page.GetByLabel("Territoires").SelectOptionAsync("33");
+        await TerritoryCombobox.ChooseAsync(Page, "Territoires", "33", "Gironde (33)");
         await Page.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
 
         await Expect(Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Saisissez une adresse email valide");
@@ -115,7 +115,7 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Expect(Page.GetByLabel("Titre")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(Page.GetByLabel("Titre")).ToHaveAccessibleDescriptionAsync("Le titre est obligatoire.");
         await Expect(Page.GetByLabel("Date limite")).ToHaveAccessibleDescriptionAsync("La date limite doit être au format JJ/MM/AAAA.");
-        await Expect(Page.GetByLabel("Territoire(s)")).ToHaveAccessibleDescriptionAsync("Choisissez au moins un territoire.");
+        await Expect(TerritoryCombobox.Field(Page, "Territoire(s)")).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("^Erreur : Choisissez au moins un territoire\\."));
         await Expect(Page.GetByRole(AriaRole.Group, new() { Name = "Type d'offre" }))
             .ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("Choisissez le type d'offre"));
         await AssertNoSeriousAxeViolationsAsync(Page, "/espace/offres/nouvelle (erreurs)");
@@ -145,7 +145,7 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         var email = $"axe-gerer-{Guid.NewGuid():N}@example.org";
         await Page.GotoAsync("/alertes");
         await Page.GetByLabel("Adresse email").FillAsync(email);
-        await Page.GetByLabel("Territoires").SelectOptionAsync("33");
+        await TerritoryCombobox.ChooseAsync(Page, "Territoires", "33", "Gironde (33)");
         await Page.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("Vérifiez votre boîte mail");
 

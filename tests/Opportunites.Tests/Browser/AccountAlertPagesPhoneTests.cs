@@ -18,7 +18,7 @@ public sealed class AccountAlertPagesPhoneTests : BrowserTest
         await AssertNoHorizontalScrollAsync(phone, "/alertes sur téléphone");
 
         await phone.GetByLabel("Adresse email").FillAsync("marie@association");
-        await phone.GetByLabel("Territoires").SelectOptionAsync("33");
+        await TerritoryCombobox.ChooseAsync(phone, "Territoires", "33", "Gironde (33)");
         await phone.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
 
         await Expect(phone.GetByRole(AriaRole.Alert)).ToBeVisibleAsync();

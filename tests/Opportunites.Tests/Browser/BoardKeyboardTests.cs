@@ -34,7 +34,7 @@ public sealed class BoardKeyboardTests : BrowserTest
         await Page.Keyboard.PressAsync("Space");
         await Expect(aap).ToBeCheckedAsync();
 
-        var territory = Page.GetByLabel("Territoire");
+        var territory = TerritoryCombobox.Field(Page, "Territoire");
         await TabToAsync(Page, territory, maxPresses: 5);
         await AssertFocusVisibleAsync(Page, "champ Territoire");
         await Page.Keyboard.TypeAsync("Gironde");

@@ -29,7 +29,7 @@ public sealed class BoardVisitorJourneyTests : BrowserTest
             description: "Potagers collectifs en pied d'immeuble.");
 
         await Page.GotoAsync("/offres");
-        await Page.GetByLabel("Territoire").FillAsync("Gironde");
+        await TerritoryCombobox.Field(Page, "Territoire").FillAsync("Gironde");
         await Page.GetByRole(AriaRole.Checkbox, new() { Name = "Appel à projets", Exact = true }).CheckAsync();
         await Page.GetByRole(AriaRole.Searchbox, new() { Name = "Rechercher" }).FillAsync("numérique");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();
@@ -43,7 +43,7 @@ public sealed class BoardVisitorJourneyTests : BrowserTest
         }
 
         // The form keeps what the visitor chose, so the search can be refined.
-        await Expect(Page.GetByLabel("Territoire")).ToHaveValueAsync("Gironde (33)");
+        await Expect(TerritoryCombobox.Chip(Page, "Gironde (33)")).ToBeVisibleAsync();
         await Expect(Page.GetByRole(AriaRole.Checkbox, new() { Name = "Appel à projets", Exact = true })).ToBeCheckedAsync();
 
         await results.GetByRole(AriaRole.Link, new() { Name = wanted }).ClickAsync();

@@ -32,6 +32,7 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         await Page.GetByLabel("Mot de passe").FillAsync(password);
         await Page.GetByLabel("Nom de l'organisation").FillAsync(organisation);
         await Page.GetByLabel("Type d'organisation").SelectOptionAsync(new SelectOptionValue { Label = "Association" });
+        await TerritoryCombobox.ChooseAsync(Page, "Territoire de l'organisation", "gironde", "Gironde (33)");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Créer mon compte" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("un courriel vient de lui être envoyé");
 
@@ -47,11 +48,11 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         await Page.GetByRole(AriaRole.Link, new() { Name = "Espace émetteur" }).ClickAsync();
         await Expect(Page.GetByText(organisation)).ToBeVisibleAsync();
 
-        // Posts a call for projects in Gironde.
+        // Posts a call for projects in Gironde: the form starts from the organisation's territory.
         await Page.GetByRole(AriaRole.Link, new() { Name = "Nouvelle offre" }).ClickAsync();
+        await Expect(TerritoryCombobox.Chip(Page, "Gironde (33)")).ToBeVisibleAsync();
         await Page.GetByRole(AriaRole.Radio, new() { Name = "Appel à projets", Exact = true }).CheckAsync();
         await Page.GetByLabel("Titre").FillAsync(title);
-        await Page.GetByLabel("Territoire(s)").SelectOptionAsync("33");
         await Page.GetByLabel("Date limite").FillAsync(deadline);
         await Page.GetByLabel("Description").FillAsync("Ateliers d'accompagnement au numérique dans les centres sociaux.");
         await Page.GetByLabel("Bénéficiaires éligibles").FillAsync("associations");

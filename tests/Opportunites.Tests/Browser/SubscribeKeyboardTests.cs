@@ -21,12 +21,15 @@ public sealed class SubscribeKeyboardTests : BrowserTest
         await AssertFocusVisibleAsync(Page, "champ Adresse email");
         await Page.Keyboard.TypeAsync(email);
 
-        // A listbox: typing the start of a name selects it, as in any select.
-        var territories = Page.GetByLabel("Territoires");
+        // A combobox: typing suggests territories, the arrow keys reach one, Enter makes it a chip.
+        var territories = TerritoryCombobox.Field(Page, "Territoires");
         await TabToAsync(Page, territories, maxPresses: 3);
-        await AssertFocusVisibleAsync(Page, "liste Territoires");
+        await AssertFocusVisibleAsync(Page, "champ Territoires");
         await Page.Keyboard.TypeAsync("Gironde");
-        await Expect(territories).ToHaveValuesAsync(["33"]);
+        await Expect(territories).ToHaveAttributeAsync("aria-expanded", "true");
+        await Page.Keyboard.PressAsync("ArrowDown");
+        await Page.Keyboard.PressAsync("Enter");
+        await Expect(TerritoryCombobox.Chip(Page, "Gironde (33)")).ToBeVisibleAsync();
 
         // Every kind is ticked by default: the visitor unticks "Offre d'emploi" with Space.
         var job = Page.GetByRole(AriaRole.Checkbox, new() { Name = "Offre d'emploi", Exact = false });

@@ -33,7 +33,7 @@ public sealed class SubscriberJourneyTests : SmtpJourneyTest
         await Page.GotoAsync("/");
         await Page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Alertes" }).ClickAsync();
         await Page.GetByLabel("Adresse email").FillAsync(email);
-        await Page.GetByLabel("Territoires").SelectOptionAsync(new SelectOptionValue { Label = "Gironde (33)" });
+        await TerritoryCombobox.ChooseAsync(Page, "Territoires", "Gironde", "Gironde (33)");
         await Page.GetByRole(AriaRole.Button, new() { Name = "M'abonner" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("Vérifiez votre boîte mail");
 

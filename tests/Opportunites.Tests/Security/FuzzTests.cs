@@ -359,7 +359,7 @@ public sealed class FuzzTests
 
         foreach (var code in territories)
         {
-            yield return ("Territories", code);
+            yield return ("territoire", code);
         }
 
         yield return ("Kinds", breaker == 3 ? "x" + gen.Any().Value : gen.Pick(new FieldValue[] { "aap", "ami", "emploi" }));

@@ -140,12 +140,12 @@ public sealed partial class SecurityPolicyTests
         var before = logs.Lines.Count;
 
         await PostAsync(client, "/inscription", [F("Email", email), F("Password", TestUsers.Password),
-            F("OrganisationName", TestData.Unique("Association du journal")), F("OrganisationType", "association")]);
+            F("OrganisationName", TestData.Unique("Association du journal")), F("OrganisationType", "association"), F("territoire", "33")]);
         await PostAsync(client, "/inscription", [F("Email", existing.Email), F("Password", "court")]);
         await PostAsync(client, "/connexion", [F("Email", email), F("Password", "pas-le-bon-mot-de-passe")]);
         await PostAsync(client, "/connexion", [F("Email", existing.Email), F("Password", "pas-le-bon-mot-de-passe")]);
         await PostAsync(client, "/mot-de-passe-oublie", [F("Email", existing.Email)]);
-        await PostAsync(client, "/alertes", [F("Email", email), F("Territories", "33"), F("Kinds", "aap"), F("Frequency", "weekly")]);
+        await PostAsync(client, "/alertes", [F("Email", email), F("territoire", "33"), F("Kinds", "aap"), F("Frequency", "weekly")]);
         await PostAsync(client, $"/alertes/rappel?offre=1", [F("OpportunityId", "1"), F("Email", email)], postTo: "/alertes/rappel");
 
         var written = logs.Lines.Skip(before).ToList();

@@ -43,7 +43,7 @@ public sealed class AlertPagesTests
         using var client = Client();
 
         var response = await PostFormAsync(client, "/alertes", "/alertes",
-            [F("Email", "  " + email.ToUpperInvariant()), F("Territories", "87"), F("Kinds", "ami"), F("Frequency", "weekly")]);
+            [F("Email", "  " + email.ToUpperInvariant()), F("territoire", "87"), F("Kinds", "ami"), F("Frequency", "weekly")]);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         Assert.That(await client.GetStringAsync(response.Headers.Location!.ToString()), Does.Contain("Vérifiez votre boîte mail"));
@@ -98,8 +98,8 @@ public sealed class AlertPagesTests
         var unknown = UniqueEmail("inconnu");
         using var client = Client();
 
-        var a = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", known), F("Territories", "75")]);
-        var b = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", unknown), F("Territories", "75")]);
+        var a = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", known), F("territoire", "75")]);
+        var b = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", unknown), F("territoire", "75")]);
 
         Assert.That(a.StatusCode, Is.EqualTo(b.StatusCode));
         Assert.That(a.Headers.Location, Is.EqualTo(b.Headers.Location));
@@ -120,7 +120,7 @@ public sealed class AlertPagesTests
 
         for (var i = 0; i < 3; i++)
         {
-            await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("Territories", "75")]);
+            await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "75")]);
         }
 
         Assert.That(await OutboxAsync(email), Has.Count.EqualTo(1));
@@ -132,12 +132,12 @@ public sealed class AlertPagesTests
         using var client = Client();
 
         var response = await PostFormAsync(client, "/alertes", "/alertes",
-            [F("Email", "pas-une-adresse"), F("Territories", "ZZ99"), F("Kinds", "stage")]);
+            [F("Email", "pas-une-adresse"), F("territoire", "ZZ99"), F("Kinds", "stage")]);
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(html, Does.Contain("Saisissez une adresse email valide"));
-        Assert.That(html, Does.Contain("Un des territoires choisis est inconnu."));
+        Assert.That(html, Does.Match("Aucun territoire ne (correspond à|s'appelle) « ZZ99 »"));
         Assert.That(html, Does.Contain("Un des types d'offre choisis est inconnu."));
     }
 
@@ -150,7 +150,7 @@ public sealed class AlertPagesTests
 
         for (var i = 0; i < 3; i++)
         {
-            var r = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", UniqueEmail("limite")), F("Territories", "75")]);
+            var r = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", UniqueEmail("limite")), F("territoire", "75")]);
             statuses.Add(r.StatusCode);
             if (r.StatusCode == HttpStatusCode.TooManyRequests)
             {
@@ -225,7 +225,7 @@ public sealed class AlertPagesTests
         var page = await client.GetStringAsync(manage);
         Assert.That(page, Does.Contain(email));
         var saved = await client.PostAsync(manage + "&handler=Save", new FormUrlEncodedContent(
-            [F("__RequestVerificationToken", AntiforgeryToken(page)), F("Territories", "48"), F("Kinds", "aap"), F("Themes", "mobilite"), F("Frequency", "weekly")]));
+            [F("__RequestVerificationToken", AntiforgeryToken(page)), F("territoire", "48"), F("Kinds", "aap"), F("Themes", "mobilite"), F("Frequency", "weekly")]));
         Assert.That(saved.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         Assert.That(await client.GetStringAsync(saved.Headers.Location!.ToString()), Does.Contain("Vos préférences sont enregistrées"));
 
@@ -328,7 +328,7 @@ public sealed class AlertPagesTests
         var page = await client.GetStringAsync(confirmLink);
         await client.PostAsync(confirmLink, new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(page))]));
 
-        await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("Territories", "56")]);
+        await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "56")]);
 
         var notice = (await OutboxAsync(email)).Last();
         Assert.That(notice.Subject, Is.EqualTo("Votre veille Opportunités est activée"));

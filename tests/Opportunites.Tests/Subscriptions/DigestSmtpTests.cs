@@ -245,7 +245,7 @@ public sealed class DigestSmtpTests
     private async Task<ReceivedMessage> SubscribeThroughFormAsync(HttpClient client, string email, string territory)
     {
         var posted = await WebForms.PostAsync(client, "/alertes",
-            [WebForms.F("Email", email), WebForms.F("Territories", territory), WebForms.F("Kinds", Kinds.Aap), WebForms.F("Frequency", Frequencies.Weekly)]);
+            [WebForms.F("Email", email), WebForms.F("territoire", territory), WebForms.F("Kinds", Kinds.Aap), WebForms.F("Frequency", Frequencies.Weekly)]);
         Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         Assert.That(await WebForms.GetTextAsync(client, posted.Headers.Location!.ToString()), Does.Contain("Vérifiez votre boîte mail"));
 

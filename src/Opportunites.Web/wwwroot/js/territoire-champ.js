@@ -65,11 +65,12 @@
     this.input.setAttribute('aria-expanded', 'false');
     this.input.setAttribute('aria-controls', this.listbox.id);
 
-    // Polite: counts and choices are announced without interrupting what is being typed.
+    // Polite: counts and choices are announced without interrupting what is being typed. aria-live alone, not
+    // role=status, which the pages keep for their own confirmations.
     this.status = document.createElement('div');
-    this.status.className = 'visually-hidden';
-    this.status.setAttribute('role', 'status');
+    this.status.className = 'visually-hidden territory-status';
     this.status.setAttribute('aria-live', 'polite');
+    this.status.setAttribute('aria-atomic', 'true');
     this.root.appendChild(this.status);
 
     // The server's ticked boxes become chips.
