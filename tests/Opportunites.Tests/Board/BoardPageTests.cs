@@ -66,7 +66,8 @@ public sealed class BoardPageTests
 
         Assert.That(html, Does.Contain(tag + " Gironde"));
         Assert.That(html, Does.Not.Contain(tag + " Landes"));
-        Assert.That(html, Does.Contain("value=\"Gironde (33)\""));
+        // The territory found from the typed name is kept as the field's chosen one.
+        Assert.That(html, Does.Contain("name=\"territoire\" value=\"33\" checked"));
         Assert.That(html, Does.Match("value=\"emploi\" checked"));
         Assert.That(html, Does.Contain("1 offre"));
         // Feeds of the same search are offered.
@@ -208,7 +209,7 @@ public sealed class BoardPageTests
     [TestCase("?type=stage", "Type d&#x27;offre inconnu")]
     [TestCase("?page=-1", "Le numéro de page doit être un entier")]
     [TestCase("?page=1000000000", "Le numéro de page doit être un entier")]
-    [TestCase("?territoire=Atlantide", "Territoire inconnu")]
+    [TestCase("?territoire=Atlantide", "Aucun territoire ne")]
     [TestCase("?limite=32/13/2026", "Date invalide")]
     [TestCase("?cloture=365", "La clôture se filtre à 7 ou 30 jours")]
     public async Task List_BadInput_400WithFrenchMessageAndTheForm(string query, string message)
@@ -229,8 +230,10 @@ public sealed class BoardPageTests
         var html = await response.Content.ReadAsStringAsync();
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(html, Does.Contain("Territoire inconnu"));
-        Assert.That(html, Does.Contain("<a href=\"/offres?type=aap&amp;territoire=33\">Gironde (33)</a>"));
+        var text = WebUtility.HtmlDecode(html);
+        Assert.That(text, Does.Contain("Aucun territoire ne s'appelle « Girond »"));
+        // The close names are offered in the field itself: one click and a new search.
+        Assert.That(text, Does.Contain("<input type=\"radio\" name=\"territoire\" value=\"33\" /> Gironde (33)"));
     }
 
     [Test]
@@ -253,7 +256,8 @@ public sealed class BoardPageTests
         }
 
         Assert.That(html, Does.Contain("<form class=\"filters\" method=\"get\" action=\"/offres\""));
-        Assert.That(html, Does.Contain("<datalist id=\"territoires\">").And.Contain("<option value=\"Gironde (33)\">"));
+        // The territory is a text box the server resolves: names and codes work without the combobox script.
+        Assert.That(html, Does.Contain("<input id=\"champ-territoire\" name=\"territoire\" type=\"text\""));
         Assert.That(html, Does.Contain("class=\"skip-link\""));
     }
 }

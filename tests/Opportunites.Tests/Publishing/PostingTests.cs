@@ -65,7 +65,7 @@ public sealed class PostingTests
         ]));
 
         Assert.That(aap, Does.Contain("Le titre doit contenir entre 3 et 300 caractères."));
-        Assert.That(aap, Does.Contain("Territoire inconnu : « Atlantide »"));
+        Assert.That(aap, Does.Match("Aucun territoire ne (correspond à|s'appelle) « Atlantide »"));
         Assert.That(aap, Does.Contain("La date limite ne peut pas être dans le passé."));
         Assert.That(aap, Does.Contain("commençant par http:// ou https://"));
         Assert.That(aap, Does.Contain("Indiquez les bénéficiaires éligibles"));
