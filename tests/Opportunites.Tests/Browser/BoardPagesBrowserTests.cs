@@ -48,7 +48,7 @@ public sealed class BoardPagesBrowserTests : BrowserTest
         // Each invalid field says so and reads its own message when focused.
         var territory = TerritoryCombobox.Field(Page, "Territoire");
         await Expect(territory).ToHaveAttributeAsync("aria-invalid", "true");
-        await Expect(territory).ToHaveAccessibleDescriptionAsync(new Regex("Aucun territoire ne s'appelle « Gironnde »"));
+        await Expect(territory).ToHaveAccessibleDescriptionAsync(new Regex("Territoire à préciser : choisissez-le ci-dessous"));
         // A misspelt name offers the close ones to choose from, never a dead end.
         await Expect(Page.GetByRole(AriaRole.Radio, new() { Name = "Gironde (33)", Exact = false })).ToBeVisibleAsync();
         await Expect(Page.GetByLabel("Clôture")).ToHaveAttributeAsync("aria-invalid", "true");
