@@ -302,7 +302,7 @@ public static class DigestMeasurement
         FROM outbox_messages WHERE status = 'sent' ORDER BY random() LIMIT 300
         """;
 
-    /// <summary>The bytes the sink received per message, on average: sampled rows written by the app's own MIME writer.</summary>
+    /// <summary>The bytes the sink received per message, on average: sampled rows built as delivery builds them (MimeKit).</summary>
     private static async Task<int> AverageMessageSizeAsync(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync();
@@ -312,8 +312,13 @@ public static class DigestMeasurement
             return 0;
         }
 
-        var smtp = new SmtpSettings();
-        var sizes = rows.Select(r => MimeWriter.Write(OutboxDelivery.ToMessage(r, smtp.From, smtp.FromName)).Length);
+        var builder = new MessageBuilder(new SmtpSettings(), new MailSettings());
+        var sizes = rows.Select(r =>
+        {
+            using var counter = new MimeKit.IO.MeasuringStream();
+            builder.Build(r).WriteTo(MessageBuilder.Format, counter);
+            return counter.Length;
+        });
         return (int)sizes.Average();
     }
 
