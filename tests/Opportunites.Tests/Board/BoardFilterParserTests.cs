@@ -71,7 +71,7 @@ public sealed class BoardFilterParserTests
     {
         var r = await ParseAsync("?territoire=33&territoire=Atlantide");
 
-        Assert.That(r.Errors["territoire"].Single(), Does.Contain("« Atlantide »").And.Not.Contain("33"));
+        Assert.That(r.Errors["territoire"].Single(), Does.Contain("« Atlantide »").And.Not.Contain("« 33 »"));
         Assert.That(r.Filter.Territories.Select(t => t.Code), Is.EqualTo(new[] { "33" }));
     }
 
