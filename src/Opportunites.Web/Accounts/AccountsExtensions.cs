@@ -37,6 +37,7 @@ public static class AccountsExtensions
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<Publishing.OfferStore>();
         builder.Services.AddSingleton<Moderation.ModerationService>();
+        builder.Services.AddSingleton<Moderation.OrganisationService>();
         builder.Services.AddSingleton<Import.Importer>();
         builder.Services.AddSingleton<Import.NewsletterExport>();
         // The territory tree changes only with migrations: loaded once, on first use (after the app has migrated).
