@@ -233,7 +233,7 @@ public sealed class BoardPageTests
         var text = WebUtility.HtmlDecode(html);
         Assert.That(text, Does.Contain("Aucun territoire ne s'appelle « Girond »"));
         // The close names are offered in the field itself: one click and a new search.
-        Assert.That(text, Does.Contain("<input type=\"radio\" name=\"territoire\" value=\"33\" /> Gironde (33)"));
+        Assert.That(text, Does.Contain("<input type=\"checkbox\" name=\"territoire\" value=\"33\" /> Gironde (33)"));
     }
 
     [Test]

@@ -46,11 +46,11 @@ public sealed class BoardPagesBrowserTests : BrowserTest
         await Expect(summary).ToContainTextAsync("La recherche n'a pas pu être lancée");
         await Expect(summary).ToContainTextAsync("numéro de page");
         // Each invalid field says so and reads its own message when focused.
-        var territory = TerritoryCombobox.Field(Page, "Territoire");
+        var territory = TerritoryCombobox.Field(Page, "Territoires");
         await Expect(territory).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(territory).ToHaveAccessibleDescriptionAsync(new Regex("Territoire à préciser : choisissez-le ci-dessous"));
         // A misspelt name offers the close ones to choose from, never a dead end.
-        await Expect(Page.GetByRole(AriaRole.Radio, new() { Name = "Gironde (33)", Exact = false })).ToBeVisibleAsync();
+        await Expect(Page.GetByRole(AriaRole.Checkbox, new() { Name = "Gironde (33)", Exact = false })).ToBeVisibleAsync();
         await Expect(Page.GetByLabel("Clôture")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(Page.GetByLabel("Clôture")).ToHaveAccessibleDescriptionAsync(new Regex("7 ou 30 jours"));
         // Every link of the summary leads to a field on the page (the page number has no field: no link).

@@ -29,7 +29,7 @@ public sealed class BoardVisitorJourneyTests : BrowserTest
             description: "Potagers collectifs en pied d'immeuble.");
 
         await Page.GotoAsync("/offres");
-        await TerritoryCombobox.Field(Page, "Territoire").FillAsync("Gironde");
+        await TerritoryCombobox.Field(Page, "Territoires").FillAsync("Gironde");
         await Page.GetByRole(AriaRole.Checkbox, new() { Name = "Appel à projets", Exact = true }).CheckAsync();
         await Page.GetByRole(AriaRole.Searchbox, new() { Name = "Rechercher" }).FillAsync("numérique");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();

@@ -181,13 +181,13 @@ public sealed class TerritoryFieldTests : BrowserTest
     {
         var page = await NewPageAsync(new BrowserNewContextOptions { JavaScriptEnabled = false });
         await page.GotoAsync("/offres");
-        await page.GetByRole(AriaRole.Textbox, new() { Name = "Territoire", Exact = true }).FillAsync("Saint-Denis");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Territoires", Exact = true }).FillAsync("Saint-Denis");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).First.ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Plusieurs territoires correspondent à « Saint-Denis » : choisissez" }))
             .ToBeVisibleAsync();
-        await page.GetByRole(AriaRole.Radio, new() { Name = "Saint-Denis (974)", Exact = false }).CheckAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).ClickAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Saint-Denis (974)", Exact = false }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" }).First.ClickAsync();
 
         await Expect(page).ToHaveURLAsync(new Regex("territoire=C97411"));
         await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = "Saint-Denis (974)" })).ToBeCheckedAsync();

@@ -12,6 +12,10 @@ public sealed class InscriptionModel(AccountService accounts, TerritoryDirectory
     [BindProperty] public string? Password { get; set; }
     [BindProperty] public string? OrganisationName { get; set; }
     [BindProperty] public string? OrganisationType { get; set; }
+    [BindProperty] public bool JoinExisting { get; set; }
+
+    /// <summary>The registered organisation the name matches: the page offers to ask to join it.</summary>
+    public string? ExistingOrganisation { get; private set; }
 
     /// <summary>The territory chosen in the field (a code), or its name typed without JavaScript.</summary>
     [BindProperty(Name = AccountService.HomeTerritoryField)]
@@ -27,8 +31,13 @@ public sealed class InscriptionModel(AccountService accounts, TerritoryDirectory
     {
         var selection = await TerritorySelection.ResolveAsync(territories, HomeTerritoryValues, multiple: false, ct);
         var home = selection.IsResolved && selection.Chosen.Count > 0 ? selection.Chosen[0].Code : null;
-        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType, home));
-        if (!selection.IsResolved)
+        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType, JoinExisting, home));
+        if (errors.Remove(AccountService.ExistingOrganisationKey, out var existing))
+        {
+            ExistingOrganisation = existing;
+        }
+
+        if (!selection.IsResolved && !JoinExisting)
         {
             // The field shows the choice to make; the summary says why the form came back.
             errors[AccountService.HomeTerritoryField] = string.Join(" ", selection.Messages);

@@ -30,9 +30,9 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         Today = ParisTime.Today(clock);
         Input = BoardQueryInput.From(Request.Query);
         Themes = await themes.GetAllAsync(ct);
-        // The field sends the chosen code, or the text typed without JavaScript: one territory (the last chosen).
-        TerritorySelection = await TerritorySelection.ResolveAsync(territories, Request.Query["territoire"], multiple: false, ct);
-        Input.Territoire = TerritorySelection.Chosen.Count > 0 ? TerritorySelection.Chosen[0].Code : null;
+        // The field sends the chosen codes, or text typed without JavaScript: a shared name asks which place is meant.
+        TerritorySelection = await TerritorySelection.ResolveAsync(territories, Request.Query["territoire"], ct: ct);
+        Input.Territoire = [.. TerritorySelection.Codes];
         var parsed = await parser.ParseAsync(Input, ct);
         Filter = parsed.Filter;
         Errors = parsed.Errors;
@@ -60,9 +60,26 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
 
     /// <summary>
     /// The window title, set by the pages (ViewData set in the shared partial never reaches the layout). It is the
-    /// first thing a screen reader reads on the new page, so it says when the search was refused.
+    /// first thing a screen reader reads on the new page, so it says what is shown, or that the search was refused.
     /// </summary>
-    public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : Heading;
+    public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : BoardDescriptions.Title(Filter);
+
+    /// <summary>How many filters are set (kinds, territories, themes, dates, archives, issuer): the "Filtres (n)" fold.</summary>
+    public int FilterCount => Filter.Kinds.Count + Filter.Territories.Count + Filter.Themes.Count
+        + (Filter.ClosingWithinDays is null ? 0 : 1) + (Filter.DeadlineBy is null ? 0 : 1)
+        + (Filter.IncludeClosed ? 1 : 0) + (Filter.IssuerId is null ? 0 : 1);
+
+    /// <summary>
+    /// The same search on /alertes: territories, kinds and themes as repeated parameters (what an alert can hold),
+    /// so that "Recevoir ces offres par email" opens the form already filled in.
+    /// </summary>
+    public string AlertQuery => QueryString.Create(
+        Filter.Territories.Select(t => new KeyValuePair<string, string?>("territoire", t.Code))
+            .Concat(Filter.Kinds.Select(k => new KeyValuePair<string, string?>("type", k)))
+            .Concat(Filter.Themes.Select(t => new KeyValuePair<string, string?>("theme", t)))).ToString();
+
+    /// <summary>This page of this search, carried to each offer so that its back link returns here.</summary>
+    public string ReturnQuery => Filter.ToQueryString(page: Filter.Page, after: Filter.After, before: Filter.Before).TrimStart('?');
 
     public string? Error(string key) => Errors.TryGetValue(key, out var m) ? string.Join(" ", m) : null;
 
