@@ -42,8 +42,10 @@ public static class OfferForm
     public const int UrlMax = 2000;
     public const int BeneficiariesMax = 1000;
 
+    /// <param name="detailsOptional">An imported offer: its newsletter line never said the contract type or the
+    /// beneficiaries, so editing it must not force anyone to invent them (checked only when given).</param>
     public static (OfferData? Data, Dictionary<string, string> Errors) Validate(OfferInput input, DateOnly today,
-        TerritoryDirectory territories)
+        TerritoryDirectory territories, bool detailsOptional = false)
     {
         var errors = new Dictionary<string, string>();
 
@@ -121,20 +123,20 @@ public static class OfferForm
         decimal? amount = null;
         if (kind == Kinds.Emploi)
         {
-            contractType = input.ContractType?.Trim();
-            if (string.IsNullOrEmpty(contractType) || !ContractTypes.Labels.ContainsKey(contractType))
+            contractType = string.IsNullOrWhiteSpace(input.ContractType) ? null : input.ContractType.Trim();
+            if (contractType is null ? !detailsOptional : !ContractTypes.Labels.ContainsKey(contractType))
             {
                 errors[nameof(OfferInput.ContractType)] = "Choisissez le type de contrat.";
             }
         }
         else if (kind is Kinds.Aap or Kinds.Ami)
         {
-            beneficiaries = (input.Beneficiaries ?? "").Trim();
-            if (beneficiaries.Length == 0)
+            beneficiaries = string.IsNullOrWhiteSpace(input.Beneficiaries) ? null : input.Beneficiaries.Trim();
+            if (beneficiaries is null && !detailsOptional)
             {
                 errors[nameof(OfferInput.Beneficiaries)] = "Indiquez les bénéficiaires éligibles (ex. : associations, collectivités).";
             }
-            else if (beneficiaries.Length > BeneficiariesMax)
+            else if (beneficiaries?.Length > BeneficiariesMax)
             {
                 errors[nameof(OfferInput.Beneficiaries)] = $"Les bénéficiaires ne doivent pas dépasser {BeneficiariesMax} caractères.";
             }

@@ -24,10 +24,11 @@ public abstract class OfferFormPage(OfferStore offers, TerritoryDirectory territ
     public bool Submit => Action != "brouillon";
 
     /// <summary>Validates, then warns once about likely duplicates; returns the data to save or null to show the form again.</summary>
-    protected async Task<OfferData?> CheckAsync(long issuerId, long? exceptId)
+    /// <param name="imported">An offer created by the import: contract type and beneficiaries are optional.</param>
+    protected async Task<OfferData?> CheckAsync(long issuerId, long? exceptId, bool imported = false)
     {
         ModelState.Clear();
-        var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories);
+        var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories, imported);
         foreach (var (field, message) in errors)
         {
             ModelState.AddModelError($"{nameof(Input)}.{field}", message);
