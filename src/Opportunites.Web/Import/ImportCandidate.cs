@@ -35,6 +35,11 @@ public sealed class ImportCandidate
     public string? ContractType { get; set; }
     public string? Beneficiaries { get; set; }
     public decimal? AmountEur { get; set; }
+
+    /// <summary>Themes as written in the file (codes or labels); ThemeCodes once recognised.</summary>
+    public List<string> ThemeNames { get; set; } = [];
+
+    public List<string> ThemeCodes { get; set; } = [];
     public List<string> Errors { get; } = [];
 
     /// <summary>What a person must choose before the line can be created ("le type", "le territoire").</summary>

@@ -1,16 +1,26 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Opportunites.Web.Accounts;
+using Opportunites.Web.Board;
 using Opportunites.Web.Import;
+using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class ModifierModel(OfferStore offers, TerritoryDirectory territories, TimeProvider clock, Importer importer)
-    : OfferFormPage(offers, territories, clock)
+public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock,
+    Importer importer)
+    : OfferFormPage(offers, territories, themes, clock)
 {
     public OfferDetail Offer { get; private set; } = null!;
+
+    public override bool PublishesAtOnce => Me.IsAdmin || Offer.IssuerTrusted;
+
+    public override bool EditingLive => Offer.EffectiveStatus(Clock.GetUtcNow()) == Statuses.Published;
+
+    /// <summary>The published version stays public while this edit waits for the team.</summary>
+    public bool EditWaits => EditingLive && OfferRules.EditWaitsForModeration(Me, Offer.IssuerTrusted);
 
     /// <summary>Created by the import: the form says why contract type and beneficiaries may stay empty.</summary>
     public bool Imported { get; private set; }
@@ -24,7 +34,9 @@ public sealed class ModifierModel(OfferStore offers, TerritoryDirectory territor
 
         Offer = offer;
         Imported = await importer.IsImportedAsync(id);
-        Input = OfferForm.ToInput(offer);
+        // A waiting edit is what the issuer goes on from; saving again replaces it.
+        Input = offer.Revision is { } revision ? OfferForm.ToInput(revision) : OfferForm.ToInput(offer);
+        await LoadThemesAsync();
         return Page();
     }
 
@@ -43,6 +55,13 @@ public sealed class ModifierModel(OfferStore offers, TerritoryDirectory territor
             return Page();
         }
 
-        return await Offers.UpdateAsync(Me, id, data, Submit) ? Redirect($"/espace/offres/{id}") : NotFound();
+        var outcome = await Offers.UpdateAsync(Me, id, data, Submit);
+        if (outcome == SaveOutcome.NotFound)
+        {
+            return NotFound();
+        }
+
+        TempData["Message"] = SavedMessage(outcome);
+        return Redirect($"/espace/offres/{id}");
     }
 }
