@@ -4,6 +4,7 @@ using Opportunites.Web.Cli;
 using Opportunites.Web.Data;
 using Opportunites.Web.Demo;
 using Opportunites.Web.Jobs;
+using Opportunites.Web.Legal;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
@@ -29,6 +30,9 @@ builder.AddSubscriptions();
 builder.AddJobs();
 builder.AddMail();
 builder.AddExpiry();
+
+// Legal notice, privacy and contact pages (publisher, host, contact address from the Legal section).
+builder.AddLegalPages();
 
 builder.Services.AddRazorPages();
 

@@ -8,6 +8,9 @@ public enum CandidateState
     /// <summary>Same issuer, title and deadline as an offer already on the board (or earlier in the file): skipped.</summary>
     Duplicate,
 
+    /// <summary>Readable, but its kind or territory is to be chosen in the preview: see Missing.</summary>
+    Incomplete,
+
     /// <summary>Cannot be imported as is: see Errors.</summary>
     Error,
 }
@@ -38,6 +41,12 @@ public sealed class ImportCandidate
 
     public List<string> ThemeCodes { get; set; } = [];
     public List<string> Errors { get; } = [];
+
+    /// <summary>What a person must choose before the line can be created ("le type", "le territoire").</summary>
+    public List<string> Missing { get; } = [];
+
+    /// <summary>The import's default territory was applied (none recognised): to be checked by a person.</summary>
+    public bool DefaultTerritoryApplied { get; set; }
     public CandidateState State { get; set; } = CandidateState.New;
     public long? ExistingId { get; set; }
 

@@ -21,7 +21,7 @@ public static class ImportReport
             return sb.ToString();
         }
 
-        sb.Append($"Import : {r.CreatedIds.Count} offre(s) créée(s), {r.Duplicates.Count()} doublon(s) ignoré(s), {r.Errors.Count()} ligne(s) en erreur.\n");
+        sb.Append($"Import : {r.CreatedIds.Count} offre(s) créée(s), {r.Duplicates.Count()} doublon(s) ignoré(s), {r.Incomplete.Count()} ligne(s) à compléter, {r.Errors.Count()} ligne(s) en erreur.\n");
         foreach (var c in r.Created)
         {
             sb.Append("  créée      ligne ").Append(c.LineNumber).Append(" : ").Append(Describe(c)).Append('\n');
@@ -38,7 +38,14 @@ public static class ImportReport
             sb.Append("  erreur     ligne ").Append(c.LineNumber).Append(" : ").Append(c.Source).Append(" — ").Append(string.Join(" ", c.Errors)).Append('\n');
         }
 
-        if (r.ToReview.Count > 0)
+        foreach (var c in r.Incomplete)
+        {
+            sb.Append("  à compléter ligne ").Append(c.LineNumber).Append(" : ").Append(c.Source).Append(" — manque ")
+                .Append(string.Join(" et ", c.Missing))
+                .Append(c.Kind is null ? " (placez la ligne sous un titre « AAP / AMI » ou « Offres d'emploi »)" : "").Append('\n');
+        }
+
+        if (r.ToReview.Any())
         {
             sb.Append("Territoire non reconnu, territoire par défaut appliqué (à vérifier) :\n");
             foreach (var c in r.ToReview)

@@ -11,10 +11,12 @@ namespace Opportunites.Web.Import;
 /// <param name="DefaultTerritory">Territory of lines whose territory was not recognised (the CLI's --territoire); null: must be chosen.</param>
 /// <param name="TerritoryChoices">Line number → territory code or name chosen in the preview.</param>
 /// <param name="OwnIssuerName">A trusted issuer imports for its own organisation only: every line gets this issuer.</param>
+/// <param name="KindChoices">Line number → kind chosen in the preview, for a line without section heading.</param>
 public sealed record ImportOptions(
     string? DefaultTerritory = null,
     IReadOnlyDictionary<int, string>? TerritoryChoices = null,
-    string? OwnIssuerName = null);
+    string? OwnIssuerName = null,
+    IReadOnlyDictionary<int, string>? KindChoices = null);
 
 public sealed class ImportResult
 {
@@ -26,8 +28,11 @@ public sealed class ImportResult
     public IEnumerable<ImportCandidate> Duplicates => Candidates.Where(c => c.State == CandidateState.Duplicate);
     public IEnumerable<ImportCandidate> Errors => Candidates.Where(c => c.State == CandidateState.Error);
 
+    /// <summary>Kind or territory still to choose: not created, shown "à compléter".</summary>
+    public IEnumerable<ImportCandidate> Incomplete => Candidates.Where(c => c.State == CandidateState.Incomplete);
+
     /// <summary>Created with the default territory because none was recognised: to be checked by a person.</summary>
-    public List<ImportCandidate> ToReview { get; } = [];
+    public IEnumerable<ImportCandidate> ToReview => Created.Where(c => c.DefaultTerritoryApplied);
 }
 
 /// <summary>Newsletter lines and CSV in: parse, guess, find duplicates, preview, then create in one transaction.</summary>
@@ -127,6 +132,19 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
                 c.Issuer = options.OwnIssuerName;
             }
 
+            if (c.Kind is null && c.IsValid)
+            {
+                var kind = options.KindChoices?.GetValueOrDefault(c.LineNumber);
+                if (Kinds.IsValid(kind))
+                {
+                    c.Kind = kind;
+                }
+                else
+                {
+                    c.Missing.Add("le type");
+                }
+            }
+
             if (!c.TerritoryKnown && c.IsValid)
             {
                 var chosen = options.TerritoryChoices?.GetValueOrDefault(c.LineNumber) is { Length: > 0 } choice ? territories.Resolve(choice) : null;
@@ -137,15 +155,15 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
                 else if (territories.Resolve(options.DefaultTerritory) is { } fallback)
                 {
                     c.TerritoryCodes = [fallback.Code];
-                    result.ToReview.Add(c);
+                    c.DefaultTerritoryApplied = true;
                 }
                 else
                 {
-                    c.Errors.Add("Territoire non reconnu : choisissez-le.");
+                    c.Missing.Add("le territoire");
                 }
             }
 
-            c.State = c.IsValid ? CandidateState.New : CandidateState.Error;
+            c.State = !c.IsValid ? CandidateState.Error : c.Missing.Count > 0 ? CandidateState.Incomplete : CandidateState.New;
         }
     }
 
@@ -159,9 +177,13 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
         """;
 
     /// <summary>Same issuer, same title (ignoring case), same deadline: on the board already, or earlier in the same list.</summary>
+    /// <remarks>
+    /// Lines still to complete are compared too (neither kind nor territory is part of the key): the preview then says
+    /// "doublon" for a line the import would skip once completed, so that preview and result agree.
+    /// </remarks>
     private static async Task MarkDuplicatesAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, List<ImportCandidate> rows)
     {
-        var valid = rows.Where(r => r.State == CandidateState.New).ToList();
+        var valid = rows.Where(r => r.State is CandidateState.New or CandidateState.Incomplete).ToList();
         var existing = (await conn.QueryAsync<(int N, long Id)>(DuplicatesSql, new
         {
             issuers = valid.Select(r => r.Issuer).ToArray(),
@@ -184,6 +206,19 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
                 r.State = CandidateState.Duplicate;
             }
         }
+    }
+
+    // Served by audit_log_subject (subject_type, subject_id, at DESC): the import writes this entry with each offer.
+    private const string IsImportedSql = """
+        SELECT EXISTS (SELECT 1 FROM audit_log
+                       WHERE subject_type = 'opportunity' AND subject_id = @id AND action = 'opportunity.imported')
+        """;
+
+    /// <summary>True when the offer was created by an import (its line may lack contract type or beneficiaries).</summary>
+    public async Task<bool> IsImportedAsync(long opportunityId)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        return await conn.ExecuteScalarAsync<bool>(IsImportedSql, new { id = opportunityId });
     }
 
     public static string GuessIssuerType(string issuer)

@@ -30,25 +30,54 @@ public sealed class NewsletterExport(NpgsqlDataSource db, AccountSettings settin
     public const string JobsHeader = "Offres d'emploi";
     public const string AmiHeader = "Appels à manifestation d'intérêt";
 
-    // Offers published in the period (Paris days, inclusive), still open, matching the territory both ways.
+    // Offers published in the period (Paris days, inclusive), still open, matching the territory both ways. Without
+    // national offers, "FR" leaves the match set: an offer for all of France drops out, one also tagged with a
+    // territory of the block stays.
     private const string ItemsSql = """
         SELECT o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.url
         FROM opportunities o
         WHERE o.status = 'published' AND o.deadline_sort > now()
           AND o.published_at >= (@from::date)::timestamp AT TIME ZONE 'Europe/Paris'
           AND o.published_at < (@to::date + 1)::timestamp AT TIME ZONE 'Europe/Paris'
-          AND o.territory_codes && territory_match_set(@territory)
+          AND o.territory_codes && array_remove(territory_match_set(@territory), CASE WHEN @national THEN NULL ELSE 'FR' END)
         ORDER BY o.deadline_sort, lower(o.issuer_name), o.id
         LIMIT 500
         """;
 
-    public async Task<NewsletterBlocks> BuildAsync(DateOnly from, DateOnly to, string territory)
+    /// <param name="national">false: leave out the offers for all of France (a territory's own newsletter).</param>
+    public async Task<NewsletterBlocks> BuildAsync(DateOnly from, DateOnly to, string territory, bool national = true)
     {
         await using var conn = await db.OpenConnectionAsync();
-        var items = (await conn.QueryAsync<ExportItem>(ItemsSql, new { from, to, territory })).AsList();
+        var items = (await conn.QueryAsync<ExportItem>(ItemsSql, new { from, to, territory, national })).AsList();
         var projects = items.Where(i => i.Kind != Kinds.Emploi).ToList();
         var jobs = items.Where(i => i.Kind == Kinds.Emploi).ToList();
         return new NewsletterBlocks(projects, jobs, Html(projects, jobs), Lines(projects, jobs));
+    }
+
+    private const string RecordSql = """
+        INSERT INTO newsletter_exports (from_date, to_date, territory, national, exported_by)
+        VALUES (@from, @to, @territory, @national, @userId)
+        """;
+
+    /// <summary>Remembers the period exported: the next export starts after it.</summary>
+    public async Task RecordAsync(DateOnly from, DateOnly to, string territory, bool national, long? userId)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(RecordSql, new { from, to, territory, national, userId });
+    }
+
+    private const string LastToSql = "SELECT max(to_date) FROM newsletter_exports";
+
+    /// <summary>
+    /// The period a new export covers by default: from the day after the last period exported (not after today) to
+    /// today, or the last 30 days when nothing was exported yet. LastExported is the end of the last period, if any.
+    /// </summary>
+    public async Task<(DateOnly From, DateOnly To, DateOnly? LastExported)> GetDefaultPeriodAsync(DateOnly today)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        var last = await conn.ExecuteScalarAsync<DateTime?>(LastToSql) is { } t ? DateOnly.FromDateTime(t) : (DateOnly?)null;
+        var from = last is { } l ? (l < today ? l.AddDays(1) : today) : today.AddDays(-30);
+        return (from, today, last);
     }
 
     public static string Line(ExportItem i) =>

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
@@ -7,11 +6,11 @@ namespace Opportunites.Web.Import;
 
 /// <summary>
 /// Reads the lists typed by hand in the resource centre's newsletter:
-/// <c>Émetteur / Titre - Jusqu'au JJ/MM/AAAA</c>, "Jusqu'au" optional (<c>… - 12/03/2025</c>) and the deadline too;
-/// section headers ("AAP / AMI", "Offres d'emploi") set the kind of the lines below; a title starting with AAP or AMI
-/// sets it too.
+/// <c>Émetteur / Titre - Jusqu'au JJ/MM/AAAA</c>, "Jusqu'au" optional (<c>… - 12/03/2025</c>) and the deadline too,
+/// in any of the forms <see cref="DeadlineText"/> reads; section headers ("AAP / AMI", "Offres d'emploi") set the kind
+/// of the lines below; a title starting with AAP or AMI sets it too.
 /// </summary>
-public static partial class NewsletterLineParser
+public static class NewsletterLineParser
 {
     private static readonly Dictionary<string, string> Headers = new()
     {
@@ -71,30 +70,16 @@ public static partial class NewsletterLineParser
 
         c.Issuer = line[..slash].Trim();
         var rest = line[(slash + 3)..].Trim();
-        var m = Deadline().Match(rest);
-        if (m.Success)
+        var split = DeadlineText.Read(rest);
+        c.Title = split.Title;
+        c.DeadlineDate = split.Date;
+        if (split.Error is not null)
         {
-            c.Title = m.Groups["title"].Value.Trim();
-            if (ParisTime.TryParseDate(m.Groups["date"].Value, out var d))
-            {
-                c.DeadlineDate = d;
-            }
-            else
-            {
-                c.Errors.Add($"Date limite invalide : « {m.Groups["date"].Value} » (attendu JJ/MM/AAAA).");
-            }
-        }
-        else
-        {
-            c.Title = rest;
+            c.Errors.Add(split.Error);
         }
 
+        // Without a section heading nor "AAP"/"AMI" in the title the kind is left to choose in the preview.
         c.Kind = KindOfTitle(c.Title) ?? section;
-        if (c.Kind is null)
-        {
-            c.Errors.Add("Type inconnu : placez la ligne sous un titre « AAP / AMI » ou « Offres d'emploi ».");
-        }
-
         CheckLengths(c);
         GuessTerritory(c, guesser);
         return c;
@@ -128,8 +113,4 @@ public static partial class NewsletterLineParser
         c.TerritoryCodes = [.. guessed];
         c.TerritoryKnown = guessed.Count > 0;
     }
-
-    // "Titre - Jusqu'au 12/03/2025", "Titre - 12/03/2025", "Titre Jusqu'au 12/03/2025" (also – and ’).
-    [GeneratedRegex(@"^(?<title>.+?)(?:\s+[-–—]\s+(?:jusqu['’]au\s+)?|\s+jusqu['’]au\s+)(?<date>\d{1,2}/\d{1,2}/\d{4})\s*\.?$", RegexOptions.IgnoreCase)]
-    private static partial Regex Deadline();
 }

@@ -28,6 +28,20 @@ public sealed class RetryingEmail
     public DateTime NextAttemptAt { get; init; }
 }
 
+/// <summary>One email to an address, whatever its state (queued, sent, failed): "was X's confirmation sent?".</summary>
+public sealed class AddressEmail
+{
+    public long Id { get; init; }
+    public string Category { get; init; } = "";
+    public string ToAddress { get; init; } = "";
+    public string Subject { get; init; } = "";
+    public string Status { get; init; } = "";
+    public int Attempts { get; init; }
+    public string? LastError { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? SentAt { get; init; }
+}
+
 /// <summary>What the admin outbox page reads and does.</summary>
 public sealed class OutboxAdmin(NpgsqlDataSource db)
 {
@@ -73,6 +87,22 @@ public sealed class OutboxAdmin(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<RetryingEmail>(new CommandDefinition(RetryingSql, new { limit }, cancellationToken: ct))).AsList();
+    }
+
+    // Served by outbox_to_address (lower(to_address), created_at DESC): the whole address, any case, newest first.
+    // Sent rows are kept Jobs:HistoryDays (purge job), so this answers for the last weeks.
+    private const string ByAddressSql = """
+        SELECT id, category, to_address, subject, status, attempts, last_error, created_at, sent_at
+        FROM outbox
+        WHERE lower(to_address) = lower(btrim(@address))
+        ORDER BY created_at DESC
+        LIMIT @limit
+        """;
+
+    public async Task<IReadOnlyList<AddressEmail>> GetByAddressAsync(string address, int limit, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<AddressEmail>(new CommandDefinition(ByAddressSql, new { address, limit }, cancellationToken: ct))).AsList();
     }
 
     // A fresh set of attempts, due now; the previous error stays visible until the next attempt replaces it.

@@ -1,8 +1,8 @@
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Accounts;
-using Opportunites.Web.Mail;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 
@@ -107,7 +107,9 @@ public sealed class ModerationService(NpgsqlDataSource db, AccountSettings setti
         SELECT o.id, o.kind, o.title, o.issuer_id, i.name AS issuer_name, i.trusted AS issuer_trusted, o.status,
                o.deadline_date, o.created_at, o.updated_at
         FROM opportunities o JOIN issuers i ON i.id = o.issuer_id
-        WHERE o.title ILIKE '%' || @q || '%' OR i.name ILIKE '%' || @q || '%'
+        -- Accent-insensitive like the board: "begles" finds "Ville de Bègles".
+        WHERE immutable_unaccent(o.title) ILIKE '%' || immutable_unaccent(@q) || '%'
+           OR immutable_unaccent(i.name) ILIKE '%' || immutable_unaccent(@q) || '%'
         ORDER BY o.updated_at DESC, o.id DESC
         LIMIT 100
         """;
@@ -284,7 +286,7 @@ public sealed class ModerationService(NpgsqlDataSource db, AccountSettings setti
                (SELECT count(*) FROM users u WHERE u.issuer_id = i.id)::int AS users,
                (SELECT count(*) FROM opportunities o WHERE o.issuer_id = i.id)::int AS offers
         FROM issuers i
-        WHERE @q = '' OR i.name ILIKE '%' || @q || '%'
+        WHERE @q = '' OR immutable_unaccent(i.name) ILIKE '%' || immutable_unaccent(@q) || '%'
         ORDER BY i.trusted, lower(i.name)
         LIMIT 200
         """;

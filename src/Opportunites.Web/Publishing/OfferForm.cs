@@ -51,8 +51,10 @@ public static partial class OfferForm
 
     /// <param name="themeCodes">The themes that exist (from the themes table).</param>
     /// <param name="draft">A draft is saved with what is there: the contract type and beneficiaries wait for submission.</param>
+    /// <param name="detailsOptional">An imported offer: its newsletter line never said the contract type or the
+    /// beneficiaries, so editing it must not force anyone to invent them (checked only when given).</param>
     public static (OfferData? Data, Dictionary<string, string> Errors) Validate(OfferInput input, DateOnly today,
-        TerritoryDirectory territories, IReadOnlyCollection<string> themeCodes, bool draft = false)
+        TerritoryDirectory territories, IReadOnlyCollection<string> themeCodes, bool draft = false, bool detailsOptional = false)
     {
         var errors = new Dictionary<string, string>();
 
@@ -160,7 +162,7 @@ public static partial class OfferForm
             if (string.IsNullOrEmpty(contractType))
             {
                 contractType = null;
-                if (!draft)
+                if (!draft && !detailsOptional)
                 {
                     errors[nameof(OfferInput.ContractType)] = "Choisissez le type de contrat.";
                 }
@@ -172,16 +174,15 @@ public static partial class OfferForm
         }
         else if (kind is Kinds.Aap or Kinds.Ami)
         {
-            beneficiaries = (input.Beneficiaries ?? "").Trim();
-            if (beneficiaries.Length == 0)
+            beneficiaries = string.IsNullOrWhiteSpace(input.Beneficiaries) ? null : input.Beneficiaries.Trim();
+            if (beneficiaries is null)
             {
-                beneficiaries = null;
-                if (!draft)
+                if (!draft && !detailsOptional)
                 {
                     errors[nameof(OfferInput.Beneficiaries)] = "Indiquez les bénéficiaires éligibles (ex. : associations, collectivités).";
                 }
             }
-            else if (beneficiaries.Length > BeneficiariesMax)
+            else if (beneficiaries?.Length > BeneficiariesMax)
             {
                 errors[nameof(OfferInput.Beneficiaries)] = $"Les bénéficiaires ne doivent pas dépasser {BeneficiariesMax} caractères.";
             }

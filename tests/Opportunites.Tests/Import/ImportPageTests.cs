@@ -56,7 +56,7 @@ public sealed class ImportPageTests
             [F("Texte", text), F("NomFichier", ""), F("TerritoireParDefaut", ""), F("territoire_3", "79")]);
         var report = await TextAsync(done);
 
-        Assert.That(report, Does.Contain("2 offre(s) créée(s), 1 doublon(s) ignoré(s), 1 ligne(s) en erreur."));
+        Assert.That(report, Does.Contain("2 offre(s) créée(s), 1 doublon(s) ignoré(s), 0 ligne(s) à compléter, 1 ligne(s) en erreur."));
         var offers = await OffersOfAsync(issuer);
         Assert.That(offers.Select(o => (o.Title, o.Status, o.Codes.Single())), Is.EqualTo(new[]
         {
@@ -137,7 +137,7 @@ public sealed class ImportPageTests
         }
 
         var text = output.ToString();
-        Assert.That(text, Does.Contain("Import : 2 offre(s) créée(s), 0 doublon(s) ignoré(s), 0 ligne(s) en erreur."));
+        Assert.That(text, Does.Contain("Import : 2 offre(s) créée(s), 0 doublon(s) ignoré(s), 0 ligne(s) à compléter, 0 ligne(s) en erreur."));
         Assert.That(text, Does.Contain("Territoire non reconnu, territoire par défaut appliqué (à vérifier) :\n  ligne 2 : [Emploi] " + issuer + " / Coordinateur"));
         var offers = await OffersOfAsync(issuer);
         Assert.That(offers.Select(o => o.Codes.Single()), Is.EqualTo(new[] { "R75", "24" }));

@@ -2,13 +2,15 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
+using Opportunites.Web.Import;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock)
+public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock,
+    Importer importer)
     : OfferFormPage(offers, territories, themes, clock)
 {
     public OfferDetail Offer { get; private set; } = null!;
@@ -20,6 +22,9 @@ public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirecto
     /// <summary>The published version stays public while this edit waits for the team.</summary>
     public bool EditWaits => EditingLive && OfferRules.EditWaitsForModeration(Me, Offer.IssuerTrusted);
 
+    /// <summary>Created by the import: the form says why contract type and beneficiaries may stay empty.</summary>
+    public bool Imported { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(long id)
     {
         if (await Offers.GetAsync(Me, id) is not { } offer)
@@ -28,6 +33,7 @@ public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirecto
         }
 
         Offer = offer;
+        Imported = await importer.IsImportedAsync(id);
         // A waiting edit is what the issuer goes on from; saving again replaces it.
         Input = offer.Revision is { } revision ? OfferForm.ToInput(revision) : OfferForm.ToInput(offer);
         await LoadThemesAsync();
@@ -42,7 +48,8 @@ public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirecto
         }
 
         Offer = offer;
-        var data = await CheckAsync(offer.IssuerId, id);
+        Imported = await importer.IsImportedAsync(id);
+        var data = await CheckAsync(offer.IssuerId, id, Imported);
         if (data is null)
         {
             return Page();

@@ -50,7 +50,8 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
     protected async Task LoadThemesAsync() => ThemeOptions = await themes.GetAllAsync(HttpContext.RequestAborted);
 
     /// <summary>Validates, then warns once about likely duplicates; returns the data to save or null to show the form again.</summary>
-    protected async Task<OfferData?> CheckAsync(long issuerId, long? exceptId)
+    /// <param name="imported">An offer created by the import: contract type and beneficiaries are optional.</param>
+    protected async Task<OfferData?> CheckAsync(long issuerId, long? exceptId, bool imported = false)
     {
         ModelState.Clear();
         // Names typed without JavaScript ("Bègles", "33130") become codes here; a name shared by several places
@@ -60,7 +61,7 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
         Input.Territories = [.. selection.Codes];
         await LoadThemesAsync();
         var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories,
-            ThemeOptions.Select(t => t.Code).ToHashSet(), draft: !Submit && !EditingLive);
+            ThemeOptions.Select(t => t.Code).ToHashSet(), draft: !Submit && !EditingLive, detailsOptional: imported);
         if (!selection.IsResolved)
         {
             errors[nameof(OfferInput.Territories)] = string.Join(" ", selection.Messages);

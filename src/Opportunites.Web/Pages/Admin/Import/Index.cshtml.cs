@@ -76,18 +76,21 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
             return Page();
         }
 
-        var choices = Request.Form.Keys
-            .Where(k => k.StartsWith("territoire_", StringComparison.Ordinal))
-            .Select(k => (Line: int.TryParse(k["territoire_".Length..], out var n) ? n : -1, Code: Request.Form[k].ToString()))
-            .Where(x => x.Line > 0 && x.Code.Length > 0)
-            .ToDictionary(x => x.Line, x => x.Code);
-        Done = await importer.ImportAsync(CurrentUser.From(User)!.Actor, Texte, NomFichier, Options(choices));
+        Done = await importer.ImportAsync(CurrentUser.From(User)!.Actor, Texte, NomFichier,
+            Options(Choices("territoire_"), Choices("type_")));
         Error = Done.FileError;
         return Page();
     }
 
-    private ImportOptions Options(IReadOnlyDictionary<int, string>? choices) =>
-        new(string.IsNullOrWhiteSpace(TerritoireParDefaut) ? null : TerritoireParDefaut, choices, OwnIssuerName);
+    /// <summary>The per-line choices of the preview: fields named prefix + line number.</summary>
+    private Dictionary<int, string> Choices(string prefix) => Request.Form.Keys
+        .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+        .Select(k => (Line: int.TryParse(k[prefix.Length..], out var n) ? n : -1, Value: Request.Form[k].ToString()))
+        .Where(x => x.Line > 0 && x.Value.Length > 0)
+        .ToDictionary(x => x.Line, x => x.Value);
+
+    private ImportOptions Options(IReadOnlyDictionary<int, string>? territoryChoices, IReadOnlyDictionary<int, string>? kindChoices = null) =>
+        new(string.IsNullOrWhiteSpace(TerritoireParDefaut) ? null : TerritoireParDefaut, territoryChoices, OwnIssuerName, kindChoices);
 
     private async Task<bool> AllowedAsync()
     {
