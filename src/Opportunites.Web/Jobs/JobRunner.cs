@@ -81,6 +81,8 @@ public sealed class JobRunner(
     }
 
     /// <param name="hangfireJobId">The Hangfire job running it (null from the command line).</param>
+    private const string StoppedMessage = "Arrêt du nœud pendant l'exécution : reprise par un autre nœud.";
+
     public async Task<JobRunOutcome> RunAsync(JobRunContext context, CancellationToken ct, string? hangfireJobId = null)
     {
         var job = registry.Find(context.JobName)
@@ -132,12 +134,14 @@ public sealed class JobRunner(
             await using var scope = scopes.CreateAsyncScope();
             var instance = (IClusteredJob)scope.ServiceProvider.GetRequiredService(job.JobType);
             counts = await instance.RunAsync(context with { ScheduledAt = scheduledAt }, ct);
-            outcome = "succeeded";
+            // A job that stops early when asked (delivery gives its claimed messages back) returns normally: still cut
+            // short, so the same Hangfire job, re-queued, takes this row over on another node and finishes the work.
+            (outcome, error) = ct.IsCancellationRequested ? ("cancelled", StoppedMessage) : ("succeeded", null);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             outcome = "cancelled";
-            error = "Arrêt du nœud pendant l'exécution.";
+            error = StoppedMessage;
         }
         catch (Exception ex)
         {

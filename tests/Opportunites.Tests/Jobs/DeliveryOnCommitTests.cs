@@ -30,10 +30,19 @@ public sealed class DeliveryOnCommitTests
 
             var to = $"confirmation-{Guid.NewGuid():N}@example.org";
             var watch = Stopwatch.StartNew();
+            TestContext.Out.WriteLine($"commit at {DateTime.UtcNow:HH:mm:ss.fff}");
             await QueueAsync(db, to);
             await smtp.WaitForAsync(m => m.Any(x => x.RcptTos.Contains(to)), TimeSpan.FromSeconds(10));
             watch.Stop();
             TestContext.Out.WriteLine($"commit → SMTP server: {watch.ElapsedMilliseconds} ms");
+            await using (var c = await db.DataSource.OpenConnectionAsync())
+            {
+                foreach (var r in await c.QueryAsync<(DateTime S, DateTime Started, int? Ms, string Kind)>(
+                    "SELECT scheduled_at, started_at, duration_ms, trigger_kind FROM job_runs ORDER BY id"))
+                {
+                    TestContext.Out.WriteLine($"run {r.Kind} asked {r.S:HH:mm:ss.fff} started {r.Started:HH:mm:ss.fff} {r.Ms} ms");
+                }
+            }
 
             Assert.That(smtp.MessagesTo(to), Has.Count.EqualTo(1));
             Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
