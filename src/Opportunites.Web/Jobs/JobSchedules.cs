@@ -123,8 +123,21 @@ public static class JobSchedules
 
     private static readonly Dictionary<string, int> DayNumbers = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["SUN"] = 0, ["MON"] = 1, ["TUE"] = 2, ["WED"] = 3, ["THU"] = 4, ["FRI"] = 5, ["SAT"] = 6,
-        ["0"] = 0, ["1"] = 1, ["2"] = 2, ["3"] = 3, ["4"] = 4, ["5"] = 5, ["6"] = 6, ["7"] = 0,
+        ["SUN"] = 0,
+        ["MON"] = 1,
+        ["TUE"] = 2,
+        ["WED"] = 3,
+        ["THU"] = 4,
+        ["FRI"] = 5,
+        ["SAT"] = 6,
+        ["0"] = 0,
+        ["1"] = 1,
+        ["2"] = 2,
+        ["3"] = 3,
+        ["4"] = 4,
+        ["5"] = 5,
+        ["6"] = 6,
+        ["7"] = 0,
     };
 
     /// <summary>"chaque lundi", "chaque lundi et jeudi", "du lundi au vendredi".</summary>

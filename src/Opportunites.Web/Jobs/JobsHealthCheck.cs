@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Hangfire;
 
 namespace Opportunites.Web.Jobs;
 

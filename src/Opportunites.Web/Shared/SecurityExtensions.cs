@@ -44,12 +44,12 @@ public static class SecurityExtensions
 
         app.Use((context, next) =>
         {
+            // Decided now: the dashboard moves the path into PathBase before its response starts.
+            var dashboard = context.Request.Path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath);
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
-                headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath)
-                    ? JobsDashboardPolicy
-                    : ContentSecurityPolicy;
+                headers.ContentSecurityPolicy = dashboard ? JobsDashboardPolicy : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin";

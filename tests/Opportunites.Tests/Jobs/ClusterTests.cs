@@ -1,4 +1,5 @@
 using Dapper;
+using Hangfire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Jobs;
-using Hangfire;
 using Opportunites.Web.Mail;
 
 namespace Opportunites.Tests.Jobs;

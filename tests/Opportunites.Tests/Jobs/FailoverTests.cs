@@ -83,7 +83,7 @@ public sealed class FailoverTests
         psi.Environment["Jobs__NodeName"] = name;
         psi.Environment["Jobs__CheckinIntervalSeconds"] = "1";
         psi.Environment["Jobs__Schedules__deliver"] = "0/2 * * * * ?";
-        psi.Environment["Jobs__Schedules__expire"] = "0 0 3 1 1 ? 2099";
+        psi.Environment["Jobs__Schedules__expire"] = "0 0 0 31 2 ?";
         psi.Environment["Smtp__Host"] = "127.0.0.1";
         psi.Environment["Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Smtp__TimeoutSeconds"] = "60";
