@@ -54,13 +54,15 @@ internal sealed partial class PageViews(NpgsqlDataSource db)
         }
 
         var statements = new List<Statement>();
-        if (!string.IsNullOrWhiteSpace(input.Territoire)
-            && TerritoryDirectory.FindMainCode(await _territories.GetMainAsync(), input.Territoire) is null)
+        foreach (var territory in (input.Territoire ?? []).Where(t => !string.IsNullOrWhiteSpace(t)))
         {
-            // As TerritoryDirectory.ResolveAsync sends it (the URLs carry bare codes, never "Name (code)" labels).
-            var p = new DynamicParameters();
-            p.Add("text", input.Territoire.Trim());
-            statements.Add(new Statement(TerritoryDirectory.ResolveSql, p));
+            if (TerritoryDirectory.FindMainCode(await _territories.GetMainAsync(), territory) is null)
+            {
+                // As TerritoryDirectory.ResolveAsync sends it (the URLs carry bare codes, never "Name (code)" labels).
+                var p = new DynamicParameters();
+                p.Add("text", territory.Trim());
+                statements.Add(new Statement(TerritoryDirectory.ResolveSql, p));
+            }
         }
 
         var (batch, parameters) = BoardQueries.BuildSearchBatch(parsed.Filter);

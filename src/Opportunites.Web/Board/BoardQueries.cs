@@ -134,8 +134,10 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     // With words, the match rows still give the best page when the words are common (known from a capped count):
     // walking the territory's range in deadline order finds 21 offers with them after a few dozen probes, where the
     // GIN would fetch and sort every one of the thousand-plus offers matching both.
+    // One territory only: a range per territory would repeat an offer matching two of them; several territories go
+    // through the GIN overlap with the union of their match sets.
     private static bool UsesMatches(BoardFilter f, bool broad = false) =>
-        !f.IncludeClosed && f.Territory is not null && (f.Query is null || broad);
+        !f.IncludeClosed && f.Territories.Count == 1 && (f.Query is null || broad);
 
     private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql : "opportunities o";
 
@@ -165,7 +167,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
                 sql.Append(" AND m.kind IN (").Append(KindListSql(f)).Append(')');
             }
 
-            p.Add("territory", f.Territory!.Code);
+            p.Add("territory", f.Territories[0].Code);
         }
         else
         {
@@ -176,18 +178,18 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
             }
         }
 
-        if (!UsesMatches(f, broad) && f.Territory is { } territory)
+        if (!UsesMatches(f, broad) && f.Territories.Count > 0)
         {
-            // Both ways: the offers of the territory, of its ancestors (national offers) and of its descendants.
-            if (territory.MatchSet.Length > 0)
+            // Both ways: the offers of each territory, of its ancestors (national offers) and of its descendants.
+            if (f.Territories.All(t => t.MatchSet.Length > 0))
             {
                 sql.Append(" AND o.territory_codes && @matchSet");
-                p.Add("matchSet", territory.MatchSet);
+                p.Add("matchSet", f.Territories.SelectMany(t => t.MatchSet).Distinct(StringComparer.Ordinal).ToArray());
             }
             else
             {
-                sql.Append(" AND o.territory_codes && (SELECT territory_match_set(@territory))");
-                p.Add("territory", territory.Code);
+                sql.Append(" AND o.territory_codes && (SELECT array_agg(s.code) FROM unnest(@territories) c, unnest(territory_match_set(c)) s(code))");
+                p.Add("territories", f.Territories.Select(t => t.Code).ToArray());
             }
         }
 
