@@ -26,7 +26,7 @@ builder.AddAccounts();
 
 // Email alerts: subscriptions, digests, deadline reminders, Data Protection keys in PostgreSQL.
 builder.AddSubscriptions();
-// Background jobs on a clustered Quartz (expiry), the mail outbox and its delivery job.
+// Background jobs on Hangfire (PostgreSQL storage, any number of nodes): expiry, purge; the mail outbox and its delivery.
 builder.AddJobs();
 builder.AddMail();
 builder.AddExpiry();
@@ -76,6 +76,8 @@ app.MapRazorPages();
 app.MapBoard();
 // Benchmark only (Bench:StaticEndpoint=true): a static body of a chosen size, the framework's ceiling.
 app.MapStaticBenchEndpoint();
+// Hangfire's dashboard at /admin/hangfire, for admins.
+app.MapJobsDashboard();
 app.MapHealthChecks("/healthz");
 
 app.Run();

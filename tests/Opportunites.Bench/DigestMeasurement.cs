@@ -126,13 +126,12 @@ public static class DigestMeasurement
         await conn.ExecuteAsync("TRUNCATE subscribers, digest_subscriptions, digest_deliveries, deadline_reminders, reminder_deliveries, outbox RESTART IDENTITY CASCADE", transaction: tx);
         await conn.ExecuteAsync(SubscribersSql, new { n }, tx, commandTimeout: 0);
         await conn.ExecuteAsync(PreferencesSql, transaction: tx, commandTimeout: 0);
-        // No app runs on the bench database now. A node killed earlier (benchmark interrupted) may have left a `deliver`
-        // run marked as executing: the next node would start none until Quartz's cluster recovery declared the old one
-        // dead, seconds into the measurement. Cleared here as that recovery would.
+        // No app runs on the bench database now. A node killed earlier (benchmark interrupted) may have left Hangfire jobs
+        // fetched or queued, and lock rows: they would come back during the measurement (after the invisibility or lock
+        // timeout). Cleared here.
         await conn.ExecuteAsync("""
-            DELETE FROM qrtz_fired_triggers;
-            DELETE FROM qrtz_scheduler_state;
-            UPDATE qrtz_triggers SET trigger_state = 'WAITING' WHERE trigger_state = 'BLOCKED';
+            DELETE FROM hangfire.jobqueue;
+            DELETE FROM hangfire.lock;
             """, transaction: tx);
         await tx.CommitAsync();
         await conn.ExecuteAsync("VACUUM ANALYZE subscribers, digest_subscriptions, outbox, digest_deliveries", commandTimeout: 0);

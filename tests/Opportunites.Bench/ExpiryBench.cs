@@ -10,7 +10,6 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Jobs;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
-using Quartz;
 
 namespace Opportunites.Bench;
 
@@ -46,7 +45,7 @@ internal sealed record SettleRuns(int Runs, int Rows, double TotalMs, double Max
 internal sealed record ScheduleCheck(string Cron, TimeSpan MaxGap, TimeSpan MaxAfterMidnight, int Days);
 
 /// <summary>
-/// The expiry job as it runs in the app (its own DI registrations, through <see cref="JobRunner"/> like a Quartz fire,
+/// The expiry job as it runs in the app (its own DI registrations, through <see cref="JobRunner"/> like a Hangfire run,
 /// committed): a run with nothing to do, then a run with <c>overdue</c> offers past their deadline. The dataset is put
 /// back afterwards: every published offer's state is kept in <c>bench_expiry_snapshot</c> (a table, so that a run
 /// interrupted midway is repaired by the next one), restored, and the emails and job runs of the benchmark deleted.
@@ -315,7 +314,6 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
     /// <summary>Fire times of <paramref name="cron"/> in Europe/Paris over <paramref name="days"/> days from 1 January 2027.</summary>
     public static ScheduleCheck CheckSchedule(string cron, int days = 366)
     {
-        var expression = new CronExpression(cron, ParisTime.Zone);
         var firstDay = new DateTime(2027, 1, 1);
         var maxGap = TimeSpan.Zero;
         var maxAfterMidnight = TimeSpan.Zero;
@@ -324,13 +322,13 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
             var local = firstDay.AddDays(d);
             var midnight = new DateTimeOffset(local, ParisTime.Zone.GetUtcOffset(local));
             // The first fire at or after 00:00:00 (an offer due the day before closed at 23:59:59).
-            var first = expression.GetNextValidTimeAfter(midnight.AddTicks(-1))
+            var first = JobSchedules.NextAfter(cron, midnight.AddTicks(-1))
                         ?? throw new InvalidOperationException($"Aucune exécution après le {local:yyyy-MM-dd}");
             maxAfterMidnight = Max(maxAfterMidnight, first - midnight);
             var dayEnd = midnight.AddDays(1);
             for (var t = first; t < dayEnd;)
             {
-                var next = expression.GetNextValidTimeAfter(t) ?? throw new InvalidOperationException("Planification finie");
+                var next = JobSchedules.NextAfter(cron, t) ?? throw new InvalidOperationException("Planification finie");
                 maxGap = Max(maxGap, next - t);
                 t = next;
             }

@@ -185,10 +185,8 @@ internal sealed class AppProcess : IAsyncDisposable
         _disposed = true;
         if (!_process.HasExited)
         {
-            // Stopped as a deployment stops it (SIGTERM), not killed: a killed node leaves its `deliver` run marked as
-            // executing in Quartz's cluster tables, and the next measurement's node could start none (the job is not
-            // concurrent) until cluster recovery declared the killed one dead: nothing was sent during the first 7 s
-            // of a 10,000-subscriber digest.
+            // Stopped as a deployment stops it (SIGTERM), not killed: a killed node leaves its running job invisible to
+            // the next measurement's node until the invisibility timeout (60 s) has passed.
             var term = new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false };
             using (var signal = Process.Start(term))
             {

@@ -94,7 +94,8 @@ public static class CommandLine
             var settings = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsSettings>>().Value;
             foreach (var job in registry.All.OrderBy(j => j.Name, StringComparer.Ordinal))
             {
-                Console.WriteLine($"{job.Name,-10} {settings.CronFor(job),-22} {job.Label}");
+                var cron = settings.CronFor(job);
+                Console.WriteLine($"{job.Name,-20} {cron,-18} {JobSchedules.Describe(cron),-28} {job.Label}");
             }
 
             return;
@@ -107,7 +108,7 @@ public static class CommandLine
             return;
         }
 
-        // Same path as a scheduled run (job_runs ledger included), in the foreground, on this process.
+        // Same path as a Hangfire run (job_runs ledger included), in the foreground, on this process.
         var runner = services.GetRequiredService<JobRunner>();
         var result = await runner.RunAsync(new JobRunContext(verbs[2], DateTimeOffset.UtcNow, "cli", Environment.UserName), CancellationToken.None);
         var counts = string.Join(", ", result.Counts.Select(c => $"{c.Key} = {c.Value}"));

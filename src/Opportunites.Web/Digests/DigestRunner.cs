@@ -81,12 +81,8 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
     /// <summary>Queues the digests of every due subscriber of that frequency for the period containing <paramref name="now"/>.</summary>
     /// <param name="onlySubscriberIds">Restricts the run to these subscribers (tests, admin re-runs); null for all.</param>
-    /// <param name="firstQueued">
-    /// Called once, with the number of emails queued so far, when the first batch that queued any is committed: the
-    /// job asks for delivery then, not only at the end of the run.
-    /// </param>
     public async Task<DigestRunResult> RunAsync(DateTimeOffset now, string frequency,
-        IReadOnlyCollection<long>? onlySubscriberIds = null, CancellationToken ct = default, Func<int, Task>? firstQueued = null)
+        IReadOnlyCollection<long>? onlySubscriberIds = null, CancellationToken ct = default)
     {
         var started = Stopwatch.GetTimestamp();
         now = now.ToUniversalTime();
@@ -113,12 +109,6 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             writeTicks += Stopwatch.GetTimestamp() - start;
             queued += q;
             already += a;
-            if (firstQueued is not null && queued > 0)
-            {
-                var call = firstQueued;
-                firstQueued = null;
-                await call(queued);
-            }
         }
 
         async Task FlushAsync()

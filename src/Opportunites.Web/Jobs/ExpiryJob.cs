@@ -38,8 +38,9 @@ public static class ExpiryExtensions
     public static void AddExpiry(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ExpirySettings>().BindConfiguration("Jobs:Expiry");
+        // No Hangfire retry: the next run, 15 minutes later, does what a failed one left (idempotent).
         builder.AddClusteredJob<ExpiryJob>(ExpiryJob.Name, "0 0/15 * * * ?", "Expiration des offres et relances de renouvellement",
-            MisfirePolicy.FireOnceNow, requestRecovery: true);
+            MisfirePolicy.FireOnceNow, requestRecovery: true, retries: 0);
     }
 }
 

@@ -17,9 +17,9 @@ public sealed record JobRunOutcome(
     int DurationMs);
 
 /// <summary>
-/// Runs a registered job once, for one scheduled time: claims the (job, scheduled time) row in job_runs first so
-/// that a duplicate fire on another node changes nothing, then runs the job in its own DI scope and records how it
-/// went. A failure is logged and recorded, never thrown to Quartz (the next fire time tries again).
+/// Runs a registered job once, for one occurrence: claims the (job, occurrence) row in job_runs first so that a second
+/// Hangfire job for the same occurrence (at-least-once) changes nothing, then runs the job in its own DI scope and records
+/// how it went. A failure is logged and recorded, and returned: the Hangfire entry point throws it for Hangfire's retry.
 /// </summary>
 public sealed class JobRunner(
     NpgsqlDataSource db,
@@ -29,17 +29,23 @@ public sealed class JobRunner(
     ILogger<JobRunner> log)
 {
     private const string ClaimSql = """
-        INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, requested_by, node)
-        VALUES (@name, @scheduledAt, @triggerKind, @requestedBy, @node)
+        INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, requested_by, node, hangfire_job_id)
+        VALUES (@name, @scheduledAt, @triggerKind, @requestedBy, @node, @hangfireJobId)
         ON CONFLICT (job_name, scheduled_at) DO NOTHING
         RETURNING id
         """;
 
-    // A node died mid-run and Quartz re-fires its recoverable job elsewhere: take over the row it left 'running'.
+    // The same Hangfire job again: its node was killed ('running' left behind) or stopped ('cancelled'), or it failed and
+    // Hangfire retries it. It takes its own row over and starts again, unless the job asked for no recovery after an
+    // interruption: then the row is closed as interrupted and the next occurrence does the work. A succeeded row stays.
     private const string TakeOverSql = """
-        UPDATE job_runs SET node = @node, started_at = now()
-        WHERE job_name = @name AND scheduled_at = @scheduledAt AND outcome = 'running'
-        RETURNING id
+        UPDATE job_runs
+        SET node = @node, started_at = now(), duration_ms = NULL, counts = '{}'::jsonb,
+            outcome = CASE WHEN outcome = 'failed' OR @recover THEN 'running' ELSE 'cancelled' END,
+            finished_at = CASE WHEN outcome = 'failed' OR @recover THEN NULL ELSE now() END,
+            error = CASE WHEN outcome = 'failed' OR @recover THEN NULL ELSE 'Interrompue par l''arrêt d''un nœud, sans reprise.' END
+        WHERE job_name = @name AND scheduled_at = @scheduledAt AND hangfire_job_id = @hangfireJobId AND outcome <> 'succeeded'
+        RETURNING id, outcome
         """;
 
     private const string FinishSql = """
@@ -74,7 +80,10 @@ public sealed class JobRunner(
         }
     }
 
-    public async Task<JobRunOutcome> RunAsync(JobRunContext context, CancellationToken ct, bool recovering = false)
+    /// <param name="hangfireJobId">The Hangfire job running it (null from the command line).</param>
+    private const string StoppedMessage = "Arrêt du nœud pendant l'exécution : reprise par un autre nœud.";
+
+    public async Task<JobRunOutcome> RunAsync(JobRunContext context, CancellationToken ct, string? hangfireJobId = null)
     {
         var job = registry.Find(context.JobName)
             ?? throw new ArgumentException($"Tâche inconnue : {context.JobName}", nameof(context));
@@ -82,6 +91,7 @@ public sealed class JobRunner(
         // Microsecond precision is what timestamptz keeps: compare like with like.
         var scheduledAt = context.ScheduledAt.ToUniversalTime();
         long? runId;
+        var recovering = false;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
             var args = new
@@ -91,22 +101,27 @@ public sealed class JobRunner(
                 triggerKind = context.TriggerKind,
                 requestedBy = context.RequestedBy,
                 node = settings.Value.Node,
+                hangfireJobId,
+                recover = job.RequestRecovery,
             };
             runId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(ClaimSql, args, cancellationToken: ct));
-            if (runId is null && recovering)
+            if (runId is null && hangfireJobId is not null)
             {
-                runId = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(TakeOverSql, args, cancellationToken: ct));
+                var taken = await conn.QuerySingleOrDefaultAsync<(long Id, string Outcome)?>(new CommandDefinition(TakeOverSql, args, cancellationToken: ct));
+                recovering = taken?.Outcome == "running";
+                runId = recovering ? taken!.Value.Id : null;
+                if (taken?.Outcome == "cancelled")
+                {
+                    log.LogWarning("Tâche {Job} : l'exécution de l'échéance {ScheduledAt:O} a été interrompue ; pas de reprise pour cette tâche",
+                        job.Name, scheduledAt);
+                }
             }
-        }
-
-        if (runId is null && recovering)
-        {
-            log.LogWarning("Tâche {Job} : reprise de l'échéance {ScheduledAt:O} impossible (déjà terminée ou inconnue)", job.Name, scheduledAt);
         }
 
         if (runId is null)
         {
-            log.LogInformation("Tâche {Job} : l'échéance {ScheduledAt:O} a déjà été exécutée, rien à faire", job.Name, scheduledAt);
+            log.LogInformation("Tâche {Job} : l'échéance {ScheduledAt:O} a déjà été exécutée ou est en cours ailleurs, rien à faire",
+                job.Name, scheduledAt);
             return new JobRunOutcome(true, "skipped", new Dictionary<string, int>(), null, 0);
         }
 
@@ -119,12 +134,14 @@ public sealed class JobRunner(
             await using var scope = scopes.CreateAsyncScope();
             var instance = (IClusteredJob)scope.ServiceProvider.GetRequiredService(job.JobType);
             counts = await instance.RunAsync(context with { ScheduledAt = scheduledAt }, ct);
-            outcome = "succeeded";
+            // A job that stops early when asked (delivery gives its claimed messages back) returns normally: still cut
+            // short, so the same Hangfire job, re-queued, takes this row over on another node and finishes the work.
+            (outcome, error) = ct.IsCancellationRequested ? ("cancelled", StoppedMessage) : ("succeeded", null);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             outcome = "cancelled";
-            error = "Arrêt du nœud pendant l'exécution.";
+            error = StoppedMessage;
         }
         catch (Exception ex)
         {

@@ -23,8 +23,10 @@ public static class MailExtensions
         services.AddSingleton<OutboxAdmin>();
         services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox");
 
-        // Every 10 seconds; a missed run is not caught up (the next one sends everything due anyway).
-        builder.AddClusteredJob<DeliveryJob>(DeliveryJob.Name, "0/10 * * * * ?", "Envoi des courriels en attente",
-            MisfirePolicy.DoNothing, requestRecovery: true);
+        // Delivery runs as soon as mail is queued (MailQueuedListener); this sweep, once a minute, is the safety net and
+        // sends the deferred retries when they fall due. A missed sweep is not caught up (the next one sends it all);
+        // no Hangfire retry: each message has its own retries, with backoff, in the outbox.
+        builder.AddClusteredJob<DeliveryJob>(DeliveryJob.Name, DeliveryJob.Cron, "Envoi des courriels en attente",
+            MisfirePolicy.DoNothing, requestRecovery: true, retries: 0);
     }
 }

@@ -402,10 +402,11 @@ public sealed class OutboxDelivery(
     }
 }
 
-/// <summary>Sends the due rows of the outbox (every 10 seconds by default).</summary>
+/// <summary>Sends the due rows of the outbox: when mail is queued, and once a minute as a sweep.</summary>
 public sealed class DeliveryJob(OutboxDelivery delivery) : IClusteredJob
 {
     public const string Name = "deliver";
+    public const string Cron = "0 * * * * ?";
 
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct) =>
         (await delivery.DeliverDueAsync(ct)).ToDictionary();

@@ -9,6 +9,12 @@ public static class SecurityExtensions
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; " +
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+    // Hangfire's dashboard (/admin/hangfire, admins only) writes style="" attributes from its scripts (the charts and
+    // progress bars of its home page): inline styles allowed there, and only there. Its scripts stay 'self' only.
+    private const string JobsDashboardPolicy =
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; " +
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
     /// <summary>Request size limits: forms are small; the largest upload (a CSV import) stays under 2 MB.</summary>
     public static void AddRequestLimits(this WebApplicationBuilder builder)
     {
@@ -38,10 +44,12 @@ public static class SecurityExtensions
 
         app.Use((context, next) =>
         {
+            // Decided now: the dashboard moves the path into PathBase before its response starts.
+            var dashboard = context.Request.Path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath);
             context.Response.OnStarting(() =>
             {
                 var headers = context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.ContentSecurityPolicy = dashboard ? JobsDashboardPolicy : ContentSecurityPolicy;
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin";

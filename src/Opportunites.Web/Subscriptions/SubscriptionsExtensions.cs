@@ -5,7 +5,6 @@ using Npgsql;
 using Opportunites.Web.Digests;
 using Opportunites.Web.Jobs;
 using Opportunites.Web.Shared;
-using Quartz;
 
 namespace Opportunites.Web.Subscriptions;
 
@@ -60,10 +59,12 @@ public static class SubscriptionsExtensions
             });
         });
 
-        // Clustered jobs (Europe/Paris, one node per fire time, run ledger, admin page, `jobs run <name>`).
-        builder.AddClusteredJob<WeeklyDigestJob>(WeeklyDigestJob.Name, WeeklyDigestJob.Cron, "Veille hebdomadaire par email");
-        builder.AddClusteredJob<DailyDigestJob>(DailyDigestJob.Name, DailyDigestJob.Cron, "Veille quotidienne par email");
+        // Clustered jobs (Europe/Paris, one run per occurrence, run ledger, admin page, `jobs run <name>`). Idempotent (the
+        // digest ledger, the reminders' dedupe keys): a failure (PostgreSQL restarting) is retried by Hangfire, 5 attempts
+        // over ~10 minutes, rather than waiting a day or a week.
+        builder.AddClusteredJob<WeeklyDigestJob>(WeeklyDigestJob.Name, WeeklyDigestJob.Cron, "Veille hebdomadaire par email", retries: 5);
+        builder.AddClusteredJob<DailyDigestJob>(DailyDigestJob.Name, DailyDigestJob.Cron, "Veille quotidienne par email", retries: 5);
         builder.AddClusteredJob<DeadlineReminderJob>(DeadlineReminderJob.Name, DeadlineReminderJob.Cron,
-            "Rappels de date limite J-7 / J-1 et purge des adresses non confirmées");
+            "Rappels de date limite J-7 / J-1 et purge des adresses non confirmées", retries: 5);
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class AdminJobsPagesTests
         {
             // This node runs the scheduler (the shared AppFactory turns it off): "Lancer maintenant" must really run.
             b.UseSetting("Jobs:Enabled", "true");
-            b.UseSetting("Jobs:Schedules:deliver", "0 0 3 1 1 ? 2099");
+            b.UseSetting("Jobs:Schedules:deliver", "0 0 0 31 2 ?");
             b.UseSetting("Mail:PickupDirectory", _pickup);
         });
     }
@@ -73,7 +73,7 @@ public sealed partial class AdminJobsPagesTests
     }
 
     [Test]
-    public async Task GetJobs_Admin_ShowsEachJobWithScheduleAndNextRun()
+    public async Task GetJobs_Admin_ShowsEachJobWithScheduleInWordsAndNextRun()
     {
         var client = Client();
         await SignInAsync(client, "admin");
@@ -81,13 +81,105 @@ public sealed partial class AdminJobsPagesTests
         var html = await client.GetStringAsync("/admin/taches");
 
         Assert.That(html, Does.Contain("Expiration des offres et relances de renouvellement"));
-        Assert.That(html, Does.Contain("<code>0 0/15 * * * ?</code>"));
+        Assert.That(html, Does.Contain("<span class=\"schedule\">toutes les 15 minutes</span> <small>(<code>0 0/15 * * * ?</code>)</small>"));
+        Assert.That(html, Does.Contain("<span class=\"schedule\">chaque lundi à 7 h</span>"));
         Assert.That(html, Does.Contain("Envoi des courriels en attente"));
         Assert.That(html, Does.Contain("Lancer maintenant"));
+        Assert.That(html, Does.Contain("href=\"/admin/hangfire\""));
         // Jobs:Schedules:deliver given by this fixture replaced the default schedule.
-        Assert.That(html, Does.Contain("<code>0 0 3 1 1 ? 2099</code>"));
-        // Next run of the expiry job: a Paris date and time, not "—".
-        Assert.That(html, Does.Match(@"<code>0 0/15 \* \* \* \?</code></td>\s*<td>\d{2}/\d{2}/\d{4} \d{2}:\d{2}:00</td>"));
+        Assert.That(html, Does.Contain("<span class=\"schedule\">jamais</span> <small>(<code>0 0 0 31 2 ?</code>)</small>"));
+        // Next run of the expiry job, from Hangfire's storage: a Paris date and time on a quarter hour, not "—".
+        var expiry = html[html.IndexOf("id=\"tache-expire\"", StringComparison.Ordinal)..];
+        Assert.That(expiry, Does.Match(@"<dd class=""next-run"">\d{2}/\d{2}/\d{4} \d{2}:(00|15|30|45):00</dd>"));
+    }
+
+    [Test]
+    public async Task GetJobs_ManyDeliveryRuns_WeeklyDigestRunStillShownWithAccentedCounters()
+    {
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            // A week of delivery runs after the last weekly digest, up to now (the last ones newer than this fixture's own):
+            // the digest's run must stay on the page.
+            await conn.ExecuteAsync("""
+                INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, node, started_at, finished_at, duration_ms, outcome, counts)
+                VALUES ('veille-hebdomadaire', '2026-11-23 06:00:00+00', 'schedule', 'noeud-test', '2026-11-23 06:00:01+00',
+                        '2026-11-23 06:00:09+00', 8000, 'succeeded', '{"en_file": 1234, "deja_servies": 2}');
+                INSERT INTO job_runs (job_name, scheduled_at, trigger_kind, node, started_at, finished_at, duration_ms, outcome, counts)
+                SELECT 'deliver', t, 'event', 'noeud-test', t, t + interval '1 second', 1000, 'succeeded', '{"envoyes": 1, "echecs": 0}'
+                FROM generate_series(now() - interval '7 days', now() + interval '1 minute', interval '1 minute') AS t;
+                """);
+        }
+
+        var client = Client();
+        await SignInAsync(client, "admin");
+        var html = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/taches"));
+
+        var digest = html[html.IndexOf("id=\"tache-veille-hebdomadaire\"", StringComparison.Ordinal)..];
+        digest = digest[..digest.IndexOf("</section>", StringComparison.Ordinal)];
+        Assert.That(digest, Does.Contain("23/11/2026 07:00:01"), "the digest's run, in Paris time, under its own job");
+        Assert.That(digest, Does.Contain("mis en file : 1\u202f234, déjà servies : 2"));
+        var delivery = html[html.IndexOf("id=\"tache-deliver\"", StringComparison.Ordinal)..];
+        delivery = delivery[..delivery.IndexOf("</section>", StringComparison.Ordinal)];
+        Assert.That(Regex.Matches(delivery, "<td class=\"run-counts\">").Count, Is.LessThanOrEqualTo(5));
+        Assert.That(delivery, Does.Contain("échecs : 0, envoyés : 1"));
+        Assert.That(delivery, Does.Contain("Courriels mis en file"));
+    }
+
+    [Test]
+    public async Task Dashboard_Anonymous_RedirectsToLogin()
+    {
+        var response = await Client().GetAsync("/admin/hangfire");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Headers.Location!.ToString(), Does.Contain("/connexion"));
+    }
+
+    [Test]
+    public async Task Dashboard_IssuerNotAdmin_IsRefused()
+    {
+        var client = Client();
+        await SignInAsync(client, "issuer");
+
+        var response = await client.GetAsync("/admin/hangfire");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Headers.Location!.ToString(), Does.Contain("/acces-refuse"));
+        var refused = await client.GetAsync(response.Headers.Location);
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+    }
+
+    [Test]
+    public async Task Dashboard_Admin_InFrenchWithInlineStylesAllowedOnlyThere()
+    {
+        var client = Client();
+        await SignInAsync(client, "admin");
+
+        var response = await client.GetAsync("/admin/hangfire/recurring");
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        var jobsPage = await client.GetAsync("/admin/taches");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(html, Does.Contain("Tâches récurrentes"), "Hangfire's French translation");
+        Assert.That(html, Does.Contain("veille-hebdomadaire"));
+        Assert.That(response.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("style-src 'self' 'unsafe-inline'")
+            .And.Contain("script-src 'self';"));
+        Assert.That(jobsPage.Headers.GetValues("Content-Security-Policy").Single(), Does.Not.Contain("unsafe-inline"));
+    }
+
+    [Test]
+    public async Task Dashboard_PostWithoutAntiforgeryToken_IsRejectedAndTriggersNothing()
+    {
+        var client = Client();
+        await SignInAsync(client, "admin");
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        const string count = "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%purge%'";
+        var before = await conn.ExecuteScalarAsync<long>(count);
+
+        var response = await client.PostAsync("/admin/hangfire/recurring/trigger",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["jobs[]"] = "purge" }));
+
+        Assert.That((int)response.StatusCode, Is.AnyOf(400, 403));
+        Assert.That(await conn.ExecuteScalarAsync<long>(count), Is.EqualTo(before));
     }
 
     [Test]
@@ -181,30 +273,31 @@ public sealed partial class AdminJobsPagesTests
     }
 
     [Test]
-    public async Task Healthz_ReportsSchedulerAndOutboxBacklog()
+    public async Task Healthz_ReportsHangfireServersAndOutboxBacklog()
     {
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
-            await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
+            // Deferred (as after a 451): still in the backlog, not sent by this node meanwhile.
+            var id = await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
+            await conn.ExecuteAsync("UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE id = @id", new { id });
         }
 
-        // The scheduler starts once the host has started (Quartz waits for ApplicationStarted): until then the node says
-        // so with a 503, which is what a load balancer should see. Run first, this test used to meet that moment.
+        // The Hangfire server announces itself once the host has started: until then the node says so (degraded).
         var client = Client();
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        var response = await client.GetAsync("/healthz?details");
-        while (response.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        async Task<string> ReadAsync() => await (await client.GetAsync("/healthz?details")).Content.ReadAsStringAsync();
+        var body = await ReadAsync();
+        while (!body.StartsWith("{\"status\":\"Healthy\"", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
-            response = await client.GetAsync("/healthz?details");
+            body = await ReadAsync();
         }
 
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), json.RootElement.ToString());
+        using var json = JsonDocument.Parse(body);
         var checks = json.RootElement.GetProperty("checks");
-        Assert.That(checks.GetProperty("scheduler").GetProperty("status").GetString(), Is.EqualTo("Healthy"));
-        Assert.That(checks.GetProperty("scheduler").GetProperty("data").GetProperty("noeud_actif").GetBoolean(), Is.True);
-        Assert.That(checks.GetProperty("outbox").GetProperty("data").GetProperty("a_envoyer").GetInt64(), Is.GreaterThanOrEqualTo(1));
+        Assert.That(checks.GetProperty("jobs").GetProperty("status").GetString(), Is.EqualTo("Healthy"), body);
+        Assert.That(checks.GetProperty("jobs").GetProperty("data").GetProperty("serveurs_hangfire").GetInt32(), Is.GreaterThanOrEqualTo(1));
+        Assert.That(checks.GetProperty("outbox").GetProperty("data").GetProperty("en_attente").GetInt64(), Is.GreaterThanOrEqualTo(1));
     }
 
     private async Task<(string Outcome, string Node)?> WaitForManualRunAsync(string admin)

@@ -153,7 +153,7 @@ public static class FaultRun
     public static string S(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Schedules that keep a job from ever firing during a test.</summary>
-    public const string Never = "0 0 3 1 1 ? 2099";
+    public const string Never = "0 0 0 31 2 ?";
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the time is up.</summary>
     public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, int pollMs = 100)

@@ -31,7 +31,6 @@ public sealed partial class DatabaseRestartTests
         {
             ["ConnectionStrings__Default"] = cluster.ConnectionString,
             ["Jobs__Enabled"] = "true",
-            ["Jobs__CheckinIntervalSeconds"] = "1",
             ["Jobs__Schedules__expire"] = "0/2 * * * * ?",
             ["Jobs__Schedules__deliver"] = FaultRun.Never,
             ["Jobs__Schedules__veille-hebdomadaire"] = FaultRun.Never,

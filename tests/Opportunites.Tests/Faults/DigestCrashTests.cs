@@ -41,7 +41,8 @@ public sealed class DigestCrashTests
         {
             ["ConnectionStrings__Default"] = db.ConnectionString,
             ["Jobs__Enabled"] = "true",
-            ["Jobs__CheckinIntervalSeconds"] = "1",
+            // A killed node's digest comes back after this (60 s in production): ten kills fit in the run.
+            ["Jobs__InvisibilitySeconds"] = "15",
             // Delivery and the weekly digest run continuously; the ledgers make every repeat a no-op.
             ["Jobs__Schedules__deliver"] = "0/1 * * * * ?",
             ["Jobs__Schedules__veille-hebdomadaire"] = "0/2 * * * * ?",

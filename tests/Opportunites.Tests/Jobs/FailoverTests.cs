@@ -6,8 +6,9 @@ using Opportunites.Web.Mail;
 namespace Opportunites.Tests.Jobs;
 
 /// <summary>
-/// Two real app processes on one database; the node running a delivery is killed (SIGKILL) mid-message. Slow (~30 s),
-/// so behind JOBS_FAILOVER_TEST=1.
+/// Two real app processes on one database; the node running a delivery is killed (SIGKILL) mid-message. The other
+/// node takes the same Hangfire job over once its invisibility timeout (60 s, sliding) has passed: within 90 s, printed.
+/// Slow (~1.5 min), so behind JOBS_FAILOVER_TEST=1 (./test.sh --resilience).
 /// </summary>
 public sealed class FailoverTests
 {
@@ -23,12 +24,6 @@ public sealed class FailoverTests
         await using var smtp = await SmtpServer.StartAsync();
         smtp.SlowDown(TimeSpan.FromSeconds(30));
         var to = $"reprise-{Guid.NewGuid():N}@example.org";
-        long id;
-        await using (var conn = await db.DataSource.OpenConnectionAsync())
-        {
-            id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", to, "Reprise", "t", "<p>h</p>")))!.Value;
-        }
-
         var nodes = new Dictionary<string, Process>
         {
             ["noeud-a"] = StartNode(db.ConnectionString, "noeud-a", smtp.Port),
@@ -36,23 +31,42 @@ public sealed class FailoverTests
         };
         try
         {
-            // The node that took the delivery is stuck in DATA (slow server): kill it there.
-            var running = await WaitForAsync(db, "SELECT node, scheduled_at FROM job_runs WHERE job_name = 'deliver' AND outcome = 'running'",
-                TimeSpan.FromSeconds(60));
+            // Both nodes listening (each has had a moment to start its Hangfire server and listener), the email is queued:
+            // its commit asks for a delivery, taken by one node, which gets stuck in DATA (slow server): kill it there.
+            var up = await WaitForAsync(db, "SELECT 'serveurs', now()::timestamp FROM hangfire.server HAVING count(*) = 2", TimeSpan.FromSeconds(60));
+            Assert.That(up, Is.Not.Null, "both Hangfire servers started");
+            long id;
+            await using (var conn = await db.DataSource.OpenConnectionAsync())
+            {
+                id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", to, "Reprise", "t", "<p>h</p>")))!.Value;
+            }
+
+            var running = await WaitForAsync(db,
+                "SELECT node, scheduled_at FROM job_runs x WHERE job_name = 'deliver' AND outcome = 'running' " +
+                "AND EXISTS (SELECT 1 FROM outbox o WHERE o.attempts > 0)", TimeSpan.FromSeconds(60));
             Assert.That(running, Is.Not.Null, "no delivery started");
             var (victim, scheduledAt) = ((string, DateTime))running!;
             nodes[victim].Kill();
             await nodes[victim].WaitForExitAsync();
+            var killedAt = DateTime.UtcNow;
             smtp.SlowDown(TimeSpan.Zero);
             var survivor = nodes.Keys.Single(k => k != victim);
 
+            // The same run (same Hangfire job, same ledger row), started again by the survivor.
+            var resumed = await WaitForAsync(db,
+                $"SELECT node, started_at FROM job_runs WHERE job_name = 'deliver' AND node = '{survivor}' AND scheduled_at = '{scheduledAt:O}'::timestamptz",
+                TimeSpan.FromSeconds(120));
+            var takeover = resumed is { } r ? r.At - killedAt : (TimeSpan?)null;
+            TestContext.Out.WriteLine($"SIGKILL → reprise par {survivor} : {takeover?.TotalSeconds:0.0} s");
             var recovered = await WaitForAsync(db,
                 $"SELECT node, scheduled_at FROM job_runs WHERE job_name = 'deliver' AND outcome = 'succeeded' AND scheduled_at = '{scheduledAt:O}'::timestamptz",
                 TimeSpan.FromSeconds(60));
             var sent = await WaitForAsync(db, $"SELECT 'sent', now()::timestamp FROM outbox WHERE id = {id} AND status = 'sent'",
                 TimeSpan.FromSeconds(60));
 
-            Assert.That(recovered, Is.Not.Null, "the killed node's run was not recovered");
+            Assert.That(resumed, Is.Not.Null, "the killed node's run was not taken over");
+            Assert.That(takeover, Is.LessThan(TimeSpan.FromSeconds(90)), "takeover after SIGKILL");
+            Assert.That(recovered, Is.Not.Null, "the killed node's run did not finish");
             Assert.That(recovered!.Value.Node, Is.EqualTo(survivor));
             Assert.That(sent, Is.Not.Null, "the email was never marked sent");
             // At least once: the killed node's transaction may also have reached the server before it died.
@@ -81,9 +95,10 @@ public sealed class FailoverTests
         psi.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         psi.Environment["Jobs__Enabled"] = "true";
         psi.Environment["Jobs__NodeName"] = name;
-        psi.Environment["Jobs__CheckinIntervalSeconds"] = "1";
-        psi.Environment["Jobs__Schedules__deliver"] = "0/2 * * * * ?";
-        psi.Environment["Jobs__Schedules__expire"] = "0 0 3 1 1 ? 2099";
+        // No sweep: the takeover alone can send the email (delivery starts when it is queued).
+        psi.Environment["Jobs__Schedules__deliver"] = ClusterTests.Never;
+        psi.Environment["Jobs__Schedules__expire"] = ClusterTests.Never;
+        psi.Environment["Jobs__Schedules__purge"] = ClusterTests.Never;
         psi.Environment["Smtp__Host"] = "127.0.0.1";
         psi.Environment["Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Smtp__TimeoutSeconds"] = "60";

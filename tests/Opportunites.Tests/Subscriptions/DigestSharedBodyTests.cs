@@ -55,63 +55,6 @@ public sealed class DigestSharedBodyTests
     }
 
     [Test]
-    public async Task RunAsync_SeveralBatches_SaysOnceWhenTheFirstEmailsAreCommitted()
-    {
-        var territory = "2B";
-        await TestData.CreateOpportunityAsync(_db.DataSource, TestData.Unique("Appel à projets « Haute-Corse »"), [territory], Kinds.Aap,
-            ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
-        var subscribers = new Dictionary<long, string>();
-        for (var i = 0; i < 5; i++)
-        {
-            var email = UniqueEmail($"premier-lot{i}");
-            subscribers[await SubscribeAsync(email, territory)] = email;
-        }
-
-        // What the job does with it: ask for delivery while the run goes on. Seen from another connection.
-        var calls = new List<(int Queued, int Committed)>();
-        var result = await _app.Services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, Frequencies.Weekly,
-            subscribers.Keys, firstQueued: async queued =>
-            {
-                await using var other = await _db.DataSource.OpenConnectionAsync();
-                calls.Add((queued, await other.ExecuteScalarAsync<int>(
-                    "SELECT count(*) FROM outbox WHERE category = 'digest' AND to_address = ANY (@emails)",
-                    new { emails = subscribers.Values.ToArray() })));
-            });
-
-        Assert.That(result.Queued, Is.EqualTo(5));
-        Assert.That(calls, Is.EqualTo(new[] { (2, 2) }), "once, after the first batch of two, with its rows committed");
-    }
-
-    [Test]
-    public async Task WeeklyJob_SeveralBatches_AsksForDeliveryAfterTheFirstAndAgainAtTheEnd()
-    {
-        var territory = "2A";
-        await TestData.CreateOpportunityAsync(_db.DataSource, TestData.Unique("Appel à projets « Corse-du-Sud »"), [territory], Kinds.Aap,
-            ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
-        for (var i = 0; i < 5; i++)
-        {
-            await SubscribeAsync(UniqueEmail($"deux-demandes{i}"), territory);
-        }
-
-        // The scheduler is not started here (Jobs:Enabled=false): each request stays in the job store as a one-off
-        // trigger of the delivery job.
-        async Task<int> RequestsAsync()
-        {
-            await using var conn = await _db.DataSource.OpenConnectionAsync();
-            return await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM qrtz_triggers WHERE job_name = @job", new { job = DeliveryJob.Name });
-        }
-
-        var before = await RequestsAsync();
-
-        var result = await WeeklyDigestJob.RunAndDeliverAsync(_app.Services.GetRequiredService<DigestRunner>(),
-            _app.Services.GetRequiredService<JobControl>(), WeeklyDigestJob.Name, DateTimeOffset.UtcNow, Frequencies.Weekly,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
-
-        Assert.That(result.Queued, Is.GreaterThanOrEqualTo(5), "batches of two: the first one, then more");
-        Assert.That(await RequestsAsync() - before, Is.EqualTo(2));
-    }
-
-    [Test]
     public async Task RunAsync_FiveSubscribersOfOneGroup_OneBodyRowFiveOutboxRowsEachMessageWithItsOwnLinks()
     {
         const int n = 5;

@@ -27,9 +27,9 @@ public sealed class DigestSmtpTests
     private const string BaseUrl = "http://localhost";
     private const string From = "veille@opportunites.test";
 
-    // Every job of the app, scheduled in 2099: this node's scheduler runs (so that "Lancer maintenant" on the jobs page
+    // Every job of the app, never scheduled (31 February): this node's scheduler runs (so that "Lancer maintenant" on the jobs page
     // is really taken and run), but nothing runs on its own behind the tests' backs. Checked in the setup.
-    private const string Never = "0 0 3 1 1 ? 2099";
+    private const string Never = "0 0 0 31 2 ?";
     private static readonly string[] Jobs =
     [
         WeeklyDigestJob.Name, DailyDigestJob.Name, DeadlineReminderJob.Name, DeliveryJob.Name, ExpiryJob.Name, PurgeJob.Name,
@@ -64,7 +64,7 @@ public sealed class DigestSmtpTests
         });
 
         var registered = _app.Services.GetRequiredService<JobsRegistry>().All.Select(j => j.Name);
-        Assert.That(registered.Except(Jobs), Is.Empty, "un job ajouté à l'app doit être reporté en 2099 ici");
+        Assert.That(registered.Except(Jobs), Is.Empty, "un job ajouté à l'app doit être déclaré « jamais » ici");
     }
 
     [OneTimeTearDown]
@@ -116,8 +116,8 @@ public sealed class DigestSmtpTests
         Assert.That(manual.Outcome, Is.EqualTo("succeeded"), manual.Error);
         Assert.That(await WebForms.GetTextAsync(adminClient, "/admin/taches"), Does.Contain($"Manuelle ({admin.Email})"));
 
-        // Delivery is scheduled in 2099 here: only the run the digest asks for when it is done sends it.
-        await WaitForDeliveriesAskedByDigestAsync(1);
+        // Delivery has no sweep here: the commits of the digest's batches ask for it.
+        await WaitForOutboxDrainedAsync();
         var digest = Digests(email).Single();
 
         var weekStart = DigestRunner.PeriodStart(manual.ScheduledAt, Frequencies.Weekly);
@@ -175,7 +175,7 @@ public sealed class DigestSmtpTests
             publishedAt: manual.ScheduledAt.AddDays(1));
         var next = await JobRunAsync(WeeklyDigestJob.Name, manual.ScheduledAt.AddDays(7));
         Assert.That(next.Counts["en_file"], Is.EqualTo(1));
-        await WaitForDeliveriesAskedByDigestAsync(2);
+        await WaitForOutboxDrainedAsync();
 
         Assert.That(Digests(email), Has.Count.EqualTo(1));
         Assert.That(_smtp.MessagesTo(email), Has.Count.EqualTo(2), "la confirmation et une seule veille");
@@ -274,30 +274,37 @@ public sealed class DigestSmtpTests
     {
         var counts = await _app.Services.GetRequiredService<OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
         Assert.That(counts.Retried + counts.Failed, Is.Zero, "le serveur SMTP de test accepte tout");
+        // This node also delivers on its own as soon as mail is committed: wait for that run too.
+        await WaitForOutboxDrainedAsync();
     }
 
-    /// <summary>Waits until <paramref name="count"/> delivery runs asked for by the weekly digest have finished, successfully.</summary>
-    private async Task WaitForDeliveriesAskedByDigestAsync(int count)
+    /// <summary>
+    /// Waits until every queued email has left and no delivery run is still going (this node delivers when mail is
+    /// committed, the digest's batches included), and checks that the runs asked for by those commits succeeded.
+    /// </summary>
+    private async Task WaitForOutboxDrainedAsync()
     {
         const string sql = """
-            SELECT outcome FROM job_runs
-            WHERE job_name = @job AND trigger_kind = 'manual' AND requested_by = @digest AND outcome <> 'running'
+            SELECT (SELECT count(*) FROM outbox WHERE status = 'queued')
+                 + (SELECT count(*) FROM job_runs WHERE job_name = @job AND outcome = 'running') AS pending,
+                   (SELECT count(*) FROM job_runs WHERE job_name = @job AND trigger_kind = 'event' AND outcome <> 'succeeded'
+                      AND outcome <> 'running') AS failed
             """;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
             await using var conn = await _db.DataSource.OpenConnectionAsync();
-            var outcomes = (await conn.QueryAsync<string>(sql, new { job = DeliveryJob.Name, digest = WeeklyDigestJob.Name })).AsList();
-            if (outcomes.Count >= count)
+            var (pending, failed) = await conn.QuerySingleAsync<(long Pending, long Failed)>(sql, new { job = DeliveryJob.Name });
+            if (pending == 0)
             {
-                Assert.That(outcomes, Has.Count.EqualTo(count).And.All.EqualTo("succeeded"));
+                Assert.That(failed, Is.Zero, "les envois demandés par la mise en file ont réussi");
                 return;
             }
 
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"{count} envoi(s) demandé(s) par la veille attendu(s) en 30 s.");
+        throw new TimeoutException("File des courriels non vidée en 30 s.");
     }
 
     /// <summary>Runs a job for a given scheduled time as the scheduler would (ledger in job_runs included).</summary>

@@ -10,11 +10,12 @@ namespace Opportunites.Web.Pages.Admin.Jobs;
 [Authorize(Policy = Policies.Admin)]
 public sealed class IndexModel(JobControl control, JobsQueries queries) : PageModel
 {
+    /// <summary>Runs shown under each job: enough to see a pattern, few enough that every job stays on screen.</summary>
+    public const int RunsPerJob = 5;
+
     public IReadOnlyList<JobSchedule> Schedules { get; private set; } = [];
 
-    public IReadOnlyDictionary<string, JobRunRow> LastRuns { get; private set; } = new Dictionary<string, JobRunRow>();
-
-    public IReadOnlyList<JobRunRow> RecentRuns { get; private set; } = [];
+    public IReadOnlyDictionary<string, IReadOnlyList<JobRunRow>> Runs { get; private set; } = new Dictionary<string, IReadOnlyList<JobRunRow>>();
 
     public bool SchedulerEnabledHere => control.SchedulerEnabledHere;
 
@@ -24,8 +25,7 @@ public sealed class IndexModel(JobControl control, JobsQueries queries) : PageMo
     public async Task OnGetAsync(CancellationToken ct)
     {
         Schedules = await control.GetSchedulesAsync(ct);
-        LastRuns = (await queries.GetLastRunsAsync(ct)).ToDictionary(r => r.JobName);
-        RecentRuns = await queries.GetRecentRunsAsync(Schedules.Select(s => s.Name).ToList(), 30, ct);
+        Runs = await queries.GetRecentRunsByJobAsync(Schedules.Select(s => s.Name).ToList(), RunsPerJob, ct);
     }
 
     public async Task<IActionResult> OnPostRunAsync(string job, CancellationToken ct)

@@ -1,39 +1,47 @@
 using System.Text.Json;
+using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Quartz;
 
 namespace Opportunites.Web.Jobs;
 
-/// <summary>/healthz: is this node's scheduler running, and did every job's last run succeed.</summary>
-internal sealed class SchedulerHealthCheck(ISchedulerFactory factory, IOptions<JobsSettings> settings, JobsQueries queries) : IHealthCheck
+/// <summary>
+/// /healthz: the Hangfire servers alive in the cluster (their heartbeat), whether this node runs one, and whether every
+/// job's last run succeeded. The outbox backlog is the "outbox" check beside it.
+/// </summary>
+internal sealed class JobsHealthCheck(JobStorage storage, IOptions<JobsSettings> settings, JobsQueries queries) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
-        var scheduler = await factory.GetScheduler(ct);
-        var running = scheduler.Status == SchedulerStatus.Running;
+        var servers = storage.GetMonitoringApi().Servers();
+        var here = settings.Value.Node;
         var last = await queries.GetLastRunsAsync(ct);
-        var data = new Dictionary<string, object> { ["noeud_actif"] = running };
+        var data = new Dictionary<string, object>
+        {
+            ["serveurs_hangfire"] = servers.Count,
+            ["noms_serveurs"] = string.Join(", ", servers.Select(s => s.Name).Order(StringComparer.Ordinal)),
+            ["serveur_local"] = settings.Value.Enabled,
+        };
         foreach (var run in last)
         {
             data[$"{run.JobName}_dernier"] = $"{run.Outcome} {run.StartedAt:O}";
         }
 
         var failed = last.Where(r => r.Outcome == "failed").Select(r => r.JobName).ToList();
-        if (!settings.Value.Enabled)
+        if (servers.Count == 0)
         {
-            return HealthCheckResult.Healthy("planificateur désactivé sur ce nœud (Jobs:Enabled=false)", data);
+            return HealthCheckResult.Unhealthy("aucun serveur Hangfire actif : aucune tâche ne tourne", data: data);
         }
 
-        if (!running)
+        if (settings.Value.Enabled && !servers.Any(s => s.Name.StartsWith(here, StringComparison.OrdinalIgnoreCase)))
         {
-            return HealthCheckResult.Unhealthy("planificateur arrêté", data: data);
+            return HealthCheckResult.Degraded($"le serveur Hangfire de ce nœud ({here}) ne s'est pas encore signalé", data: data);
         }
 
         return failed.Count > 0
             ? HealthCheckResult.Degraded($"dernière exécution en échec : {string.Join(", ", failed)}", data: data)
-            : HealthCheckResult.Healthy("planificateur actif", data);
+            : HealthCheckResult.Healthy($"{servers.Count} serveur(s) Hangfire actif(s)", data);
     }
 
     /// <summary>
@@ -71,7 +79,7 @@ internal sealed class SchedulerHealthCheck(ISchedulerFactory factory, IOptions<J
 
     internal static void Register(IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler");
+        services.AddHealthChecks().AddCheck<JobsHealthCheck>("jobs");
         services.Configure<HealthCheckOptions>(o => o.ResponseWriter = WriteResponseAsync);
     }
 }
