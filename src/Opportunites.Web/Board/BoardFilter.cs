@@ -18,8 +18,11 @@ public sealed class BoardQueryInput
     [FromQuery(Name = "type"), Description("Type d'offre, répétable : emploi, aap, ami.")]
     public string[]? Type { get; set; }
 
-    [FromQuery(Name = "territoire"), Description("Territoire : code (33, 2A, R75 pour une région, FR) ou nom (Gironde). Correspondance dans les deux sens de la hiérarchie.")]
+    [FromQuery(Name = "territoire"), Description("Territoire : code (33, 2A, R75 pour une région, C33039 pour une commune, E243300316 pour une intercommunalité, FR), code postal (33130) ou nom (Gironde, Bègles). Correspondance dans les deux sens de la hiérarchie : ce qu'il contient et ce qui le contient.")]
     public string? Territoire { get; set; }
+
+    [FromQuery(Name = "portee"), Description("Avec un territoire : local = seulement ce territoire et ce qu'il contient ; tout (défaut) = aussi les offres des territoires qui le contiennent (région, France).")]
+    public string? Portee { get; set; }
 
     [FromQuery(Name = "theme"), Description("Code de thème, répétable (ex. numerique, insertion).")]
     public string[]? Theme { get; set; }
@@ -53,6 +56,7 @@ public sealed class BoardQueryInput
         Q = query["q"],
         Type = query["type"].Where(s => s is not null).Select(s => s!).ToArray(),
         Territoire = query["territoire"],
+        Portee = query["portee"],
         Theme = query["theme"].Where(s => s is not null).Select(s => s!).ToArray(),
         Emetteur = query["emetteur"],
         Cloture = query["cloture"],
@@ -85,6 +89,10 @@ public sealed record BoardFilter
     public string? Query { get; init; }
     public IReadOnlyList<string> Kinds { get; init; } = [];
     public Territory? Territory { get; init; }
+
+    /// <summary>False: only the territory and what it contains ("près de chez moi"), not the offers of the territories
+    /// containing it (région, France).</summary>
+    public bool IncludeWider { get; init; } = true;
     public IReadOnlyList<string> Themes { get; init; } = [];
     public long? IssuerId { get; init; }
     public int? ClosingWithinDays { get; init; }
@@ -108,6 +116,11 @@ public sealed record BoardFilter
         if (Territory is not null)
         {
             pairs.Add(new("territoire", Territory.Code));
+        }
+
+        if (!IncludeWider)
+        {
+            pairs.Add(new("portee", "local"));
         }
 
         pairs.AddRange(Themes.Select(t => new KeyValuePair<string, string?>("theme", t)));
@@ -319,8 +332,21 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             territory = text.Length > 200 ? null : await territories.ResolveAsync(text, ct);
             if (territory is null)
             {
-                Fail("territoire", $"Territoire inconnu : « {Truncate(text)} ». Saisissez un nom (Gironde) ou un code (33, R75) de la liste.");
+                Fail("territoire", $"Territoire inconnu : « {Truncate(text)} ». Saisissez un nom (Bègles, Gironde), un code postal (33130) ou un code (33, R75) de la liste.");
             }
+        }
+
+        var includeWider = true;
+        switch (input.Portee?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "tout" or "toutes" or "national":
+                break;
+            case "local" or "locale":
+                includeWider = false;
+                break;
+            default:
+                Fail("portee", "La portée vaut local (seulement ce territoire et ce qu'il contient) ou tout (aussi les offres régionales et nationales).");
+                break;
         }
 
         var filter = new BoardFilter
@@ -328,6 +354,7 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             Query = q,
             Kinds = kinds,
             Territory = territory,
+            IncludeWider = includeWider,
             Themes = themes,
             IssuerId = issuerId,
             ClosingWithinDays = closing,
