@@ -10,13 +10,13 @@ public static class ScopeKeys
 {
     /// <param name="lineages">The searched territories' lineages (ancestors and self, root first).</param>
     /// <param name="includeWider">False: "seulement ce territoire et ce qu'il contient".</param>
-    /// <returns>The local keys (the territories, those inside another searched one left out: the larger range holds
-    /// them) and the wider ones; both sorted, so that equal searches give equal statements.</returns>
+    /// <returns>The local keys (the territories; one inside another searched one is kept: an EPCI over two
+    /// départements is in the lineage of both without lying wholly in either) and the wider ones; both sorted, so that
+    /// equal searches give equal statements.</returns>
     public static (string[] Local, string[] Wider) For(IReadOnlyCollection<string[]> lineages, bool includeWider)
     {
         var searched = lineages.Where(l => l.Length > 0).Select(l => l[^1]).ToHashSet(StringComparer.Ordinal);
-        var local = lineages.Where(l => l.Length > 0 && !l[..^1].Any(searched.Contains))
-            .Select(l => l[^1]).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var local = searched.Order(StringComparer.Ordinal).ToArray();
         if (!includeWider)
         {
             return (local, []);

@@ -52,14 +52,18 @@ public sealed class TerritoryTree
 
     // Every word start of every folded name ("mont de marsan", "de marsan", "marsan"), sorted: a typed prefix is a
     // binary search and a short range, whatever the number of names.
-    private readonly (string Key, int Index, bool Whole)[] _words;
+    // Rank is the part of a name match's score that depends on the territory only (level, then population). Whole
+    // names and later word starts apart: a name starting with the text always beats one with a later word doing so,
+    // so the second range is read only when the first gave too few.
+    private readonly (string Key, int Index, bool Whole, long Rank)[] _names;
+    private readonly (string Key, int Index, bool Whole, long Rank)[] _words;
     private readonly TerritoryInfo[] _all;
 
     public TerritoryTree(IEnumerable<TerritoryInfo> territories)
     {
         _all = [.. territories.OrderBy(t => t.Lineage.Length).ThenBy(t => t.Code, StringComparer.Ordinal)];
         _byCode = _all.ToDictionary(t => t.Code, StringComparer.OrdinalIgnoreCase);
-        var words = new List<(string, int, bool)>(_all.Length * 3);
+        var words = new List<(string, int, bool, long)>(_all.Length * 3);
         for (var i = 0; i < _all.Length; i++)
         {
             var t = _all[i];
@@ -93,13 +97,14 @@ public sealed class TerritoryTree
             {
                 if (at == 0 || folded[at - 1] == ' ')
                 {
-                    words.Add((folded[at..], i, at == 0));
+                    words.Add((folded[at..], i, at == 0, ((long)t.LevelRank << 36) | (0xFFFFFFFL - Math.Min(t.Population ?? 0, 0xFFFFFFF))));
                 }
             }
         }
 
         words.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
-        _words = [.. words];
+        _names = [.. words.Where(w => w.Item3)];
+        _words = [.. words.Where(w => !w.Item3)];
     }
 
     private static void Add(Dictionary<string, List<TerritoryInfo>> map, string key, TerritoryInfo t)
@@ -224,7 +229,9 @@ public sealed class TerritoryTree
     /// Autocomplete: exact codes (département number, INSEE, postal code, SIREN) first, then names whose start matches
     /// what was typed, then names with a word starting with it; larger territories, then more populous, first.
     /// </summary>
-    public IReadOnlyList<TerritoryInfo> Search(string? text, int limit = 10)
+    public IReadOnlyList<TerritoryInfo> Search(string? text, int limit = 10) => SearchList(text, limit);
+
+    private List<TerritoryInfo> SearchList(string? text, int limit)
     {
         limit = Math.Clamp(limit, 1, 50);
         var exact = ResolveCandidates(text);
@@ -237,41 +244,20 @@ public sealed class TerritoryTree
             return result;
         }
 
-        // Best `limit` names by (whole-name match, level, population), deduplicated, without sorting the whole range.
-        var best = new List<(long Score, TerritoryInfo T)>(limit + 1);
-        var lo = LowerBound(q);
-        for (var i = lo; i < _words.Length && _words[i].Key.StartsWith(q, StringComparison.Ordinal); i++)
+        // A short prefix ("s", "saint") spans thousands of names: its answer is kept (a few thousand such prefixes at
+        // most are ever typed, bounded below), so the autocomplete's first keystrokes cost a lookup.
+        var cacheable = hint is null && exact.Count == 0 && q.Length <= ShortPrefix;
+        if (cacheable && _shortAnswers.TryGetValue((q, limit), out var known))
         {
-            var (key, index, whole) = _words[i];
-            var t = _all[index];
-            if (hint is not null && !Matches(t, hint))
-            {
-                continue;
-            }
+            return known;
+        }
 
-            var score = ((whole ? key.Length == q.Length ? 0L : 1L : 2L) << 40) | ((long)t.LevelRank << 36)
-                | (0xFFFFFFFL - Math.Min(t.Population ?? 0, 0xFFFFFFF));
-            var at = best.FindIndex(b => b.T == t);
-            if (at >= 0)
-            {
-                if (best[at].Score <= score)
-                {
-                    continue;
-                }
-
-                best.RemoveAt(at);
-            }
-            else if (best.Count == limit && best[^1].Score <= score)
-            {
-                continue;
-            }
-
-            var pos = best.FindIndex(b => b.Score > score);
-            best.Insert(pos < 0 ? best.Count : pos, (score, t));
-            if (best.Count > limit)
-            {
-                best.RemoveAt(best.Count - 1);
-            }
+        // Every key starting with q sorts between q and q followed by the last character.
+        var best = new List<(long Score, TerritoryInfo T)>(limit + 1);
+        AddBest(_names, q, hint, limit, best);
+        if (best.Count < limit)
+        {
+            AddBest(_words, q, hint, limit, best);
         }
 
         foreach (var (_, t) in best)
@@ -287,16 +273,79 @@ public sealed class TerritoryTree
             }
         }
 
+        if (cacheable && _shortAnswers.Count < MaxShortAnswers)
+        {
+            _shortAnswers.TryAdd((q, limit), result);
+        }
+
         return result;
     }
 
-    private int LowerBound(string q)
+    /// <summary>Keeps in <paramref name="best"/> the best <paramref name="limit"/> territories of the keys starting with
+    /// <paramref name="q"/>, deduplicated, without sorting the whole range.</summary>
+    private void AddBest((string Key, int Index, bool Whole, long Rank)[] keys, string q, string? hint, int limit,
+        List<(long Score, TerritoryInfo T)> best)
     {
-        int lo = 0, hi = _words.Length;
+        var end = LowerBound(keys, q + char.MaxValue);
+        for (var i = LowerBound(keys, q); i < end; i++)
+        {
+            var (key, index, whole, rank) = keys[i];
+            var score = ((whole ? key.Length == q.Length ? 0L : 1L : 2L) << 40) | rank;
+            if (best.Count == limit && best[^1].Score <= score)
+            {
+                continue;
+            }
+
+            var t = _all[index];
+            if (hint is not null && !Matches(t, hint))
+            {
+                continue;
+            }
+
+            var at = IndexOf(best, t);
+            if (at >= 0)
+            {
+                if (best[at].Score <= score)
+                {
+                    continue;
+                }
+
+                best.RemoveAt(at);
+            }
+
+            var pos = best.FindIndex(b => b.Score > score);
+            best.Insert(pos < 0 ? best.Count : pos, (score, t));
+            if (best.Count > limit)
+            {
+                best.RemoveAt(best.Count - 1);
+            }
+        }
+    }
+
+    private const int ShortPrefix = 5;
+    private const int MaxShortAnswers = 50_000;
+    private readonly ConcurrentDictionary<(string, int), List<TerritoryInfo>> _shortAnswers = new();
+
+    private static int IndexOf(List<(long Score, TerritoryInfo T)> best, TerritoryInfo t)
+    {
+        for (var i = 0; i < best.Count; i++)
+        {
+            if (best[i].T == t)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int LowerBound((string Key, int Index, bool Whole, long Rank)[] keys, string q)
+    {
+        int lo = 0, hi = keys.Length;
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (string.CompareOrdinal(_words[mid].Key, q) < 0)
+            if (string.CompareOrdinal(keys[mid].Key, q) < 0)
             {
                 lo = mid + 1;
             }
