@@ -241,7 +241,7 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
         var board = new BoardQueries(db, TimeProvider.System);
         var france = await new Opportunites.Web.Board.TerritoryDirectory(db).ResolveAsync("FR");
         var visible = 0;
-        foreach (var filter in new[] { new BoardFilter(), new BoardFilter { Territory = france } })
+        foreach (var filter in new[] { new BoardFilter(), new BoardFilter { Territories = [france!] } })
         {
             var page = await board.SearchAsync(filter);
             visible += page.Items.Count(i => i.ClosesAt is { } c && c <= DateTime.UtcNow);

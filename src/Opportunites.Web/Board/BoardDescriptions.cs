@@ -9,9 +9,9 @@ public static class BoardDescriptions
     {
         var parts = new List<string>();
         parts.Add(f.Kinds.Count > 0 ? string.Join(", ", f.Kinds.Select(Kinds.Label)) : "toutes les offres");
-        if (f.Territory is { } t)
+        if (f.Territories.Count > 0)
         {
-            parts.Add(t.Name);
+            parts.Add(string.Join(", ", f.Territories.Select(t => t.Name)));
         }
 
         if (f.Query is { } q)
@@ -36,4 +36,44 @@ public static class BoardDescriptions
 
         return string.Join(" · ", parts);
     }
+
+    /// <summary>
+    /// The window title of a board page, what a screen reader announces first and what a tab or bookmark shows:
+    /// "Emplois · Gironde — page 2". The territory is named without a preposition ("en Gironde" but "dans le Nord",
+    /// "à La Réunion": the names do not say which).
+    /// </summary>
+    public static string Title(BoardFilter f)
+    {
+        var what = f.Kinds.Count switch
+        {
+            0 => f.IncludeClosed ? "Offres, archives comprises" : "Offres ouvertes",
+            _ => Capitalize(JoinFrench(f.Kinds.Select(PluralLabel).ToList())),
+        };
+        var parts = new List<string> { what };
+        if (f.Territories.Count > 0)
+        {
+            parts.Add(string.Join(", ", f.Territories.Select(t => t.Name)));
+        }
+
+        if (f.Query is { } q)
+        {
+            parts.Add($"« {q} »");
+        }
+
+        var title = string.Join(" · ", parts);
+        return f.Page > 1 ? $"{title} — page {f.Page}" : title;
+    }
+
+    private static string PluralLabel(string kind) => kind switch
+    {
+        Kinds.Emploi => "emplois",
+        Kinds.Aap => "appels à projets",
+        Kinds.Ami => "appels à manifestation d'intérêt",
+        _ => kind,
+    };
+
+    private static string JoinFrench(IReadOnlyList<string> items) =>
+        items.Count <= 1 ? string.Join("", items) : string.Join(", ", items.Take(items.Count - 1)) + " et " + items[^1];
+
+    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

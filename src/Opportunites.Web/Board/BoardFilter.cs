@@ -18,8 +18,8 @@ public sealed class BoardQueryInput
     [FromQuery(Name = "type"), Description("Type d'offre, répétable : emploi, aap, ami.")]
     public string[]? Type { get; set; }
 
-    [FromQuery(Name = "territoire"), Description("Territoire : code (33, 2A, R75 pour une région, C33039 pour une commune, E243300316 pour une intercommunalité, FR), code postal (33130) ou nom (Gironde, Bègles). Correspondance dans les deux sens de la hiérarchie : ce qu'il contient et ce qui le contient.")]
-    public string? Territoire { get; set; }
+    [FromQuery(Name = "territoire"), Description("Territoire, répétable (l'union des territoires) : code (33, 2A, R75 pour une région, FR) ou nom (Gironde). Correspondance dans les deux sens de la hiérarchie.")]
+    public string[]? Territoire { get; set; }
 
     [FromQuery(Name = "portee"), Description("Avec un territoire : local = seulement ce territoire et ce qu'il contient ; tout (défaut) = aussi les offres des territoires qui le contiennent (région, France).")]
     public string? Portee { get; set; }
@@ -55,7 +55,7 @@ public sealed class BoardQueryInput
     {
         Q = query["q"],
         Type = query["type"].Where(s => s is not null).Select(s => s!).ToArray(),
-        Territoire = query["territoire"],
+        Territoire = query["territoire"].Where(s => s is not null).Select(s => s!).ToArray(),
         Portee = query["portee"],
         Theme = query["theme"].Where(s => s is not null).Select(s => s!).ToArray(),
         Emetteur = query["emetteur"],
@@ -88,10 +88,13 @@ public sealed record BoardFilter
 
     public string? Query { get; init; }
     public IReadOnlyList<string> Kinds { get; init; } = [];
-    public Territory? Territory { get; init; }
+    public const int MaxTerritories = 20;
 
-    /// <summary>False: only the territory and what it contains ("près de chez moi"), not the offers of the territories
-    /// containing it (région, France).</summary>
+    /// <summary>The territories searched: an offer matching any of them (both ways) is shown.</summary>
+    public IReadOnlyList<Territory> Territories { get; init; } = [];
+
+    /// <summary>False: only the territories and what they contain ("près de chez moi"), not the offers of the
+    /// territories containing them (région, France).</summary>
     public bool IncludeWider { get; init; } = true;
     public IReadOnlyList<string> Themes { get; init; } = [];
     public long? IssuerId { get; init; }
@@ -113,11 +116,7 @@ public sealed record BoardFilter
         }
 
         pairs.AddRange(Kinds.Select(k => new KeyValuePair<string, string?>("type", k)));
-        if (Territory is not null)
-        {
-            pairs.Add(new("territoire", Territory.Code));
-        }
-
+        pairs.AddRange(Territories.Select(t => new KeyValuePair<string, string?>("territoire", t.Code)));
         if (!IncludeWider)
         {
             pairs.Add(new("portee", "local"));
@@ -326,14 +325,33 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             Fail("avant", "Utilisez apres ou avant, pas les deux.");
         }
 
-        Territory? territory = null;
-        if (Clean(input.Territoire) is { } text)
+        // Repeated "territoire" parameters are several territories (links of the digests, alerts and feeds carry one
+        // per territory of a selection); a blank one is an empty field of the form.
+        var chosen = new List<Territory>();
+        var typed = (input.Territoire ?? []).Select(Clean).OfType<string>().ToList();
+        if (typed.Count > BoardFilter.MaxTerritories)
         {
-            territory = text.Length > 200 ? null : await territories.ResolveAsync(text, ct);
+            Fail("territoire", $"Trop de territoires : {BoardFilter.MaxTerritories} au plus.");
+            typed.Clear();
+        }
+
+        var unknown = new List<string>();
+        foreach (var text in typed)
+        {
+            var territory = text.Length > 200 ? null : await territories.ResolveAsync(text, ct);
             if (territory is null)
             {
-                Fail("territoire", $"Territoire inconnu : « {Truncate(text)} ». Saisissez un nom (Bègles, Gironde), un code postal (33130) ou un code (33, R75) de la liste.");
+                unknown.Add($"« {Truncate(text)} »");
             }
+            else if (!chosen.Any(t => t.Code == territory.Code))
+            {
+                chosen.Add(territory);
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            Fail("territoire", $"Territoire inconnu : {string.Join(", ", unknown)}. Saisissez un nom (Gironde) ou un code (33, R75) de la liste.");
         }
 
         var includeWider = true;
@@ -353,7 +371,7 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
         {
             Query = q,
             Kinds = kinds,
-            Territory = territory,
+            Territories = chosen,
             IncludeWider = includeWider,
             Themes = themes,
             IssuerId = issuerId,

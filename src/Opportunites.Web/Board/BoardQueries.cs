@@ -180,13 +180,14 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
 
     /// <summary>The scope keys of the search's territory (<see cref="ScopeKeys"/>).</summary>
     internal static (string[] Local, string[] Wider) MatchKeys(BoardFilter f) =>
-        f.Territory is { } t ? ScopeKeys.For([t.Lineage.Length > 0 ? t.Lineage : [t.Code]], f.IncludeWider) : ([], []);
+        f.Territories.Count > 0 ? ScopeKeys.For([.. f.Territories.Select(t => t.Lineage.Length > 0 ? t.Lineage : [t.Code])], f.IncludeWider) : ([], []);
 
     // With words, the match rows still give the best page when the words are common (known from a capped count):
     // walking the territory's range in deadline order finds 21 offers with them after a few dozen probes, where the
     // GIN would fetch and sort every one of the thousand-plus offers matching both.
+    // Several territories are several ranges, an offer matching two of them read once (MatchRangesSql).
     private static bool UsesMatches(BoardFilter f, bool broad = false) =>
-        !f.IncludeClosed && f.Territory is not null && (f.Query is null || broad);
+        !f.IncludeClosed && f.Territories.Count > 0 && (f.Query is null || broad);
 
     private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql(f) : "opportunities o";
 
@@ -229,14 +230,14 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
             }
         }
 
-        if (!UsesMatches(f, broad) && f.Territory is not null)
+        if (!UsesMatches(f, broad) && f.Territories.Count > 0)
         {
             // Both ways, through the GIN on the scope of 0082: the territory's key and its ancestors' '=' keys.
             sql.Append(" AND o.territory_scope && @scopeKeys");
             p.Add("scopeKeys", ScopeKeys.All(MatchKeys(f)));
         }
 
-        if (f.Sort == BoardSort.Relevance && f.Territory is not null && f.IncludeWider)
+        if (f.Sort == BoardSort.Relevance && f.Territories.Count > 0 && f.IncludeWider)
         {
             // Local offers first (Ordering): those whose scope holds one of the searched territories.
             p.Add("localKeys", MatchKeys(f).Local);
@@ -310,7 +311,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         };
     }
 
-    private static bool LocalFirst(BoardFilter f) => f.Sort == BoardSort.Relevance && f.Territory is not null && f.IncludeWider;
+    private static bool LocalFirst(BoardFilter f) => f.Sort == BoardSort.Relevance && f.Territories.Count > 0 && f.IncludeWider;
 
     /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
     /// <param name="broad">The search is known to match more than <see cref="CountCap"/> offers.</param>

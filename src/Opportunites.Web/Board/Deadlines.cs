@@ -53,6 +53,13 @@ public static class Deadlines
     /// <summary>Badge shown when the deadline is within this many days.</summary>
     public const int BadgeDays = 30;
 
+    /// <summary>Within this many days a deadline is urgent: its badge is red; further away it is a plain reminder.</summary>
+    public const int UrgentDays = 7;
+
+    /// <summary>The badge's CSS class: red ("badge-urgent") from 7 days before the deadline, neutral before.</summary>
+    public static string BadgeClass(DateOnly? deadline, DateOnly today) =>
+        deadline is { } d && DaysLeft(d, today) is >= 0 and <= UrgentDays ? "badge badge-urgent" : "badge";
+
     /// <summary>Whole days from today (Paris) to the deadline date; negative once past.</summary>
     public static int DaysLeft(DateOnly deadline, DateOnly today) => deadline.DayNumber - today.DayNumber;
 

@@ -53,7 +53,26 @@ public sealed class BoardFilterParserTests
         var r = await ParseAsync("?territoire=" + Uri.EscapeDataString(text));
 
         Assert.That(r.IsValid, Is.True);
-        Assert.That(r.Filter.Territory?.Code, Is.EqualTo(code));
+        Assert.That(r.Filter.Territories.Select(t => t.Code), Is.EqualTo(new[] { code }));
+    }
+
+    [Test]
+    public async Task Parse_RepeatedTerritories_KeepsEachInOrderOnce()
+    {
+        var r = await ParseAsync("?territoire=24&territoire=33&territoire=R75&territoire=33&territoire=&type=aap");
+
+        Assert.That(r.IsValid, Is.True, string.Join(" ", r.Errors.Values.SelectMany(v => v)));
+        Assert.That(r.Filter.Territories.Select(t => t.Code), Is.EqualTo(new[] { "24", "33", "R75" }));
+        Assert.That(r.Filter.ToQueryString(), Is.EqualTo("?type=aap&territoire=24&territoire=33&territoire=R75"));
+    }
+
+    [Test]
+    public async Task Parse_OneUnknownAmongTerritories_NamesOnlyTheUnknownOne()
+    {
+        var r = await ParseAsync("?territoire=33&territoire=Atlantide");
+
+        Assert.That(r.Errors["territoire"].Single(), Does.Contain("« Atlantide »").And.Not.Contain("« 33 »"));
+        Assert.That(r.Filter.Territories.Select(t => t.Code), Is.EqualTo(new[] { "33" }));
     }
 
     [TestCase("?type=stage", "type")]
@@ -107,9 +126,10 @@ public sealed class BoardFilterParserTests
 
         Assert.That(again.IsValid, Is.True);
         string[] none = [];
-        Assert.That(again.Filter with { Kinds = none, Themes = none, Territory = null },
-            Is.EqualTo(r.Filter with { Kinds = none, Themes = none, Territory = null }));
-        Assert.That(again.Filter.Territory?.Code, Is.EqualTo("33"));
+        Territory[] noTerritory = [];
+        Assert.That(again.Filter with { Kinds = none, Themes = none, Territories = noTerritory },
+            Is.EqualTo(r.Filter with { Kinds = none, Themes = none, Territories = noTerritory }));
+        Assert.That(again.Filter.Territories.Select(t => t.Code), Is.EqualTo(new[] { "33" }));
         Assert.That(again.Filter.Kinds, Is.EqualTo(r.Filter.Kinds));
         Assert.That(again.Filter.Themes, Is.EqualTo(r.Filter.Themes));
     }

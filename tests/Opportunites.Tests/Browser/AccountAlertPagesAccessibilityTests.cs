@@ -109,12 +109,12 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await AssertNoSeriousAxeViolationsAsync(Page, "/espace/offres/nouvelle (vide)");
 
         await Page.GetByLabel("Date limite").FillAsync("31/02/2026");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer et soumettre" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Soumettre à validation" }).ClickAsync();
 
         await Expect(Page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("erreur");
         await Expect(Page.GetByLabel("Titre")).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(Page.GetByLabel("Titre")).ToHaveAccessibleDescriptionAsync("Le titre est obligatoire.");
-        await Expect(Page.GetByLabel("Date limite")).ToHaveAccessibleDescriptionAsync("La date limite doit être au format JJ/MM/AAAA.");
+        await Expect(Page.GetByLabel("Date limite")).ToHaveAccessibleDescriptionAsync("Cette date n'existe pas : « 31/02/2026 ».");
         await Expect(Page.GetByLabel("Territoire(s)")).ToHaveAccessibleDescriptionAsync("Choisissez au moins un territoire.");
         await Expect(Page.GetByRole(AriaRole.Group, new() { Name = "Type d'offre" }))
             .ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("Choisissez le type d'offre"));

@@ -34,7 +34,7 @@ public sealed class AccountAlertPagesPhoneTests : BrowserTest
         await phone.GotoAsync("/espace/offres/nouvelle");
         await AssertNoHorizontalScrollAsync(phone, "/espace/offres/nouvelle sur téléphone");
 
-        await phone.GetByRole(AriaRole.Button, new() { Name = "Enregistrer et soumettre" }).ClickAsync();
+        await phone.GetByRole(AriaRole.Button, new() { Name = "Soumettre à validation" }).ClickAsync();
 
         await Expect(phone.GetByRole(AriaRole.Alert).First).ToContainTextAsync("erreur");
         await AssertNoHorizontalScrollAsync(phone, "/espace/offres/nouvelle avec erreurs sur téléphone");

@@ -55,7 +55,7 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         await Page.GetByLabel("Date limite").FillAsync(deadline);
         await Page.GetByLabel("Description").FillAsync("Ateliers d'accompagnement au numérique dans les centres sociaux.");
         await Page.GetByLabel("Bénéficiaires éligibles").FillAsync("associations");
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Enregistrer et soumettre" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Soumettre à validation" }).ClickAsync();
 
         await Expect(Page.GetByText("Statut : En attente de validation")).ToBeVisibleAsync();
         await Page.GetByRole(AriaRole.Link, new() { Name = "Mon espace" }).ClickAsync();

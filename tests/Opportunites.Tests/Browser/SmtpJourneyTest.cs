@@ -30,6 +30,7 @@ public abstract class SmtpJourneyTest : BrowserTest
     private static readonly string[] Jobs =
     [
         WeeklyDigestJob.Name, DailyDigestJob.Name, DeadlineReminderJob.Name, DeliveryJob.Name, ExpiryJob.Name, PurgeJob.Name,
+        Opportunites.Web.Moderation.ModerationQueueJob.Name,
     ];
 
     private PrivateDatabase? db;

@@ -139,7 +139,7 @@ public sealed class ExpiryJobTests
         await conn.ExecuteAsync("INSERT INTO opportunity_territories (opportunity_id, territory_code) VALUES (@id, 'FR')", new { id });
         var board = new Opportunites.Web.Board.BoardQueries(_db.DataSource, TimeProvider.System);
         var gironde = await new Opportunites.Web.Board.TerritoryDirectory(_db.DataSource).ResolveAsync("33");
-        var inGironde = new Opportunites.Web.Board.BoardFilter { Territory = gironde };
+        var inGironde = new Opportunites.Web.Board.BoardFilter { Territories = [gironde!] };
         const string RowsSql = "SELECT count(*) FROM opportunity_territory_matches WHERE opportunity_id = @id";
         var rowsBefore = await conn.ExecuteScalarAsync<int>(RowsSql, new { id });
 

@@ -71,7 +71,7 @@ public sealed class PostingTests
         Assert.That(aap, Does.Contain("Indiquez les bénéficiaires éligibles"));
         Assert.That(aap, Does.Contain("Le montant doit être un nombre positif"));
         Assert.That(job, Does.Contain("Le titre doit contenir entre 3 et 300 caractères."));
-        Assert.That(job, Does.Contain("La date limite doit être au format JJ/MM/AAAA."));
+        Assert.That(job, Does.Contain("Cette date n'existe pas : « 31/02/2030 »."));
         Assert.That(job, Does.Contain("Choisissez le type de contrat."));
         Assert.That(job, Does.Contain("commençant par http:// ou https://"));
         client.Dispose();

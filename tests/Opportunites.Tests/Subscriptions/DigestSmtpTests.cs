@@ -33,6 +33,7 @@ public sealed class DigestSmtpTests
     private static readonly string[] Jobs =
     [
         WeeklyDigestJob.Name, DailyDigestJob.Name, DeadlineReminderJob.Name, DeliveryJob.Name, ExpiryJob.Name, PurgeJob.Name,
+        Opportunites.Web.Moderation.ModerationQueueJob.Name,
     ];
 
     private PrivateDatabase _db = null!;

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
@@ -25,6 +26,30 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
     public string? Countdown { get; private set; }
     public string DescriptionHtml { get; private set; } = "";
     public string? JobPostingJson { get; private set; }
+    public DateOnly Today { get; private set; }
+
+    /// <summary>
+    /// "← Retour à votre recherche": the board with the search the visitor came from, carried by the list's links as
+    /// ?retour= (a bookmark or a shared link keeps it; a Referer would not survive a reload in every browser). Only
+    /// the board's own parameters are kept and the path is fixed, so it can never lead off the site.
+    /// </summary>
+    public string BackLink { get; private set; } = "/offres";
+
+    private static readonly HashSet<string> BoardKeys =
+        ["q", "type", "territoire", "theme", "emetteur", "cloture", "limite", "archives", "tri", "page", "apres", "avant"];
+
+    internal static string BackLinkFrom(string? retour)
+    {
+        if (string.IsNullOrWhiteSpace(retour) || retour.Length > 2000)
+        {
+            return "/offres";
+        }
+
+        var pairs = QueryHelpers.ParseQuery(retour.TrimStart('?'))
+            .Where(kv => BoardKeys.Contains(kv.Key))
+            .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v)));
+        return "/offres" + QueryString.Create(pairs).ToString();
+    }
 
     public async Task<IActionResult> OnGetAsync(string? key, CancellationToken ct)
     {
@@ -40,16 +65,20 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
             return NotFound();
         }
 
+        var retour = Request.Query["retour"].ToString();
         if (m.Groups[2].Value != offer.Slug)
         {
-            return RedirectPermanent(offer.Path);
+            return RedirectPermanent(offer.Path + (retour.Length > 0 ? QueryString.Create("retour", retour).ToString() : ""));
         }
+
+        BackLink = BackLinkFrom(retour);
 
         var now = clock.GetUtcNow();
         Offer = offer;
         Closed = Deadlines.IsClosed(offer.Status, offer.ClosesAt, now);
         ClosedOn = Closed ? Deadlines.ClosedOn(offer.Status, offer.ClosesAt, offer.ClosedAt, offer.UpdatedAt) : null;
-        Countdown = Deadlines.Countdown(offer.DeadlineDate, ParisTime.Today(clock), Closed);
+        Today = ParisTime.Today(clock);
+        Countdown = Deadlines.Countdown(offer.DeadlineDate, Today, Closed);
         DescriptionHtml = MarkdownRenderer.ToHtml(offer.Description);
         if (offer.Kind == Kinds.Emploi)
         {

@@ -37,7 +37,7 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         {
             // The visitor's input is at fault: say so in French, show the form again, no results.
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            if (Errors.ContainsKey("territoire") && Input.Territoire is { Length: <= 100 } typed)
+            if (Errors.ContainsKey("territoire") && UnresolvedTerritory is { Length: <= 100 } typed)
             {
                 TerritorySuggestions = await territories.SearchAsync(typed, 5, ct);
             }
@@ -57,9 +57,36 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
 
     /// <summary>
     /// The window title, set by the pages (ViewData set in the shared partial never reaches the layout). It is the
-    /// first thing a screen reader reads on the new page, so it says when the search was refused.
+    /// first thing a screen reader reads on the new page, so it says what is shown, or that the search was refused.
     /// </summary>
-    public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : Heading;
+    public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : BoardDescriptions.Title(Filter);
+
+    /// <summary>
+    /// The first territory typed that is none of those resolved (shown again in the field, with suggestions): the
+    /// parser keeps the known ones, so a visitor who mistyped a second territory loses nothing.
+    /// </summary>
+    public string? UnresolvedTerritory => (Input.Territoire ?? [])
+        .Select(t => t.Trim())
+        .FirstOrDefault(t => t.Length > 0 && !Filter.Territories.Any(k =>
+            string.Equals(k.Code, t, StringComparison.OrdinalIgnoreCase) || k.Label == t
+            || string.Equals(k.Name, t, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>How many filters are set (kinds, territories, themes, dates, archives, issuer): the "Filtres (n)" fold.</summary>
+    public int FilterCount => Filter.Kinds.Count + Filter.Territories.Count + Filter.Themes.Count
+        + (Filter.ClosingWithinDays is null ? 0 : 1) + (Filter.DeadlineBy is null ? 0 : 1)
+        + (Filter.IncludeClosed ? 1 : 0) + (Filter.IssuerId is null ? 0 : 1);
+
+    /// <summary>
+    /// The same search on /alertes: territories, kinds and themes as repeated parameters (what an alert can hold),
+    /// so that "Recevoir ces offres par email" opens the form already filled in.
+    /// </summary>
+    public string AlertQuery => QueryString.Create(
+        Filter.Territories.Select(t => new KeyValuePair<string, string?>("territoire", t.Code))
+            .Concat(Filter.Kinds.Select(k => new KeyValuePair<string, string?>("type", k)))
+            .Concat(Filter.Themes.Select(t => new KeyValuePair<string, string?>("theme", t)))).ToString();
+
+    /// <summary>This page of this search, carried to each offer so that its back link returns here.</summary>
+    public string ReturnQuery => Filter.ToQueryString(page: Filter.Page, after: Filter.After, before: Filter.Before).TrimStart('?');
 
     public string? Error(string key) => Errors.TryGetValue(key, out var m) ? string.Join(" ", m) : null;
 
