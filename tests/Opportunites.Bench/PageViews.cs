@@ -33,7 +33,7 @@ internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<St
 
 /// <summary>
 /// Turns a board URL into the statements the app runs for it, through the app's own classes: BoardFilterParser
-/// (which resolves a territory name with TerritoryDirectory.ResolveSql; codes of the main list come from memory) and
+/// (territories resolve from the tree in memory) and
 /// BoardQueries.BuildSearchBatch (page and count, sent together). Themes and the territory list are cached by the app
 /// after the first request, so they are not part of a page view.
 /// </summary>
@@ -53,18 +53,8 @@ internal sealed partial class PageViews(NpgsqlDataSource db)
             throw new InvalidOperationException($"URL refusée par le filtre : {url} ({string.Join(" ", parsed.Errors.Values.SelectMany(v => v))})");
         }
 
+        // Territories resolve in memory (TerritoryTree): no statement of their own.
         var statements = new List<Statement>();
-        foreach (var territory in (input.Territoire ?? []).Where(t => !string.IsNullOrWhiteSpace(t)))
-        {
-            if (TerritoryDirectory.FindMainCode(await _territories.GetMainAsync(), territory) is null)
-            {
-                // As TerritoryDirectory.ResolveAsync sends it (the URLs carry bare codes, never "Name (code)" labels).
-                var p = new DynamicParameters();
-                p.Add("text", territory.Trim());
-                statements.Add(new Statement(TerritoryDirectory.ResolveSql, p));
-            }
-        }
-
         var (batch, parameters) = BoardQueries.BuildSearchBatch(parsed.Filter);
         statements.AddRange(batch.Split(";\n").Select(sql => new Statement(sql, parameters)));
         await using var conn = await db.OpenConnectionAsync();

@@ -8,7 +8,12 @@ namespace Opportunites.Web.Board;
 
 public sealed record ApiIssuer(long Id, string Name);
 
-public sealed record ApiTerritory(string Code, string InseeCode, string Name, string Level, string Label);
+/// <summary>A territory found by /api/v1/territoires: Code is what every other parameter takes (territoire=C33039).</summary>
+/// <param name="Level">pays, region, departement, epci ou commune.</param>
+/// <param name="Label">Le libellé affiché partout, qui distingue les homonymes : « Saint-Denis (974) », « Gironde (33) ».</param>
+/// <param name="PostalCodes">Codes postaux d'une commune.</param>
+public sealed record ApiTerritory(string Code, string InseeCode, string Name, string Level, string Label,
+    string? DepartementCode, string? DepartementName, string? RegionCode, string? RegionName, IReadOnlyList<string> PostalCodes);
 
 public sealed record ApiTerritoryRef(string Code, string Name);
 
@@ -54,7 +59,9 @@ public static class BoardEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/territoires", TerritoriesAsync)
             .WithName("ChercherTerritoires")
-            .WithSummary("Territoires dont le nom ou le code ressemble à q (autocomplétion).")
+            .WithSummary("Territoires (France, régions, départements, intercommunalités, communes) désignés par q : début du nom "
+                + "(sans accents ni tirets requis, « st » pour « saint »), code postal (33130), code INSEE, numéro de département, "
+                + "SIREN d'une intercommunalité. Dix au plus, les plus grands puis les plus peuplés d'abord (autocomplétion).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         // Unknown API paths answer in JSON too, not with the HTML error page.
@@ -165,7 +172,8 @@ public static class BoardEndpoints
         }
 
         var rows = string.IsNullOrWhiteSpace(q) ? [] : await territories.SearchAsync(q, 10, ct);
-        IReadOnlyList<ApiTerritory> result = rows.Select(t => new ApiTerritory(t.Code, t.InseeCode, t.Name, t.Level, t.Label)).ToList();
+        IReadOnlyList<ApiTerritory> result = rows.Select(t => new ApiTerritory(t.Code, t.InseeCode, t.Name, t.Level, t.Label,
+            t.DepartementCode, t.DepartementName, t.RegionCode, t.RegionName, t.PostalCodes)).ToList();
         return TypedResults.Ok(result);
     }
 

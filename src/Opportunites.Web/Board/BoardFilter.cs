@@ -21,6 +21,9 @@ public sealed class BoardQueryInput
     [FromQuery(Name = "territoire"), Description("Territoire, répétable (l'union des territoires) : code (33, 2A, R75 pour une région, FR) ou nom (Gironde). Correspondance dans les deux sens de la hiérarchie.")]
     public string[]? Territoire { get; set; }
 
+    [FromQuery(Name = "portee"), Description("Avec un territoire : local = seulement ce territoire et ce qu'il contient ; tout (défaut) = aussi les offres des territoires qui le contiennent (région, France).")]
+    public string? Portee { get; set; }
+
     [FromQuery(Name = "theme"), Description("Code de thème, répétable (ex. numerique, insertion).")]
     public string[]? Theme { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class BoardQueryInput
         Q = query["q"],
         Type = query["type"].Where(s => s is not null).Select(s => s!).ToArray(),
         Territoire = query["territoire"].Where(s => s is not null).Select(s => s!).ToArray(),
+        Portee = query["portee"],
         Theme = query["theme"].Where(s => s is not null).Select(s => s!).ToArray(),
         Emetteur = query["emetteur"],
         Cloture = query["cloture"],
@@ -88,6 +92,10 @@ public sealed record BoardFilter
 
     /// <summary>The territories searched: an offer matching any of them (both ways) is shown.</summary>
     public IReadOnlyList<Territory> Territories { get; init; } = [];
+
+    /// <summary>False: only the territories and what they contain ("près de chez moi"), not the offers of the
+    /// territories containing them (région, France).</summary>
+    public bool IncludeWider { get; init; } = true;
     public IReadOnlyList<string> Themes { get; init; } = [];
     public long? IssuerId { get; init; }
     public int? ClosingWithinDays { get; init; }
@@ -109,6 +117,11 @@ public sealed record BoardFilter
 
         pairs.AddRange(Kinds.Select(k => new KeyValuePair<string, string?>("type", k)));
         pairs.AddRange(Territories.Select(t => new KeyValuePair<string, string?>("territoire", t.Code)));
+        if (!IncludeWider)
+        {
+            pairs.Add(new("portee", "local"));
+        }
+
         pairs.AddRange(Themes.Select(t => new KeyValuePair<string, string?>("theme", t)));
         if (IssuerId is { } issuer)
         {
@@ -341,11 +354,25 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
             Fail("territoire", $"Territoire inconnu : {string.Join(", ", unknown)}. Saisissez un nom (Gironde) ou un code (33, R75) de la liste.");
         }
 
+        var includeWider = true;
+        switch (input.Portee?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "tout" or "toutes" or "national":
+                break;
+            case "local" or "locale":
+                includeWider = false;
+                break;
+            default:
+                Fail("portee", "La portée vaut local (seulement ce territoire et ce qu'il contient) ou tout (aussi les offres régionales et nationales).");
+                break;
+        }
+
         var filter = new BoardFilter
         {
             Query = q,
             Kinds = kinds,
             Territories = chosen,
+            IncludeWider = includeWider,
             Themes = themes,
             IssuerId = issuerId,
             ClosingWithinDays = closing,

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -103,7 +104,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     // Open text search: the same rule, with the deadline test hidden from the planner's index choice. Given
     // "deadline_sort > now()" it ANDs the deadline index with the full GIN of 0001, whose postings include every
     // archived offer (76 k entries read for 13 k open matches at 20 k open / 100 k archived, 10× at national scale);
-    // without it, the partial GIN opportunities_open_search_territories (0060: words, territories, kind) is the only
+    // without it, the partial GIN opportunities_open_search_scope (0082: words, territory scope, kind) is the only
     // text index that fits, and the deadline is checked on the matching rows. An offer past its deadline never shows.
     private const string OpenTextWhereSql = "o.status = 'published' AND (o.deadline_sort > now()) IS TRUE";
 
@@ -124,22 +125,71 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     /// </summary>
     internal static string SplitCompounds(string query) => CompoundHyphen().Replace(query, " ");
 
-    // Open offers of a territory come through the match table of 0050 (one row per open offer and per territory it
-    // matches both ways): pages and counts read a short btree range of (territory, kind, deadline) instead of every
-    // open offer overlapping the match set. Not with words: probing each offer of the range for them cost 9,000
-    // probes for a count in Gironde; the GIN of 0060 intersects words, territories and kind in the index. The archive
-    // keeps the GIN overlap on territory_codes.
-    private const string MatchesJoinSql = "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id";
+    // Open offers of a territory come through the match table (0050, keys of 0082): pages and counts read short btree
+    // ranges of (key, kind, deadline) instead of every open offer overlapping the territory. One key (France, or a
+    // territory without its wider offers) is one range; more (a commune and the '=' keys of its EPCI, département,
+    // région and France) are one range each, merged in deadline order by the planner (Merge Append under the LIMIT).
+    // An offer may hold several of the keys ({Bègles, France} for Gironde: 33 and =FR): each range after the first
+    // skips the offers an earlier one has, by the match table's primary key. Not with words: probing each offer of
+    // the range for them cost 9,000 probes for a count in Gironde; the GIN of 0082 intersects words, scope and kind
+    // in the index. The archive overlaps the scope in a GIN too.
+    private static string MatchesJoinSql(BoardFilter f) => ScopeKeys.All(MatchKeys(f)).Length == 1
+        ? "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id"
+        : $"opportunities o JOIN {MatchRangesSql(f)} ON m.opportunity_id = o.id";
+
+    /// <summary>The match rows of several keys, one range each, without repeating an offer: "(… UNION ALL …) m".</summary>
+    private static string MatchRangesSql(BoardFilter f)
+    {
+        var keys = ScopeKeys.All(MatchKeys(f));
+        var sql = new StringBuilder("(");
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var k = Literal(i);
+            sql.Append(i == 0 ? "" : " UNION ALL ")
+                .Append("SELECT x").Append(k).Append(".opportunity_id, x").Append(k).Append(".kind, x").Append(k)
+                .Append(".deadline_sort FROM opportunity_territory_matches x").Append(k)
+                .Append(" WHERE x").Append(k).Append(".territory_code = @key").Append(k);
+            if (i > 0)
+            {
+                sql.Append(" AND NOT EXISTS (SELECT 1 FROM opportunity_territory_matches e WHERE e.opportunity_id = x").Append(k)
+                    .Append(".opportunity_id AND e.territory_code = ANY (@keysBefore").Append(k).Append("))");
+            }
+        }
+
+        return sql.Append(") m").ToString();
+    }
+
+    private static void AddKeyParameters(BoardFilter f, DynamicParameters p)
+    {
+        var keys = ScopeKeys.All(MatchKeys(f));
+        if (keys.Length == 1)
+        {
+            p.Add("territory", keys[0]);
+            return;
+        }
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            p.Add("key" + Literal(i), keys[i]);
+            if (i > 0)
+            {
+                p.Add("keysBefore" + Literal(i), keys[..i]);
+            }
+        }
+    }
+
+    /// <summary>The scope keys of the search's territory (<see cref="ScopeKeys"/>).</summary>
+    internal static (string[] Local, string[] Wider) MatchKeys(BoardFilter f) =>
+        f.Territories.Count > 0 ? ScopeKeys.For([.. f.Territories.Select(t => t.Lineage.Length > 0 ? t.Lineage : [t.Code])], f.IncludeWider) : ([], []);
 
     // With words, the match rows still give the best page when the words are common (known from a capped count):
     // walking the territory's range in deadline order finds 21 offers with them after a few dozen probes, where the
     // GIN would fetch and sort every one of the thousand-plus offers matching both.
-    // One territory only: a range per territory would repeat an offer matching two of them; several territories go
-    // through the GIN overlap with the union of their match sets.
+    // Several territories are several ranges, an offer matching two of them read once (MatchRangesSql).
     private static bool UsesMatches(BoardFilter f, bool broad = false) =>
-        !f.IncludeClosed && f.Territories.Count == 1 && (f.Query is null || broad);
+        !f.IncludeClosed && f.Territories.Count > 0 && (f.Query is null || broad);
 
-    private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql : "opportunities o";
+    private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql(f) : "opportunities o";
 
     // In a fixed order, so that "type=ami&type=aap" and "type=aap&type=ami" share one statement text (and one prepared
     // statement: Npgsql prepares at most Max Auto Prepare texts per connection).
@@ -161,13 +211,15 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
             // m.deadline_sort > now() excludes: the offer's own status, kind and deadline conditions would be redundant, and repeating them
             // makes the planner multiply correlated selectivities (19 rows expected for 906) and sort instead of
             // reading the (territory, kind, deadline) index in order.
-            sql.Append("m.territory_code = @territory AND m.deadline_sort > now()");
+            // Several keys: each range of the join already holds one key; the conditions below reach each range.
+            sql.Append(ScopeKeys.All(MatchKeys(f)).Length == 1 ? "m.territory_code = @territory AND " : "")
+                .Append("m.deadline_sort > now()");
             if (f.Kinds.Count > 0)
             {
                 sql.Append(" AND m.kind IN (").Append(KindListSql(f)).Append(')');
             }
 
-            p.Add("territory", f.Territories[0].Code);
+            AddKeyParameters(f, p);
         }
         else
         {
@@ -180,17 +232,15 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
 
         if (!UsesMatches(f, broad) && f.Territories.Count > 0)
         {
-            // Both ways: the offers of each territory, of its ancestors (national offers) and of its descendants.
-            if (f.Territories.All(t => t.MatchSet.Length > 0))
-            {
-                sql.Append(" AND o.territory_codes && @matchSet");
-                p.Add("matchSet", f.Territories.SelectMany(t => t.MatchSet).Distinct(StringComparer.Ordinal).ToArray());
-            }
-            else
-            {
-                sql.Append(" AND o.territory_codes && (SELECT array_agg(s.code) FROM unnest(@territories) c, unnest(territory_match_set(c)) s(code))");
-                p.Add("territories", f.Territories.Select(t => t.Code).ToArray());
-            }
+            // Both ways, through the GIN on the scope of 0082: the territory's key and its ancestors' '=' keys.
+            sql.Append(" AND o.territory_scope && @scopeKeys");
+            p.Add("scopeKeys", ScopeKeys.All(MatchKeys(f)));
+        }
+
+        if (f.Sort == BoardSort.Relevance && f.Territories.Count > 0 && f.IncludeWider)
+        {
+            // Local offers first (Ordering): those whose scope holds one of the searched territories.
+            p.Add("localKeys", MatchKeys(f).Local);
         }
 
         if (f.Themes.Count > 0)
@@ -231,16 +281,21 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     // on (deadline_sort, id); against a joined row it would be a filter over the whole range.
     private const string CursorDeadlineSql = "(SELECT c.deadline_sort FROM opportunities c WHERE c.id = @cursor)";
     private const string CursorPublishedSql = "(SELECT c.published_at FROM opportunities c WHERE c.id = @cursor)";
+    private const string CursorLocalSql = "(SELECT NOT (c.territory_scope && @localKeys) FROM opportunities c WHERE c.id = @cursor)";
     private const string CursorRankSql = $"(SELECT -ts_rank(c.search, {TextQuerySql}) FROM opportunities c WHERE c.id = @cursor)";
 
     /// <summary>ORDER BY and the keyset condition after (or before) the cursor row.</summary>
     /// <param name="matched">Deadline order on the match table's columns (equal to the offer's), so that its index
     /// gives the order and the keyset is an index condition.</param>
-    private static (string Order, string Keyset) Ordering(BoardSort sort, bool backwards, bool matched = false)
+    /// <param name="localFirst">Relevance with wider offers: the territory's own (and its contents') come first.</param>
+    private static (string Order, string Keyset) Ordering(BoardSort sort, bool backwards, bool matched = false, bool localFirst = false)
     {
         var (asc, desc, gt) = backwards ? ("DESC", "ASC", "<") : ("ASC", "DESC", ">");
         return sort switch
         {
+            BoardSort.Relevance when localFirst => (
+                $"(o.territory_scope && @localKeys) {desc}, ts_rank(o.search, {TextQuerySql}) {desc}, o.deadline_sort {asc}, o.id {asc}",
+                $"(NOT (o.territory_scope && @localKeys), -ts_rank(o.search, {TextQuerySql}), o.deadline_sort, o.id) {gt} ({CursorLocalSql}, {CursorRankSql}, {CursorDeadlineSql}, @cursor)"),
             BoardSort.Newest => (
                 $"o.published_at {desc}, o.id {desc}",
                 $"(o.published_at, o.id) {(backwards ? ">" : "<")} ({CursorPublishedSql}, @cursor)"),
@@ -256,12 +311,14 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         };
     }
 
+    private static bool LocalFirst(BoardFilter f) => f.Sort == BoardSort.Relevance && f.Territories.Count > 0 && f.IncludeWider;
+
     /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
     /// <param name="broad">The search is known to match more than <see cref="CountCap"/> offers.</param>
     internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize, bool broad = false)
     {
         var (where, p) = BuildWhere(f, broad);
-        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null, matched: UsesMatches(f, broad));
+        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null, matched: UsesMatches(f, broad), LocalFirst(f));
         var cursor = f.After ?? f.Before;
         var sql = new StringBuilder();
         sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM ").Append(FromSql(f, broad)).Append(" WHERE ").Append(where);
@@ -310,7 +367,9 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
             && f.DeadlineBy is null)
         {
             var kinds = f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "";
-            return $"SELECT count(*) FROM (SELECT 1 FROM opportunity_territory_matches m WHERE m.territory_code = @territory AND m.deadline_sort > now(){kinds} {limit}";
+            return ScopeKeys.All(MatchKeys(f)).Length == 1
+                ? $"SELECT count(*) FROM (SELECT 1 FROM opportunity_territory_matches m WHERE m.territory_code = @territory AND m.deadline_sort > now(){kinds} {limit}"
+                : $"SELECT count(*) FROM (SELECT 1 FROM {MatchRangesSql(f)} WHERE m.deadline_sort > now(){kinds} {limit}";
         }
 
         return $"SELECT count(*) FROM (SELECT 1 FROM {FromSql(f)} WHERE {BuildWhere(f).Where} {limit}";
@@ -381,7 +440,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     public async Task<IReadOnlyList<OpportunityListItem>> GetForExportAsync(BoardFilter f, int limit, CancellationToken ct = default)
     {
         var (where, p) = BuildWhere(f);
-        var (order, _) = Ordering(f.Sort, backwards: false, matched: UsesMatches(f));
+        var (order, _) = Ordering(f.Sort, backwards: false, matched: UsesMatches(f), LocalFirst(f));
         var sql = $"SELECT {ColumnsSql}, o.description FROM {FromSql(f)} WHERE {where} ORDER BY {order} LIMIT {Literal(limit)}";
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(sql, p, cancellationToken: ct))).AsList();

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -12,15 +12,17 @@ public sealed class Territory
     public string Name { get; init; } = "";
     public string Level { get; init; } = "";
 
-    /// <summary>
-    /// The codes an offer may carry to match this territory both ways (territory_match_set: itself, its ancestors,
-    /// its descendants). Sent as a value, not a subquery, so the planner estimates the filter from the column's
-    /// statistics: a guessed selectivity made it sort thousands of rows where an index walk reads a few dozen.
-    /// </summary>
-    public string[] MatchSet { get; init; } = [];
+    /// <summary>Ancestors and self, root first (<see cref="TerritoryInfo.Lineage"/>).</summary>
+    public string[] Lineage { get; init; } = [];
 
-    /// <summary>What the territory field shows and accepts back: "Gironde (33)".</summary>
-    public string Label => $"{Name} ({Code})";
+    public string[] PostalCodes { get; init; } = [];
+    public string? DepartementCode { get; init; }
+    public string? DepartementName { get; init; }
+    public string? RegionCode { get; init; }
+    public string? RegionName { get; init; }
+
+    /// <summary>What the territory field shows and accepts back: "Gironde (33)", "Bègles (33)", "Nouvelle-Aquitaine (région)".</summary>
+    public string Label { get; init; } = "";
 
     public string LevelLabel => Level switch
     {
@@ -31,6 +33,21 @@ public sealed class Territory
         "commune" => "Commune",
         _ => Level,
     };
+
+    internal static Territory From(TerritoryInfo t, TerritoryTree tree) => new()
+    {
+        Code = t.Code,
+        InseeCode = t.InseeCode,
+        Name = t.Name,
+        Level = t.Level,
+        Lineage = t.Lineage,
+        PostalCodes = t.PostalCodes,
+        DepartementCode = t.DepartementCode,
+        DepartementName = tree.Get(t.DepartementCode)?.Name,
+        RegionCode = t.RegionCode,
+        RegionName = tree.Get(t.RegionCode)?.Name,
+        Label = t.Label,
+    };
 }
 
 public sealed class Theme
@@ -39,84 +56,37 @@ public sealed class Theme
     public string Label { get; init; } = "";
 }
 
-/// <summary>Finds territories by code or name (accent- and case-insensitive), for filters and autocomplete.</summary>
-public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
+/// <summary>
+/// Finds territories by name (case-, accent- and hyphen-insensitive, "st" for "saint"), code, INSEE code, postal code
+/// or SIREN, for filters and autocomplete: answered from the <see cref="TerritoryTree"/> in memory, no query.
+/// </summary>
+public sealed class TerritoryDirectory(NpgsqlDataSource db)
 {
-    // "Gironde (33)" as offered by the autocomplete list: the code in parentheses wins.
-    [GeneratedRegex(@"\(([A-Za-z0-9]{1,12})\)\s*$")]
-    private static partial Regex LabelCode();
+    /// <summary>The tree of every territory (read once per process).</summary>
+    public Task<TerritoryTree> GetTreeAsync() => TerritoryTree.LoadAsync(db);
 
-    // Exact code first ('33', '2a', 'r75', 'fr'), then the exact unaccented name; several territories may share a
-    // name (La Réunion is a région and a département): the larger one, which matches the other both ways, wins.
-    // Internal (not private) so that the benchmark replays this exact statement for each page view with a territory.
-    internal const string ResolveSql = """
-        SELECT code, insee_code, name, level, territory_match_set(code) AS match_set
-        FROM territories
-        WHERE code = upper(@text)
-           OR replace(search_name, '-', ' ') = replace(lower(immutable_unaccent(@text)), '-', ' ')
-        ORDER BY (code = upper(@text)) DESC, array_length(lineage, 1), code
-        LIMIT 1
-        """;
-
-    /// <summary>The territory meant by a code, a name or a "Name (code)" label; null when none.</summary>
+    /// <summary>The territory meant by a code, a name or a "Name (code)" label; null when none. For homonyms, the
+    /// larger then the more populous: <see cref="ResolveCandidatesAsync"/> gives them all.</summary>
     public async Task<Territory?> ResolveAsync(string text, CancellationToken ct = default)
     {
-        text = WithoutControlCharacters(text).Trim();
-        if (LabelCode().Match(text) is { Success: true } m)
-        {
-            text = m.Groups[1].Value;
-        }
-
-        // The codes of France, the régions and the départements (what the board's links and forms carry) are answered
-        // from the list kept in memory: one round trip less per page view. Same answer as the statement, where an
-        // exact code wins.
-        if (FindMainCode(await GetMainAsync(ct), text) is { } known)
-        {
-            return known;
-        }
-
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<Territory>(new CommandDefinition(ResolveSql, new { text }, cancellationToken: ct));
+        var tree = await GetTreeAsync();
+        return tree.Resolve(text) is { } t ? Territory.From(t, tree) : null;
     }
 
-    // Trigram index territories_search_name_trgm serves both the prefix LIKE and the similarity operator.
-    private const string SearchSql = """
-        WITH q AS (SELECT lower(immutable_unaccent(@text)) AS s, upper(@text) AS c)
-        SELECT t.code, t.insee_code, t.name, t.level
-        FROM territories t, q
-        WHERE t.code = q.c OR t.search_name LIKE q.s || '%' OR t.search_name LIKE '%' || q.s || '%' OR t.search_name % q.s
-        ORDER BY (t.code = q.c) DESC, (t.search_name LIKE q.s || '%') DESC, similarity(t.search_name, q.s) DESC,
-                 array_length(t.lineage, 1), t.search_name
-        LIMIT @limit
-        """;
+    /// <summary>Every territory an entry may designate (homonyms "Saint-Denis", a postal code shared by several
+    /// communes), best first; empty when none. One: the entry is not ambiguous.</summary>
+    public async Task<IReadOnlyList<Territory>> ResolveCandidatesAsync(string text, CancellationToken ct = default)
+    {
+        var tree = await GetTreeAsync();
+        return [.. tree.ResolveCandidates(text).Select(t => Territory.From(t, tree))];
+    }
 
     /// <summary>Autocomplete: best matches for what the user typed so far.</summary>
     public async Task<IReadOnlyList<Territory>> SearchAsync(string text, int limit = 10, CancellationToken ct = default)
     {
-        // PostgreSQL text cannot hold NUL: control characters typed or pasted become spaces.
-        text = WithoutControlCharacters(text).Trim();
-        if (text.Length == 0)
-        {
-            return [];
-        }
-
-        // LIKE wildcards typed by the user are literal text here.
-        text = text.Replace("\\", "", StringComparison.Ordinal).Replace("%", "", StringComparison.Ordinal)
-            .Replace("_", " ", StringComparison.Ordinal);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<Territory>(new CommandDefinition(SearchSql, new { text, limit }, cancellationToken: ct));
-        return rows.AsList();
+        var tree = await GetTreeAsync();
+        return [.. tree.Search(text, limit).Select(t => Territory.From(t, tree))];
     }
-
-    private static string WithoutControlCharacters(string text) =>
-        text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()) : text;
-
-    private const string ListSql = """
-        SELECT code, insee_code, name, level, territory_match_set(code) AS match_set
-        FROM territories
-        WHERE level IN ('pays', 'region', 'departement')
-        ORDER BY array_length(lineage, 1), search_name
-        """;
 
     private IReadOnlyList<Territory>? _main;
 
@@ -124,7 +94,7 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
     internal static Territory? FindMainCode(IReadOnlyList<Territory> main, string text) =>
         main.FirstOrDefault(t => string.Equals(t.Code, text.Trim(), StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>France, régions and départements: the list offered without JavaScript (fixed data, kept in memory).</summary>
+    /// <summary>France, régions and départements: the list offered without JavaScript.</summary>
     public async Task<IReadOnlyList<Territory>> GetMainAsync(CancellationToken ct = default)
     {
         if (_main is { } cached)
@@ -132,10 +102,10 @@ public sealed partial class TerritoryDirectory(NpgsqlDataSource db)
             return cached;
         }
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = (await conn.QueryAsync<Territory>(new CommandDefinition(ListSql, cancellationToken: ct))).AsList();
-        _main = rows;
-        return rows;
+        var tree = await GetTreeAsync();
+        var comparer = StringComparer.Create(Shared.ParisTime.French, CompareOptions.IgnoreCase | CompareOptions.IgnoreNonSpace);
+        _main = [.. tree.All.Where(t => t.LevelRank <= 2).OrderBy(t => t.LevelRank).ThenBy(t => t.Name, comparer).Select(t => Territory.From(t, tree))];
+        return _main;
     }
 }
 

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Board;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Digests;
 
@@ -15,6 +16,10 @@ public sealed class DigestCandidate
     public DateTime? ClosesAt { get; init; }
     public DateTime PublishedAt { get; init; }
     public string[] TerritoryCodes { get; init; } = [];
+
+    /// <summary>Its scope (migration 0082): its territories and their ancestors, and its territories as '=' keys.</summary>
+    public string[] TerritoryScope { get; init; } = [];
+
     /// <summary>In the board's order (<see cref="Board.TerritoryOrder"/>): larger territories first, then by name.</summary>
     public string[] TerritoryNames { get; internal set; } = [];
     public string[] ThemeCodes { get; init; } = [];
@@ -53,8 +58,11 @@ public sealed record DigestMatch(IReadOnlyList<DigestItem> Fresh, IReadOnlyList<
 /// </summary>
 public sealed class DigestOffers
 {
-    private readonly IReadOnlyDictionary<string, string[]> _matchSets;
-    private readonly Dictionary<string, List<DigestCandidate>> _byTerritory = new(StringComparer.Ordinal);
+    private readonly TerritoryTree _tree;
+
+    // The candidates by scope key: a group reads its territories' keys and, unless it wants local offers only, the
+    // '=' keys of their ancestors (ScopeKeys, as the board), a handful of lists whatever the level.
+    private readonly Dictionary<string, List<DigestCandidate>> _byKey = new(StringComparer.Ordinal);
     private readonly int[] _seenBy;
     private int _stamp;
 
@@ -67,14 +75,18 @@ public sealed class DigestOffers
     private readonly ulong[] _fresh;
     private readonly ulong[] _closing;
 
+    // The same for the wider offers (a territory containing the group's): listed after the local ones.
+    private readonly ulong[] _freshWider;
+    private readonly ulong[] _closingWider;
+
     // Kinds and themes as bits (a handful of each): a group's filter is then one AND per candidate instead of string
     // comparisons. Null when a run has more than 64 of either (never so far): Match then compares the strings.
     private readonly Dictionary<string, int>? _kindBits;
     private readonly Dictionary<string, int>? _themeBits;
 
-    private DigestOffers(IReadOnlyList<DigestCandidate> candidates, IReadOnlyDictionary<string, string[]> matchSets)
+    private DigestOffers(IReadOnlyList<DigestCandidate> candidates, TerritoryTree tree)
     {
-        _matchSets = matchSets;
+        _tree = tree;
         _seenBy = new int[candidates.Count];
         _kindBits = Bits(candidates.Select(c => c.Kind));
         _themeBits = Bits(candidates.SelectMany(c => c.ThemeCodes));
@@ -84,11 +96,11 @@ public sealed class DigestOffers
             c.Index = i;
             c.KindMask = Mask(_kindBits, [c.Kind]);
             c.ThemeMask = Mask(_themeBits, c.ThemeCodes);
-            foreach (var code in c.TerritoryCodes)
+            foreach (var key in c.TerritoryScope)
             {
-                if (!_byTerritory.TryGetValue(code, out var list))
+                if (!_byKey.TryGetValue(key, out var list))
                 {
-                    _byTerritory[code] = list = [];
+                    _byKey[key] = list = [];
                 }
 
                 list.Add(c);
@@ -97,6 +109,8 @@ public sealed class DigestOffers
 
         _fresh = new ulong[(candidates.Count + 63) / 64];
         _closing = new ulong[_fresh.Length];
+        _freshWider = new ulong[_fresh.Length];
+        _closingWider = new ulong[_fresh.Length];
         _byNewestFirst = [.. candidates];
         Array.Sort(_byNewestFirst, NewestFirst);
         _bySoonestFirst = [.. candidates];
@@ -109,8 +123,7 @@ public sealed class DigestOffers
     }
 
     /// <summary>The offers of a run as read by <see cref="LoadAsync"/> (the tests give them directly).</summary>
-    internal static DigestOffers Create(IReadOnlyList<DigestCandidate> candidates, IReadOnlyDictionary<string, string[]> matchSets) =>
-        new(candidates, matchSets);
+    internal static DigestOffers Create(IReadOnlyList<DigestCandidate> candidates, TerritoryTree tree) => new(candidates, tree);
 
     private static Dictionary<string, int>? Bits(IEnumerable<string> values)
     {
@@ -151,31 +164,28 @@ public sealed class DigestOffers
 
     public int Count => _seenBy.Length;
 
-    // Each territory's both-ways match set (itself, its ancestors and its descendants), as the board uses it.
-    private const string MatchSetsSql = "SELECT code, territory_match_set(code) AS match_set FROM territories";
-
     // Open offers that are new in some window starting at or after @since, or that close soon. deadline_sort equals
     // closes_at when there is a deadline (infinity otherwise), so the closing test uses the board's (deadline_sort, id)
-    // index and the new test the (published_at) one. @matchSet narrows the read to one group (the preview). Territory
+    // index and the new test the (published_at) one. @scopeKeys narrows the read to one group (the preview). Territory
     // names come from TerritoryOrder: a subquery per offer over the territories table was 0.45 s of a 0.8 s read
     // (EXPLAIN ANALYZE, ~15,000 offers).
     private const string CandidatesSql = """
         SELECT o.id, o.kind, o.title, o.issuer_name, o.deadline_date, o.closes_at, o.published_at, o.territory_codes,
+               o.territory_scope,
                ARRAY(SELECT ot.theme_code FROM opportunity_themes ot WHERE ot.opportunity_id = o.id) AS theme_codes
         FROM opportunities o
         WHERE o.status = 'published' AND o.deadline_sort > @now
           AND ((o.published_at > @since AND o.published_at <= @until) OR o.deadline_sort <= @closingUntil)
-          AND (NOT @filtered OR o.territory_codes && @matchSet)
+          AND (NOT @filtered OR o.territory_scope && @scopeKeys)
         """;
 
     /// <param name="territories">Null: every offer of the run; otherwise only those matching these territories.</param>
-    public static async Task<DigestOffers> LoadAsync(NpgsqlConnection conn, DateTimeOffset now, DateTimeOffset since,
-        DateTimeOffset until, DateTimeOffset closingUntil, IReadOnlyCollection<string>? territories, CancellationToken ct)
+    public static async Task<DigestOffers> LoadAsync(NpgsqlConnection conn, TerritoryTree tree, DateTimeOffset now,
+        DateTimeOffset since, DateTimeOffset until, DateTimeOffset closingUntil, IReadOnlyCollection<string>? territories,
+        CancellationToken ct)
     {
-        var matchSets = (await conn.QueryAsync<(string Code, string[] MatchSet)>(new CommandDefinition(MatchSetsSql, cancellationToken: ct)))
-            .ToDictionary(r => r.Code, r => r.MatchSet, StringComparer.Ordinal);
         var order = await TerritoryOrder.LoadAsync(conn, ct);
-        var matchSet = territories is null ? [] : territories.SelectMany(t => matchSets.GetValueOrDefault(t) ?? []).Distinct().ToArray();
+        var scopeKeys = territories is null ? [] : ScopeKeys.All(KeysOf(tree, territories, includeWider: true));
         var candidates = (await conn.QueryAsync<DigestCandidate>(new CommandDefinition(CandidatesSql, new
         {
             now,
@@ -183,37 +193,42 @@ public sealed class DigestOffers
             until,
             closingUntil,
             filtered = territories is not null,
-            matchSet,
+            scopeKeys,
         }, commandTimeout: 0, cancellationToken: ct))).AsList();
         foreach (var c in candidates)
         {
             c.TerritoryNames = order.Sort(c.TerritoryCodes).Names;
         }
 
-        return new DigestOffers(candidates, matchSets);
+        return new DigestOffers(candidates, tree);
     }
+
+    private static (string[] Local, string[] Wider) KeysOf(TerritoryTree tree, IEnumerable<string> territories, bool includeWider) =>
+        ScopeKeys.For([.. territories.Select(t => tree.Get(t)?.Lineage ?? [t])], includeWider);
 
     /// <summary>
     /// The offers of a group: in one of its territories' match sets, of one of its kinds and (when it has themes) of one
     /// of its themes; new when published in (since, until], otherwise listed when closing by <paramref name="closingUntil"/>
     /// unless the previous digest already listed it as closing (published by then and closing within its window).
+    /// Local offers (of its territories and what they contain) come first in each section, then the wider ones
+    /// (<paramref name="includeWider"/>: of the territories containing its own, as the board's "portee").
     /// </summary>
     public DigestMatch Match(IReadOnlyList<string> territories, IReadOnlyList<string> kinds, IReadOnlyList<string> themes,
-        DateTime since, bool hasPrevious, DateTime until, DateTime closingUntil, TimeSpan previousClosingWindow, int max)
+        DateTime since, bool hasPrevious, DateTime until, DateTime closingUntil, TimeSpan previousClosingWindow, int max,
+        bool includeWider = true)
     {
         _stamp++;
-        var fresh = _fresh;
-        var closing = _closing;
         int freshTotal = 0, closingTotal = 0;
         var previousClosingEnd = since + previousClosingWindow;
         var masks = _kindBits is not null && _themeBits is not null;
         var kindMask = Mask(_kindBits, kinds);
         var themeMask = Mask(_themeBits, themes);
-        foreach (var territory in territories)
+        var (localKeys, widerKeys) = KeysOf(_tree, territories, includeWider);
+        foreach (var (keys, fresh, closing) in new[] { (localKeys, _fresh, _closing), (widerKeys, _freshWider, _closingWider) })
         {
-            foreach (var code in _matchSets.GetValueOrDefault(territory) ?? [])
+            foreach (var code in keys)
             {
-                if (!_byTerritory.TryGetValue(code, out var list))
+                if (!_byKey.TryGetValue(code, out var list))
                 {
                     continue;
                 }
@@ -249,8 +264,10 @@ public sealed class DigestOffers
         }
 
         // Newest first for the new ones, soonest deadline first for the closing ones, ties by id: the ranks' order.
-        var freshItems = Top(fresh, _byNewestFirst, Math.Min(max, freshTotal), isNew: true);
-        var closingItems = Top(closing, _bySoonestFirst, Math.Min(max, closingTotal), isNew: false);
+        var freshItems = Top(_fresh, _byNewestFirst, Math.Min(max, freshTotal), isNew: true);
+        freshItems.AddRange(Top(_freshWider, _byNewestFirst, Math.Min(max, freshTotal) - freshItems.Count, isNew: true));
+        var closingItems = Top(_closing, _bySoonestFirst, Math.Min(max, closingTotal), isNew: false);
+        closingItems.AddRange(Top(_closingWider, _bySoonestFirst, Math.Min(max, closingTotal) - closingItems.Count, isNew: false));
         return new DigestMatch(freshItems, closingItems, freshTotal, closingTotal);
     }
 

@@ -27,10 +27,11 @@ public sealed class DigestPreview(NpgsqlDataSource db, DigestRunner runner, Subs
         public string[] Kinds { get; init; } = [];
         public string[] Themes { get; init; } = [];
         public string Frequency { get; init; } = Frequencies.Weekly;
+        public bool IncludeWider { get; init; } = true;
     }
 
     private const string SubscriberSql = """
-        SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency
+        SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency, d.include_wider
         FROM subscribers s JOIN digest_subscriptions d ON d.subscriber_id = s.id
         WHERE s.email = @email
         """;
@@ -49,7 +50,7 @@ public sealed class DigestPreview(NpgsqlDataSource db, DigestRunner runner, Subs
             return (null, false);
         }
 
-        var prefs = new DigestPreferences(s.TerritoryCodes, s.Kinds, s.Themes, s.Frequency);
+        var prefs = new DigestPreferences(s.TerritoryCodes, s.Kinds, s.Themes, s.Frequency, s.IncludeWider);
         var (since, hasPrevious) = await runner.NextWindowStartAsync(s.Id, now, ct);
         if (await runner.PreviewAsync(prefs, now, since, hasPrevious, ct) is not { } digest)
         {

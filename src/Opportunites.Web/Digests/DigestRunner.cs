@@ -7,6 +7,7 @@ using Npgsql;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Digests;
 
@@ -28,6 +29,7 @@ public sealed class DueSubscriber
     public string[] Kinds { get; init; } = [];
     public string[] Themes { get; init; } = [];
     public string Frequency { get; init; } = Frequencies.Weekly;
+    public bool IncludeWider { get; init; } = true;
     public DateTime Since { get; init; }
 
     /// <summary>Whether a digest was already sent: closing-soon offers it listed are not repeated.</summary>
@@ -65,7 +67,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     // preferences: a group's subscribers come together, so the run renders each group once and keeps only the
     // current group and one write batch in memory (read from a cursor in chunks, not a list of every subscriber).
     private const string DueSql = """
-        SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency,
+        SELECT s.id, s.email, d.territory_codes, d.kinds, d.themes, d.frequency, d.include_wider,
                coalesce(l.covered_until, @firstSince) AS since, l.covered_until IS NOT NULL AS has_previous
         FROM digest_subscriptions d
         JOIN subscribers s ON s.id = d.subscriber_id
@@ -76,7 +78,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
           AND s.confirmed_at IS NOT NULL AND s.confirmed_at <= @now
           AND NOT EXISTS (SELECT 1 FROM digest_deliveries x WHERE x.subscriber_id = s.id AND x.period = @period)
           AND (NOT @filtered OR s.id = ANY (@only))
-        ORDER BY since, has_previous, d.territory_codes, d.kinds, d.themes, s.id
+        ORDER BY since, has_previous, d.territory_codes, d.include_wider, d.kinds, d.themes, s.id
         """;
 
     /// <summary>Queues the digests of every due subscriber of that frequency for the period containing <paramref name="now"/>.</summary>
@@ -137,7 +139,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                         offersTicks = Stopwatch.GetTimestamp() - start;
                     }
 
-                    var key = new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious);
+                    var key = new GroupKey(s.TerritoryCodes, s.Kinds, s.Themes, s.Since, s.HasPrevious, s.IncludeWider);
                     if (!key.Equals(currentKey))
                     {
                         currentKey = key;
@@ -255,7 +257,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         bool hasPrevious, CancellationToken ct = default)
     {
         now = now.ToUniversalTime();
-        var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious);
+        var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious, prefs.IncludeWider);
         var offers = await LoadOffersAsync(now, since, prefs.TerritoryCodes, ct);
         return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now);
     }
@@ -281,8 +283,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     private async Task<DigestOffers> LoadOffersAsync(DateTimeOffset now, DateTimeOffset since, IReadOnlyCollection<string>? territories,
         CancellationToken ct)
     {
+        var tree = await TerritoryTree.LoadAsync(db);
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await DigestOffers.LoadAsync(conn, now, since, WindowEnd(now), now + Settings.ClosingSoonWindow, territories, ct);
+        return await DigestOffers.LoadAsync(conn, tree, now, since, WindowEnd(now), now + Settings.ClosingSoonWindow, territories, ct);
     }
 
     // New = published in the window; closing = still open and closing within the closing-soon window; an offer that is
@@ -293,13 +296,13 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     {
         var match = offers.Match(k.Territories, k.Kinds, k.Themes, DateTime.SpecifyKind(k.Since, DateTimeKind.Utc), k.HasPrevious,
             WindowEnd(now).UtcDateTime, (now + Settings.ClosingSoonWindow).UtcDateTime,
-            Settings.ClosingSoonWindow + Settings.PublicationSettleDelay, Math.Max(1, Settings.MaxItemsPerSection));
+            Settings.ClosingSoonWindow + Settings.PublicationSettleDelay, Math.Max(1, Settings.MaxItemsPerSection), k.IncludeWider);
         if (match.FreshTotal == 0 && match.ClosingTotal == 0)
         {
             return null;
         }
 
-        var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency);
+        var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency, k.IncludeWider);
         return DigestRenderer.Render(prefs, periodStart, match.Fresh, match.Closing, match.FreshTotal, match.ClosingTotal, Settings);
     }
 
@@ -378,10 +381,12 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     }
 
     /// <summary>Equal preferences and window: one match, one rendered body.</summary>
-    private sealed record GroupKey(string[] Territories, string[] Kinds, string[] Themes, DateTime Since, bool HasPrevious)
+    private sealed record GroupKey(string[] Territories, string[] Kinds, string[] Themes, DateTime Since, bool HasPrevious,
+        bool IncludeWider)
     {
         public bool Equals(GroupKey? other) =>
-            other is not null && Since == other.Since && HasPrevious == other.HasPrevious && Territories.SequenceEqual(other.Territories)
+            other is not null && Since == other.Since && HasPrevious == other.HasPrevious && IncludeWider == other.IncludeWider
+            && Territories.SequenceEqual(other.Territories)
             && Kinds.SequenceEqual(other.Kinds) && Themes.SequenceEqual(other.Themes);
 
         public override int GetHashCode() =>

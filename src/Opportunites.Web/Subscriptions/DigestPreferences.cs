@@ -12,20 +12,23 @@ public static class Frequencies
     public static string Label(string f) => f == Daily ? "Quotidienne" : "Hebdomadaire";
 }
 
-/// <summary>What a digest holds: territories (any level), kinds, themes (none = all), frequency.</summary>
+/// <summary>What a digest holds: territories (any level), kinds, themes (none = all), frequency, and whether the offers
+/// of the territories containing them (région, France) come too (<see cref="IncludeWider"/>, the board's "portee").</summary>
 public sealed record DigestPreferences(
     IReadOnlyList<string> TerritoryCodes,
     IReadOnlyList<string> Kinds,
     IReadOnlyList<string> Themes,
-    string Frequency)
+    string Frequency,
+    bool IncludeWider = true)
 {
     /// <summary>Sorted, distinct, trimmed: equal preferences become equal arrays (one rendered body per set).</summary>
     public static DigestPreferences Canonical(IEnumerable<string>? territories, IEnumerable<string>? kinds,
-        IEnumerable<string>? themes, string? frequency) =>
+        IEnumerable<string>? themes, string? frequency, bool includeWider = true) =>
         new(Clean(territories, upper: true),
             Clean(kinds, upper: false) is { Count: > 0 } k ? k : Opportunities.Kinds.All.Order(StringComparer.Ordinal).ToList(),
             Clean(themes, upper: false),
-            Frequencies.IsValid(frequency) ? frequency! : Frequencies.Weekly);
+            Frequencies.IsValid(frequency) ? frequency! : Frequencies.Weekly,
+            includeWider);
 
     private static List<string> Clean(IEnumerable<string>? values, bool upper) =>
         (values ?? [])

@@ -1,4 +1,5 @@
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Publishing;
 
@@ -7,11 +8,11 @@ public sealed class OfferFormTests
 {
     private static readonly DateOnly Today = new(2026, 12, 3);
 
-    private static readonly TerritoryDirectory Territories = new([
+    private static readonly TerritoryDirectory Territories = new(new TerritoryTree([
         new TerritoryInfo { Code = "FR", Name = "France", Level = "pays", Lineage = ["FR"] },
         new TerritoryInfo { Code = "R75", Name = "Nouvelle-Aquitaine", Level = "region", ParentCode = "FR", Lineage = ["FR", "R75"] },
         new TerritoryInfo { Code = "33", Name = "Gironde", Level = "departement", ParentCode = "R75", Lineage = ["FR", "R75", "33"] },
-    ]);
+    ]));
 
     private static readonly HashSet<string> Themes = ["jeunesse", "numerique", "culture"];
 

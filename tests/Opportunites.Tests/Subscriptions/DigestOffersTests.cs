@@ -1,4 +1,5 @@
 using Opportunites.Web.Digests;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Subscriptions;
 
@@ -11,15 +12,23 @@ public sealed class DigestOffersTests
 {
     private static readonly string[] Kinds = ["aap", "ami", "emploi"];
 
-    private static readonly Dictionary<string, string[]> MatchSets = new()
+    // A small hierarchy with an EPCI over two départements (Gironde and Landes) and communes in it.
+    private static readonly TerritoryTree Tree = new(new (string Code, string[] Lineage)[]
     {
-        ["FR"] = ["FR", "R75", "33", "40", "R11", "75"],
-        ["R75"] = ["FR", "R75", "33", "40"],
-        ["33"] = ["FR", "R75", "33"],
-        ["40"] = ["FR", "R75", "40"],
-        ["R11"] = ["FR", "R11", "75"],
-        ["75"] = ["FR", "R11", "75"],
-    };
+        ("FR", ["FR"]),
+        ("R75", ["FR", "R75"]),
+        ("33", ["FR", "R75", "33"]),
+        ("40", ["FR", "R75", "40"]),
+        ("E1", ["FR", "R75", "33", "40", "E1"]),
+        ("C33001", ["FR", "R75", "33", "E1", "C33001"]),
+        ("C40001", ["FR", "R75", "40", "E1", "C40001"]),
+        ("C33002", ["FR", "R75", "33", "C33002"]),
+        ("R11", ["FR", "R11"]),
+        ("75", ["FR", "R11", "75"]),
+    }.Select(t => new TerritoryInfo { Code = t.Code, Name = t.Code, Level = "commune", Lineage = t.Lineage }));
+
+    private static string[] ScopeOf(string[] codes) =>
+        [.. codes.SelectMany(c => Tree.Get(c)!.Lineage).Concat(codes.Select(c => "=" + c)).Distinct()];
 
     [TestCase(12)]
     [TestCase(70)]
@@ -29,7 +38,7 @@ public sealed class DigestOffersTests
         var seed = Environment.TickCount;
         var random = new Random(seed);
         var themes = Enumerable.Range(0, themeCount).Select(i => $"theme-{i}").ToArray();
-        var territories = MatchSets.Keys.ToArray();
+        var territories = Tree.All.Select(t => t.Code).ToArray();
         var t0 = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
         var candidates = Enumerable.Range(1, 600).Select(i => new DigestCandidate
         {
@@ -41,8 +50,18 @@ public sealed class DigestOffersTests
             ClosesAt = random.Next(10) == 0 ? null : t0.AddDays(random.Next(5, 30)),
             TerritoryCodes = territories.OrderBy(_ => random.Next()).Take(random.Next(1, 3)).ToArray(),
             ThemeCodes = themes.OrderBy(_ => random.Next()).Take(random.Next(0, 4)).ToArray(),
+        }).Select(c => new DigestCandidate
+        {
+            Id = c.Id,
+            Kind = c.Kind,
+            Title = c.Title,
+            PublishedAt = c.PublishedAt,
+            ClosesAt = c.ClosesAt,
+            TerritoryCodes = c.TerritoryCodes,
+            ThemeCodes = c.ThemeCodes,
+            TerritoryScope = ScopeOf(c.TerritoryCodes),
         }).ToList();
-        var offers = DigestOffers.Create(candidates, MatchSets);
+        var offers = DigestOffers.Create(candidates, Tree);
 
         for (var g = 0; g < 200; g++)
         {
@@ -56,16 +75,21 @@ public sealed class DigestOffersTests
             var window = TimeSpan.FromDays(random.Next(0, 15));
             var max = random.Next(1, 40);
 
-            var match = offers.Match(groupTerritories, groupKinds, groupThemes, since, hasPrevious, until, closingUntil, window, max);
+            var includeWider = random.Next(3) != 0;
 
-            var codes = groupTerritories.SelectMany(t => MatchSets[t]).ToHashSet();
-            var matched = candidates.Where(c => c.TerritoryCodes.Any(codes.Contains) && groupKinds.Contains(c.Kind)
+            var match = offers.Match(groupTerritories, groupKinds, groupThemes, since, hasPrevious, until, closingUntil, window, max,
+                includeWider);
+
+            // Local: one of its territories lies within one of the group's; wider: contains one of them.
+            bool Local(DigestCandidate c) => c.TerritoryCodes.Any(t => groupTerritories.Any(g => Tree.IsWithin(t, g)));
+            bool Wider(DigestCandidate c) => includeWider && c.TerritoryCodes.Any(t => groupTerritories.Any(g => Tree.IsWithin(g, t)));
+            var matched = candidates.Where(c => (Local(c) || Wider(c)) && groupKinds.Contains(c.Kind)
                                                 && (groupThemes.Length == 0 || c.ThemeCodes.Any(groupThemes.Contains))).ToList();
             var fresh = matched.Where(c => c.PublishedAt > since && c.PublishedAt <= until)
-                .OrderByDescending(c => c.PublishedAt).ThenBy(c => c.Id).ToList();
+                .OrderBy(c => Local(c) ? 0 : 1).ThenByDescending(c => c.PublishedAt).ThenBy(c => c.Id).ToList();
             var closing = matched.Except(fresh)
                 .Where(c => c.ClosesAt is { } closes && closes <= closingUntil && !(hasPrevious && c.PublishedAt <= since && closes <= since + window))
-                .OrderBy(c => c.ClosesAt).ThenBy(c => c.Id).ToList();
+                .OrderBy(c => Local(c) ? 0 : 1).ThenBy(c => c.ClosesAt).ThenBy(c => c.Id).ToList();
             var context = $"graine {seed}, groupe {g}";
             Assert.That(match.FreshTotal, Is.EqualTo(fresh.Count), context);
             Assert.That(match.ClosingTotal, Is.EqualTo(closing.Count), context);
