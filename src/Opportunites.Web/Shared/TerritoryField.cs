@@ -3,7 +3,7 @@ using Opportunites.Web.Board;
 namespace Opportunites.Web.Shared;
 
 /// <summary>A typed text that did not resolve to one territory: the places it may mean, or close names.</summary>
-public sealed record TerritoryQuestion(string Text, IReadOnlyList<TerritoryCandidate> Candidates);
+public sealed record TerritoryQuestion(string Text, IReadOnlyList<Territory> Candidates);
 
 /// <summary>
 /// What the values of a territory field (codes from chosen chips, or text typed without JavaScript) resolve to:
@@ -15,7 +15,7 @@ public sealed class TerritorySelection
 
     public static readonly TerritorySelection Empty = new();
 
-    public IReadOnlyList<TerritoryCandidate> Chosen { get; init; } = [];
+    public IReadOnlyList<Territory> Chosen { get; init; } = [];
     public IReadOnlyList<TerritoryQuestion> Ambiguous { get; init; } = [];
     public IReadOnlyList<TerritoryQuestion> Unknown { get; init; } = [];
 
@@ -49,16 +49,16 @@ public sealed class TerritorySelection
             return Empty;
         }
 
-        // Codes (the chips) in one round trip; what is left was typed by a person.
-        var byCode = await directory.GetCandidatesByCodesAsync(texts, ct);
+        // Codes (the chips) first; what is left was typed by a person.
+        var byCode = await GetByCodesAsync(directory, texts);
         var codes = byCode.Select(t => t.Code).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var chosen = new List<TerritoryCandidate>(byCode);
-        var typed = new List<TerritoryCandidate>();
+        var chosen = new List<Territory>(byCode);
+        var typed = new List<Territory>();
         var ambiguous = new List<TerritoryQuestion>();
         var unknown = new List<TerritoryQuestion>();
         foreach (var text in texts.Where(t => !codes.Contains(t)))
         {
-            var candidates = await directory.ResolveCandidatesAsync(text, ct);
+            var candidates = Distinct(await directory.ResolveCandidatesAsync(text, ct));
             switch (candidates.Count)
             {
                 case 1:
@@ -69,8 +69,7 @@ public sealed class TerritorySelection
                     break;
                 default:
                     var close = text.Length > 100 ? [] : await directory.SearchAsync(text, 5, ct);
-                    var suggestions = await directory.GetCandidatesByCodesAsync(close.Select(t => t.Code), ct);
-                    unknown.Add(new TerritoryQuestion(text, suggestions));
+                    unknown.Add(new TerritoryQuestion(text, close));
                     break;
             }
         }
@@ -89,6 +88,32 @@ public sealed class TerritorySelection
             Unknown = unknown,
         };
     }
+
+    /// <summary>The territories of these codes (any case), in the order given; unknown codes are left out.</summary>
+    public static async Task<IReadOnlyList<Territory>> GetByCodesAsync(TerritoryDirectory directory, IEnumerable<string> codes)
+    {
+        var tree = await directory.GetTreeAsync();
+        return [.. codes.Select(c => tree.Get(c.Trim().ToUpperInvariant())).OfType<Territories.TerritoryInfo>()
+            .DistinctBy(t => t.Code).Select(t => Territory.From(t, tree))];
+    }
+
+    // One name for nested places (La Réunion the région and the département, Paris the département and the commune)
+    // asks nothing: the largest, listed first, holds the others and matches them both ways.
+    private static IReadOnlyList<Territory> Distinct(IReadOnlyList<Territory> candidates) =>
+        candidates.Count > 1 && candidates.All(c => c.Lineage.Contains(candidates[0].Code, StringComparer.Ordinal))
+            ? [candidates[0]]
+            : candidates;
+
+    /// <summary>"Commune, Seine-Saint-Denis": what a choice list shows beside the label.</summary>
+    public static string Detail(Territory t) => t.Level switch
+    {
+        "pays" => "Pays",
+        "region" => "Région",
+        "departement" => "Département",
+        "epci" => t.DepartementName is { } d ? "Intercommunalité, " + d : "Intercommunalité",
+        "commune" => t.DepartementName is { } d ? "Commune, " + d : "Commune",
+        _ => t.Level,
+    };
 
     private static string Short(string text) => text.Length <= 60 ? text : text[..60] + "…";
 }

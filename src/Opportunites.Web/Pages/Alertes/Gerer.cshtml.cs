@@ -30,7 +30,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
     public TerritoryFieldModel TerritoryField { get; private set; } = PreferenceFields.TerritoryField(TerritorySelection.Empty, null);
 
     /// <summary>The territories of the saved preferences, for the summary above the form.</summary>
-    public IReadOnlyList<TerritoryCandidate> SavedTerritories { get; private set; } = [];
+    public IReadOnlyList<Territory> SavedTerritories { get; private set; } = [];
     public IReadOnlyList<ThemeOption> ThemeOptions { get; private set; } = [];
     public IReadOnlyList<string> Errors { get; private set; } = [];
     public string? Message { get; private set; }
@@ -149,7 +149,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         }
 
         Subscriber = s;
-        SavedTerritories = await territories.GetCandidatesByCodesAsync(s.TerritoryCodes ?? [], ct);
+        SavedTerritories = await TerritorySelection.GetByCodesAsync(territories, s.TerritoryCodes ?? []);
         ThemeOptions = await catalog.GetThemesAsync(ct);
         return true;
     }
