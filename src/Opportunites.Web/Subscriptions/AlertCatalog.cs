@@ -30,7 +30,7 @@ public sealed class AlertCatalog(NpgsqlDataSource db)
         ORDER BY array_length(lineage, 1), name
         """;
 
-    private const string ThemesSql = "SELECT code, label FROM themes ORDER BY label";
+    private const string ThemesSql = "SELECT code, label FROM themes";
 
     public async Task<IReadOnlyList<TerritoryOption>> GetTerritoriesAsync(CancellationToken ct = default)
     {
@@ -70,7 +70,10 @@ public sealed class AlertCatalog(NpgsqlDataSource db)
             if (territories is null || themes is null)
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
-                themes = (await conn.QueryAsync<ThemeOption>(new CommandDefinition(ThemesSql, cancellationToken: ct))).AsList();
+                // French order: "Égalité" among the E, not after Z as the database's C collation puts it.
+                var french = StringComparer.Create(Shared.ParisTime.French, System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);
+                themes = (await conn.QueryAsync<ThemeOption>(new CommandDefinition(ThemesSql, cancellationToken: ct)))
+                    .OrderBy(t => t.Label, french).ToList();
                 territories = (await conn.QueryAsync<TerritoryOption>(new CommandDefinition(TerritoriesSql, cancellationToken: ct))).AsList();
             }
         }

@@ -63,6 +63,11 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
 
         var prefs = DigestPreferences.Canonical(Territories, Kinds, Themes, Frequency);
         var errors = new List<string>();
+        if (!Request.Form["Kinds"].Any(k => !string.IsNullOrWhiteSpace(k)))
+        {
+            errors.Add(IndexModel.NoKindError);
+        }
+
         errors.AddRange(await catalog.ValidateAsync(prefs, ct));
         if (errors.Count > 0)
         {
