@@ -43,7 +43,7 @@ public sealed class BoardVisitorJourneyTests : BrowserTest
         }
 
         // The form keeps what the visitor chose, so the search can be refined.
-        await Expect(Page.GetByLabel("Territoire")).ToHaveValueAsync("Gironde (33)");
+        await Expect(Page.GetByRole(AriaRole.Checkbox, new() { Name = "Gironde (33)" })).ToBeCheckedAsync();
         await Expect(Page.GetByRole(AriaRole.Checkbox, new() { Name = "Appel à projets", Exact = true })).ToBeCheckedAsync();
 
         await results.GetByRole(AriaRole.Link, new() { Name = wanted }).ClickAsync();
