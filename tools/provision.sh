@@ -52,6 +52,8 @@ if [ "$MODE" = "test" ]; then
   # Real SMTP servers for the mail tests and the mail benchmark: aiosmtpd (run with /usr/bin/python3) and postfix's
   # smtp-sink/smtp-source (the postfix MTA itself is not started); openssl makes the STARTTLS test certificate.
   apt_install python3-aiosmtpd postfix openssl
+  # An independent DKIM verifier for the signed-mail test (Debian's dkimpy, run with /usr/bin/python3).
+  apt_install python3-dkim
   # Load on the board while the fault tests restart PostgreSQL (tests/Opportunites.Tests/Faults).
   apt_install wrk
 fi

@@ -23,6 +23,11 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
 
     public double WriteSeconds { get; init; }
 
+    /// <summary>CPU time (user + system) of the app process from the job's request to the last message.</summary>
+    public double AppCpuSeconds { get; init; }
+
+    public double CpuMicrosPerMessage => Sent == 0 ? 0 : AppCpuSeconds * 1e6 / Sent;
+
     /// <summary>The app's garbage collections during the run (heap size: at the end).</summary>
     public GcFigures? Gc { get; init; }
 
@@ -206,6 +211,7 @@ public static class DigestMeasurement
         OutboxState state;
         RunRow run;
         GcFigures gcBefore, gcAfter;
+        double cpuBefore, cpuAfter;
         ConnectionSampler used;
         await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, configuration, env))
         {
@@ -215,6 +221,7 @@ public static class DigestMeasurement
             var sampler = used.RunAsync(sampling.Token);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             gcBefore = (await http.GetFromJsonAsync<GcFigures>($"{app.BaseUrl}/bench/gc"))!;
+            cpuBefore = CpuSeconds(app.Pid);
             using (var response = await http.PostAsync($"{app.BaseUrl}/bench/taches/{WeeklyDigestJob.Name}", null))
             {
                 response.EnsureSuccessStatusCode();
@@ -248,6 +255,7 @@ public static class DigestMeasurement
             }
 
             peakMb = app.PeakRssMb;
+            cpuAfter = CpuSeconds(app.Pid);
             gcAfter = (await http.GetFromJsonAsync<GcFigures>($"{app.BaseUrl}/bench/gc"))!;
             await sampling.CancelAsync();
             await sampler;
@@ -286,6 +294,7 @@ public static class DigestMeasurement
         {
             OffersSeconds = counts.GetValueOrDefault("ms_offres") / 1000.0,
             WriteSeconds = counts.GetValueOrDefault("ms_ecriture") / 1000.0,
+            AppCpuSeconds = cpuAfter - cpuBefore,
             Gc = gcAfter with
             {
                 Gen0 = gcAfter.Gen0 - gcBefore.Gen0,
@@ -297,12 +306,21 @@ public static class DigestMeasurement
         };
     }
 
+    /// <summary>utime + stime of a process (/proc/PID/stat, fields 14 and 15, in clock ticks of 1/100 s on Linux).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     private const string SampleSql = """
         SELECT message_id, to_address, to_name, subject, text_body, html_body, headers::text AS headers, created_at
         FROM outbox_messages WHERE status = 'sent' ORDER BY random() LIMIT 300
         """;
 
-    /// <summary>The bytes the sink received per message, on average: sampled rows written by the app's own MIME writer.</summary>
+    /// <summary>The bytes the sink received per message, on average: sampled rows built as delivery builds them (MimeKit).</summary>
     private static async Task<int> AverageMessageSizeAsync(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync();
@@ -312,8 +330,13 @@ public static class DigestMeasurement
             return 0;
         }
 
-        var smtp = new SmtpSettings();
-        var sizes = rows.Select(r => MimeWriter.Write(OutboxDelivery.ToMessage(r, smtp.From, smtp.FromName)).Length);
+        var builder = new MessageBuilder(new SmtpSettings(), new MailSettings());
+        var sizes = rows.Select(r =>
+        {
+            using var counter = new MimeKit.IO.MeasuringStream();
+            builder.Build(r).WriteTo(MessageBuilder.Format, counter);
+            return counter.Length;
+        });
         return (int)sizes.Average();
     }
 

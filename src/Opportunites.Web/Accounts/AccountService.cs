@@ -8,7 +8,9 @@ using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Accounts;
 
-public sealed record SignUpInput(string? Email, string? Password, string? OrganisationName, string? OrganisationType);
+/// <param name="JoinExisting">The organisation already exists: ask the team to join it (issuer_claims) instead.</param>
+public sealed record SignUpInput(string? Email, string? Password, string? OrganisationName, string? OrganisationType,
+    bool JoinExisting = false);
 
 public enum LoginOutcome
 {
@@ -32,6 +34,9 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
 
     public static string HashPassword(string password) => Hasher.HashPassword(new UserRecord(), password);
 
+    /// <summary>Not a field: set, with the organisation's name, when the name typed is already registered.</summary>
+    public const string ExistingOrganisationKey = "ExistingOrganisation";
+
     /// <summary>Field name → French message; empty when the sign-up was accepted.</summary>
     public async Task<Dictionary<string, string>> SignUpAsync(SignUpInput input)
     {
@@ -52,7 +57,7 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
             errors["OrganisationName"] = "Le nom de l'organisation est obligatoire (2 à 200 caractères).";
         }
 
-        if (input.OrganisationType is null || !IssuerTypes.Labels.ContainsKey(input.OrganisationType))
+        if (!input.JoinExisting && (input.OrganisationType is null || !IssuerTypes.Labels.ContainsKey(input.OrganisationType)))
         {
             errors["OrganisationType"] = "Choisissez le type d'organisation.";
         }
@@ -77,21 +82,35 @@ public sealed class AccountService(NpgsqlDataSource db, AccountSettings settings
             return errors;
         }
 
-        // An organisation already on the board is not handed to whoever types its name: the team attaches people to it.
-        if (await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM issuers WHERE lower(name) = lower(@org))", new { org }, tx))
+        // An organisation already on the board (accents and case aside) is not handed to whoever types its name: the
+        // account asks to join it and an admin decides (moderation page).
+        var existingIssuer = await OrganisationService.FindByNameAsync(conn, org, tx);
+        if (existingIssuer is not null && !input.JoinExisting)
         {
-            errors["OrganisationName"] =
-                "Cette organisation est déjà inscrite. Demandez à l'équipe du centre de ressources de vous rattacher à son compte.";
+            errors["OrganisationName"] = $"« {existingIssuer.Name} » est déjà inscrite sur Opportunités. Cochez « Demander à rejoindre "
+                + "cette organisation » : l'équipe vérifiera votre demande et vous préviendra par courriel.";
+            errors[ExistingOrganisationKey] = existingIssuer.Name;
             return errors;
         }
 
-        var issuerId = await OpportunityStore.GetOrCreateIssuerIdAsync(conn, org, input.OrganisationType!, tx);
+        if (existingIssuer is null && input.JoinExisting && !IssuerTypes.Labels.ContainsKey(input.OrganisationType ?? ""))
+        {
+            errors["OrganisationType"] = "Choisissez le type d'organisation.";
+            return errors;
+        }
+
+        long? issuerId = existingIssuer is null ? await OpportunityStore.GetOrCreateIssuerIdAsync(conn, org, input.OrganisationType!, tx) : null;
         var userId = await AccountStore.InsertAsync(conn, tx, email, HashPassword(input.Password!), Policies.IssuerRole, issuerId, null);
         if (userId is null)
         {
             // Lost a race with the same address: say the same thing as for a new account.
             await tx.RollbackAsync();
             return errors;
+        }
+
+        if (existingIssuer is not null)
+        {
+            await OrganisationService.RequestJoinAsync(conn, tx, userId.Value, email, existingIssuer.Id, existingIssuer.Name);
         }
 
         var verify = await AccountStore.CreateTokenAsync(conn, tx, userId.Value, Tokens.Verify, Tokens.VerifyLifetime);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Opportunites.Web.Jobs;
 
 namespace Opportunites.Web.Accounts;
 
@@ -37,6 +38,10 @@ public static class AccountsExtensions
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<Publishing.OfferStore>();
         builder.Services.AddSingleton<Moderation.ModerationService>();
+        builder.Services.AddSingleton<Moderation.OrganisationService>();
+        // Admins hear of the moderation queue once a day, only when something waits.
+        builder.AddClusteredJob<Moderation.ModerationQueueJob>(Moderation.ModerationQueueJob.Name, Moderation.ModerationQueueJob.DefaultCron,
+            "Courriel quotidien aux administrateurs : file de modération", MisfirePolicy.FireOnceNow, requestRecovery: false);
         builder.Services.AddSingleton<Import.Importer>();
         builder.Services.AddSingleton<Import.NewsletterExport>();
         // The territory tree changes only with migrations: loaded once, on first use (after the app has migrated).

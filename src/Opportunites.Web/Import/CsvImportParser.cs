@@ -8,7 +8,8 @@ namespace Opportunites.Web.Import;
 /// <summary>
 /// CSV import, UTF-8, separator ";" or "," (told by the header line). Columns, by name, in any order:
 /// type (emploi, aap, ami), emetteur, titre — required; date_limite (JJ/MM/AAAA or AAAA-MM-JJ), territoire_code
-/// (FR, R75, 33…), territoire (a name), lien, description, contact, contrat, beneficiaires, montant — optional.
+/// (FR, R75, 33…), territoire (a name), lien, description, contact, contrat, beneficiaires, montant, themes (codes or
+/// labels separated by "|", "," or ";" inside the cell: "jeunesse|numerique") — optional.
 /// The English names of db/demo/opportunites-n51.csv (kind, issuer, title, deadline, territory_code, territory_name,
 /// url, contract_type, beneficiaries, amount) are accepted too.
 /// </summary>
@@ -42,6 +43,9 @@ public static class CsvImportParser
         ["montant"] = "amount",
         ["amount"] = "amount",
         ["amount eur"] = "amount",
+        ["themes"] = "themes",
+        ["theme"] = "themes",
+        ["thematiques"] = "themes",
     };
 
     public static bool LooksLikeCsv(string text)
@@ -159,6 +163,8 @@ public static class CsvImportParser
                 }
             }
 
+            // Checked against the themes table by the importer (ResolveThemesAsync), which has the database at hand.
+            c.ThemeNames = Get("themes")?.Split(['|', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
             ResolveTerritory(c, Get("territory_code"), Get("territory_name"), territories, guesser);
             result.Add(c);
         }

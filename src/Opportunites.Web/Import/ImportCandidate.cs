@@ -32,6 +32,11 @@ public sealed class ImportCandidate
     public string? ContractType { get; set; }
     public string? Beneficiaries { get; set; }
     public decimal? AmountEur { get; set; }
+
+    /// <summary>Themes as written in the file (codes or labels); ThemeCodes once recognised.</summary>
+    public List<string> ThemeNames { get; set; } = [];
+
+    public List<string> ThemeCodes { get; set; } = [];
     public List<string> Errors { get; } = [];
     public CandidateState State { get; set; } = CandidateState.New;
     public long? ExistingId { get; set; }

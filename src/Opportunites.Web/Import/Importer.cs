@@ -48,8 +48,9 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
     {
         var (rows, error) = Parse(text, fileName);
         var result = new ImportResult { Candidates = rows, FileError = error };
-        Complete(result, options);
         await using var conn = await db.OpenConnectionAsync();
+        await ResolveThemesAsync(conn, rows);
+        Complete(result, options);
         await MarkDuplicatesAsync(conn, null, rows);
         return result;
     }
@@ -59,8 +60,9 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
     {
         var (rows, error) = Parse(text, fileName);
         var result = new ImportResult { Candidates = rows, FileError = error };
-        Complete(result, options);
         await using var conn = await db.OpenConnectionAsync();
+        await ResolveThemesAsync(conn, rows);
+        Complete(result, options);
         await using var tx = await conn.BeginTransactionAsync();
         // Serialise imports so that two people importing the same list at once cannot both create it.
         await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext('opportunites.import'))", transaction: tx);
@@ -73,7 +75,7 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
             // An offer already past its deadline is kept for the archive, not shown as open.
             var status = c.DeadlineDate is { } d && d < today ? Statuses.Expired : Statuses.Published;
             var id = await OpportunityStore.CreateAsync(conn, new NewOpportunity(c.Kind!, c.Title, issuerId, c.TerritoryCodes,
-                c.DeadlineDate, null, status, c.Description, c.Url, c.Contact, ContractType: c.ContractType,
+                c.DeadlineDate, null, status, c.Description, c.Url, c.Contact, ThemeCodes: c.ThemeCodes, ContractType: c.ContractType,
                 Beneficiaries: c.Beneficiaries, AmountEur: c.AmountEur, PublishedAt: now), tx);
             result.CreatedIds.Add(id);
             await AuditLog.WriteAsync(conn, tx, actor, "opportunity.imported", "opportunity", id, $"{c.Issuer} / {c.Title}");
@@ -81,6 +83,39 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
 
         await tx.CommitAsync();
         return result;
+    }
+
+    /// <summary>Theme codes or labels of the file ("numerique", "Numérique") to codes; an unknown one is an error of its line.</summary>
+    private static async Task ResolveThemesAsync(NpgsqlConnection conn, List<ImportCandidate> rows)
+    {
+        if (!rows.Any(r => r.ThemeNames.Count > 0))
+        {
+            return;
+        }
+
+        var known = new Dictionary<string, string>();
+        foreach (var (code, label) in await conn.QueryAsync<(string, string)>("SELECT code, label FROM themes"))
+        {
+            known[TerritoryDirectory.Fold(code)] = code;
+            known[TerritoryDirectory.Fold(label)] = code;
+        }
+
+        foreach (var c in rows)
+        {
+            foreach (var name in c.ThemeNames)
+            {
+                if (known.TryGetValue(TerritoryDirectory.Fold(name), out var code))
+                {
+                    c.ThemeCodes.Add(code);
+                }
+                else
+                {
+                    c.Errors.Add($"Thème inconnu : « {name} » (voir la liste des thèmes du site).");
+                }
+            }
+
+            c.ThemeCodes = [.. c.ThemeCodes.Distinct()];
+        }
     }
 
     private void Complete(ImportResult result, ImportOptions options)

@@ -11,6 +11,9 @@ public sealed class SmtpSettings
     /// <summary>Upgrade with STARTTLS (required when true: a server that does not offer it is an error).</summary>
     public bool StartTls { get; set; }
 
+    /// <summary>TLS from the first byte (port 465, "SMTPS"); wins over <see cref="StartTls"/>.</summary>
+    public bool ImplicitTls { get; set; }
+
     /// <summary>Accept any server certificate (test servers with a self-signed certificate only).</summary>
     public bool AcceptAnyCertificate { get; set; }
 
@@ -21,6 +24,9 @@ public sealed class SmtpSettings
     public string From { get; set; } = "ne-pas-repondre@opportunites.local";
 
     public string FromName { get; set; } = "Opportunités";
+
+    /// <summary>Where replies go when <see cref="From"/> is a no-reply address (none: no Reply-To header).</summary>
+    public string? ReplyTo { get; set; }
 
     /// <summary>Name announced in EHLO.</summary>
     public string ClientName { get; set; } = "opportunites.local";
@@ -54,6 +60,9 @@ public sealed class MailSettings
     /// <summary>Idle connections older than this are closed rather than reused (servers drop idle clients).</summary>
     public int IdleConnectionSeconds { get; set; } = 60;
 
+    /// <summary>Optional DKIM signature of every message (all three keys set, or none).</summary>
+    public DkimSettings Dkim { get; set; } = new();
+
     /// <summary>The delay before retry <paramref name="attempt"/> (1 = after the first failure).</summary>
     public TimeSpan RetryDelay(int attempt, Random random)
     {
@@ -63,4 +72,18 @@ public sealed class MailSettings
         seconds *= 0.8 + (random.NextDouble() * 0.4);
         return TimeSpan.FromSeconds(Math.Max(1, seconds));
     }
+}
+
+/// <summary>The <c>Mail:Dkim</c> section: the signing domain, the selector published in DNS and the PEM private key.</summary>
+public sealed class DkimSettings
+{
+    public string? Domain { get; set; }
+
+    public string? Selector { get; set; }
+
+    /// <summary>PEM file (PKCS#1 or PKCS#8) of the RSA key whose public half is published at selector._domainkey.domain.</summary>
+    public string? PrivateKeyPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Domain) && !string.IsNullOrWhiteSpace(Selector) &&
+                           !string.IsNullOrWhiteSpace(PrivateKeyPath);
 }

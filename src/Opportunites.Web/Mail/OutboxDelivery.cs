@@ -1,11 +1,8 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Opportunites.Web.Jobs;
-using Opportunites.Web.Shared;
 
 namespace Opportunites.Web.Mail;
 
@@ -120,14 +117,15 @@ public sealed class OutboxDelivery(
         });
         await using var marks = new SentMarks(db, parallel);
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
-        // Rows a session took from the queue to announce them, then did not send (stopping).
-        var unsent = new ConcurrentQueue<long>();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var claiming = ClaimLoopAsync(queue.Writer, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
         try
         {
-            await Task.WhenAll(sessions.Select(session => SendLoopAsync(session, queue.Reader, marks, counts, random, unsent, stopping)));
+            // One thread per connection, blocking in MailKit's synchronous Send (cheaper than SendAsync, stack notes).
+            await Task.WhenAll(sessions.Select(session => Task.Factory.StartNew(
+                () => SendLoop(session, queue.Reader, marks, counts, random, stopping),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         }
         finally
         {
@@ -141,13 +139,13 @@ public sealed class OutboxDelivery(
             {
                 foreach (var session in sessions)
                 {
-                    await session.DisposeAsync();
+                    session.Dispose();
                 }
             }
         }
 
         // The sessions stop taking rows when the node stops: what is left in the queue was claimed, never sent.
-        var rest = new List<long>(unsent);
+        var rest = new List<long>();
         while (queue.Reader.TryRead(out var row))
         {
             rest.Add(row.Id);
@@ -201,24 +199,23 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private async Task SendLoopAsync(IMailSession session, ChannelReader<OutboxRow> queue, SentMarks marks, DeliveryCounts counts,
-        Random random, ConcurrentQueue<long> unsent, CancellationToken stopping)
+    private void SendLoop(IMailSession session, ChannelReader<OutboxRow> queue, SentMarks marks, DeliveryCounts counts,
+        Random random, CancellationToken stopping)
     {
         var settings = mail.Value;
+        var builder = new MessageBuilder(smtp.Value, settings);
         // The row of message N is marked while message N+1 is on the wire: one mark in flight per connection, each
         // issued as soon as its reply came back ("sent" marks go together with the other sessions', SentMarks).
         var marking = Task.CompletedTask;
-        OutboxRow? row = null;
-        MailMessage? message = null;
         try
         {
-            while (true)
+            while (!stopping.IsCancellationRequested)
             {
-                if (row is null)
+                if (!queue.TryRead(out var row))
                 {
                     try
                     {
-                        if (stopping.IsCancellationRequested || (!queue.TryRead(out row) && !await queue.WaitToReadAsync(stopping)))
+                        if (!queue.WaitToReadAsync(stopping).AsTask().GetAwaiter().GetResult())
                         {
                             return;
                         }
@@ -228,70 +225,29 @@ public sealed class OutboxDelivery(
                         return;
                     }
 
-                    if (row is null)
-                    {
-                        continue;
-                    }
-                }
-
-                // The next row, when one is already waiting, is announced with this one: over SMTP its envelope goes out
-                // with this message's end (pipelining), one wait for the server per message instead of two.
-                MailMessage? nextMessage = null;
-                if (!stopping.IsCancellationRequested && queue.TryRead(out var next))
-                {
-                    nextMessage = TryToMessage(next);
-                }
-                else
-                {
-                    next = null;
+                    continue;
                 }
 
                 SendResult result;
                 try
                 {
                     // Not cancelled by `stopping`: a message being sent is finished, then the loop stops.
-                    message ??= ToMessage(row);
-                    result = await session.SendAsync(message, nextMessage, CancellationToken.None);
+                    result = session.Send(builder.Build(row), CancellationToken.None);
                 }
-                catch (ArgumentException ex)
+                catch (Exception ex) when (ex is ArgumentException or MimeKit.ParseException or FormatException)
                 {
-                    // A header or address the writer refuses: the row itself is wrong, retrying cannot help.
+                    // A header or address the builder refuses: the row itself is wrong, retrying cannot help.
                     result = new SendResult(SendStatus.Permanent, ex.Message);
                 }
 
-                await marking;
+                marking.GetAwaiter().GetResult();
                 marking = RecordAsync(marks, row, result, counts, settings, random);
-                (row, message) = (next, nextMessage);
-                if (stopping.IsCancellationRequested)
-                {
-                    // The announced row is not sent: it goes back to the queue with the unclaimed ones, and its envelope
-                    // with the connection, closed when the session ends (which discards an unfinished message).
-                    return;
-                }
             }
         }
         finally
         {
-            if (row is not null)
-            {
-                unsent.Enqueue(row.Id);
-            }
-
             marks.SessionEnded();
-            await marking;
-        }
-    }
-
-    private MailMessage? TryToMessage(OutboxRow row)
-    {
-        try
-        {
-            return ToMessage(row);
-        }
-        catch (ArgumentException)
-        {
-            // Reported when the row itself is sent.
-            return null;
+            marking.GetAwaiter().GetResult();
         }
     }
 
@@ -400,31 +356,6 @@ public sealed class OutboxDelivery(
 
     private const int MaxCachedBodies = 64;
 
-    private MailMessage ToMessage(OutboxRow row) => ToMessage(row, smtp.Value.From, smtp.Value.FromName);
-
-    /// <summary>The message a queued row becomes; internal so that the digest benchmark sizes exactly what is sent.</summary>
-    internal static MailMessage ToMessage(OutboxRow row, string from, string fromName)
-    {
-        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
-        // Date: when the email was written (stable across retries), in Paris time as its readers expect.
-        var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
-        var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
-        if (row.BodyId is null)
-        {
-            return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, row.TextBody ?? "",
-                row.HtmlBody ?? "", headers, date);
-        }
-
-        // A shared body is encoded once; each message only encodes the lines that carry its links (PreparedBody).
-        var body = row.Body ?? throw new ArgumentException($"Corps partagé {row.BodyId} introuvable");
-        var values = row.Personal ?? [];
-        return new MailMessage(row.MessageId, from, fromName, row.ToAddress, row.ToName, row.Subject, "", "", headers, date)
-        {
-            TextPart = new PersonalisedBody(body.PreparedText, values, 0),
-            HtmlPart = new PersonalisedBody(body.PreparedHtml, values, body.Placeholders.Length),
-        };
-    }
-
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
 
     internal sealed class OutboxRow
@@ -450,8 +381,8 @@ public sealed class OutboxDelivery(
     {
         public Guid Id { get; init; }
         public string[] Placeholders { get; init; } = [];
-        public byte[] TextBody { get; private set; } = [];
-        public byte[] HtmlBody { get; private set; } = [];
+        public byte[] TextBody { get; internal set; } = [];
+        public byte[] HtmlBody { get; internal set; } = [];
 
         public PreparedBody PreparedText { get; private set; } = null!;
 

@@ -24,18 +24,26 @@ public sealed record NewOpportunity(
 
 public static class OpportunityStore
 {
+    // Names compared without accents or case ("Ville de Begles" is "Ville de Bègles", index issuers_name_folded of 0090);
+    // the unique lower(name) index settles a race between two creations of one spelling.
     private const string GetOrCreateIssuerSql = """
-        WITH ins AS (
-          INSERT INTO issuers (name, type) VALUES (@name, @type)
+        WITH found AS (
+          SELECT id FROM issuers
+          WHERE lower(immutable_unaccent(btrim(name))) = lower(immutable_unaccent(btrim(@name)))
+          ORDER BY id LIMIT 1),
+        ins AS (
+          INSERT INTO issuers (name, type) SELECT @name, @type WHERE NOT EXISTS (SELECT 1 FROM found)
           ON CONFLICT (lower(name)) DO NOTHING
           RETURNING id)
+        SELECT id FROM found
+        UNION ALL
         SELECT id FROM ins
         UNION ALL
         SELECT id FROM issuers WHERE lower(name) = lower(@name)
         LIMIT 1
         """;
 
-    /// <summary>The issuer of that name (case-insensitive), created with the given type if new.</summary>
+    /// <summary>The issuer of that name (accent- and case-insensitive), created with the given type if new.</summary>
     public static Task<long> GetOrCreateIssuerIdAsync(NpgsqlConnection conn, string name, string type = "autre",
         NpgsqlTransaction? tx = null) =>
         conn.ExecuteScalarAsync<long>(GetOrCreateIssuerSql, new { name = name.Trim(), type }, tx);

@@ -13,7 +13,9 @@ public sealed class OfferInput
     public string? Url { get; set; }
     public string? Contact { get; set; }
     public string? Deadline { get; set; }
+    public string? DeadlineTime { get; set; }
     public string[] Territories { get; set; } = [];
+    public string[] Themes { get; set; } = [];
     public string? ContractType { get; set; }
     public string? Beneficiaries { get; set; }
     public string? Amount { get; set; }
@@ -30,10 +32,15 @@ public sealed record OfferData(
     IReadOnlyList<string> TerritoryCodes,
     string? ContractType,
     string? Beneficiaries,
-    decimal? AmountEur);
+    decimal? AmountEur,
+    TimeOnly? DeadlineTime = null,
+    IReadOnlyList<string>? ThemeCodes = null)
+{
+    public IReadOnlyList<string> Themes => ThemeCodes ?? [];
+}
 
 /// <summary>Validation rules of the posting form; messages in French, keyed by field name.</summary>
-public static class OfferForm
+public static partial class OfferForm
 {
     public const int TitleMin = 3;
     public const int TitleMax = 300;
@@ -42,8 +49,10 @@ public static class OfferForm
     public const int UrlMax = 2000;
     public const int BeneficiariesMax = 1000;
 
+    /// <param name="themeCodes">The themes that exist (from the themes table).</param>
+    /// <param name="draft">A draft is saved with what is there: the contract type and beneficiaries wait for submission.</param>
     public static (OfferData? Data, Dictionary<string, string> Errors) Validate(OfferInput input, DateOnly today,
-        TerritoryDirectory territories)
+        TerritoryDirectory territories, IReadOnlyCollection<string> themeCodes, bool draft = false)
     {
         var errors = new Dictionary<string, string>();
 
@@ -63,7 +72,8 @@ public static class OfferForm
             errors[nameof(OfferInput.Title)] = $"Le titre doit contenir entre {TitleMin} et {TitleMax} caractères.";
         }
 
-        var description = (input.Description ?? "").Trim();
+        // Browsers send line breaks as CRLF: one break is one character, as the textarea counts it and as it is stored.
+        var description = NormalizeLineBreaks(input.Description ?? "").Trim();
         if (description.Length > DescriptionMax)
         {
             errors[nameof(OfferInput.Description)] = "La description ne doit pas dépasser 20 000 caractères.";
@@ -86,7 +96,9 @@ public static class OfferForm
         {
             if (!ParisTime.TryParseDate(input.Deadline, out var d))
             {
-                errors[nameof(OfferInput.Deadline)] = "La date limite doit être au format JJ/MM/AAAA.";
+                errors[nameof(OfferInput.Deadline)] = DateShape().IsMatch(input.Deadline.Trim())
+                    ? $"Cette date n'existe pas : « {input.Deadline.Trim()} »."
+                    : "La date limite doit être au format JJ/MM/AAAA.";
             }
             else if (d < today)
             {
@@ -96,6 +108,29 @@ public static class OfferForm
             {
                 deadline = d;
             }
+        }
+
+        TimeOnly? deadlineTime = null;
+        if (!string.IsNullOrWhiteSpace(input.DeadlineTime))
+        {
+            if (!TryParseTime(input.DeadlineTime, out var t))
+            {
+                errors[nameof(OfferInput.DeadlineTime)] = "L'heure limite doit être au format HH:MM (ex. : 12:00), ou laissée vide.";
+            }
+            else if (string.IsNullOrWhiteSpace(input.Deadline))
+            {
+                errors[nameof(OfferInput.DeadlineTime)] = "Indiquez la date limite pour préciser une heure.";
+            }
+            else
+            {
+                deadlineTime = t;
+            }
+        }
+
+        var themes = input.Themes.Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t.Trim()).Distinct().ToList();
+        if (themes.FirstOrDefault(t => !themeCodes.Contains(t)) is { } unknownTheme)
+        {
+            errors[nameof(OfferInput.Themes)] = $"Thème inconnu : « {unknownTheme} ». Choisissez-le dans la liste.";
         }
 
         var codes = new List<string>();
@@ -122,7 +157,15 @@ public static class OfferForm
         if (kind == Kinds.Emploi)
         {
             contractType = input.ContractType?.Trim();
-            if (string.IsNullOrEmpty(contractType) || !ContractTypes.Labels.ContainsKey(contractType))
+            if (string.IsNullOrEmpty(contractType))
+            {
+                contractType = null;
+                if (!draft)
+                {
+                    errors[nameof(OfferInput.ContractType)] = "Choisissez le type de contrat.";
+                }
+            }
+            else if (!ContractTypes.Labels.ContainsKey(contractType))
             {
                 errors[nameof(OfferInput.ContractType)] = "Choisissez le type de contrat.";
             }
@@ -132,7 +175,11 @@ public static class OfferForm
             beneficiaries = (input.Beneficiaries ?? "").Trim();
             if (beneficiaries.Length == 0)
             {
-                errors[nameof(OfferInput.Beneficiaries)] = "Indiquez les bénéficiaires éligibles (ex. : associations, collectivités).";
+                beneficiaries = null;
+                if (!draft)
+                {
+                    errors[nameof(OfferInput.Beneficiaries)] = "Indiquez les bénéficiaires éligibles (ex. : associations, collectivités).";
+                }
             }
             else if (beneficiaries.Length > BeneficiariesMax)
             {
@@ -155,7 +202,24 @@ public static class OfferForm
         return errors.Count > 0
             ? (null, errors)
             : (new OfferData(kind!, title, description, url, contact, deadline, codes.Distinct().ToList(), contractType,
-                beneficiaries, amount), errors);
+                beneficiaries, amount, deadlineTime, themes), errors);
+    }
+
+    public static string NormalizeLineBreaks(string text) => text.Replace("\r\n", "\n").Replace('\r', '\n');
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{1,2}/\d{1,2}/\d{4}$")]
+    private static partial System.Text.RegularExpressions.Regex DateShape();
+
+    /// <summary>"12:00", "12h00", "12h", "9h30", "9:30".</summary>
+    public static bool TryParseTime(string text, out TimeOnly time)
+    {
+        var t = text.Trim().ToLowerInvariant().Replace('h', ':');
+        if (t.EndsWith(':'))
+        {
+            t += "00";
+        }
+
+        return TimeOnly.TryParseExact(t, ["H:mm", "HH:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
     }
 
     public static bool IsHttpUrl(string text) =>
@@ -172,6 +236,22 @@ public static class OfferForm
             && amount is >= 0 and < 1_000_000_000_000m;
     }
 
+    public static OfferInput ToInput(OfferData o) => new()
+    {
+        Kind = o.Kind,
+        Title = o.Title,
+        Description = o.Description,
+        Url = o.Url,
+        Contact = o.Contact,
+        Deadline = o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : null,
+        DeadlineTime = o.DeadlineTime?.ToString("HH:mm", CultureInfo.InvariantCulture),
+        Territories = [.. o.TerritoryCodes],
+        Themes = [.. o.Themes],
+        ContractType = o.ContractType,
+        Beneficiaries = o.Beneficiaries,
+        Amount = o.AmountEur?.ToString("0.##", CultureInfo.InvariantCulture),
+    };
+
     public static OfferInput ToInput(OfferDetail o) => new()
     {
         Kind = o.Kind,
@@ -180,7 +260,9 @@ public static class OfferForm
         Url = o.Url,
         Contact = o.Contact,
         Deadline = o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : null,
+        DeadlineTime = o.DeadlineTime?.ToString("HH:mm", CultureInfo.InvariantCulture),
         Territories = o.TerritoryCodes,
+        Themes = o.ThemeCodes,
         ContractType = o.ContractType,
         Beneficiaries = o.Beneficiaries,
         Amount = o.AmountEur?.ToString("0.##", CultureInfo.InvariantCulture),

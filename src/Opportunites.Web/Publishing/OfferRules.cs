@@ -17,6 +17,12 @@ public static class OfferRules
     public static string StatusOnSubmit(CurrentUser user, bool issuerTrusted) =>
         user.IsAdmin || issuerTrusted ? Statuses.Published : Statuses.Pending;
 
+    /// <summary>
+    /// Issue 21 decision: an edit of a published offer by a non-trusted organisation waits for moderation as a whole
+    /// (no "minor field" exception), while the published version stays public; trusted organisations and admins apply it.
+    /// </summary>
+    public static bool EditWaitsForModeration(CurrentUser user, bool issuerTrusted) => !user.IsAdmin && !issuerTrusted;
+
     /// <summary>What the issuer sees: a published offer past its deadline is expired even before the nightly sweep.</summary>
     public static string EffectiveStatus(string status, DateTime? closesAt, DateTimeOffset now) =>
         status == Statuses.Published && closesAt is { } c && c <= now.UtcDateTime ? Statuses.Expired : status;

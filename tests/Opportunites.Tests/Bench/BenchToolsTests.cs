@@ -119,6 +119,8 @@ public sealed class BenchToolsTests
         Assert.That(f.Elapsed, Is.GreaterThan(0));
         Assert.That(f.PeakRssMb, Is.GreaterThanOrEqualTo(f.StartupRssMb).And.GreaterThan(20));
         Assert.That(f.SourceRate, Is.GreaterThan(0));
+        // The app's own CPU over the run, per message (MailKit/MimeKit and the digest job): measured, not zero.
+        Assert.That(f.CpuMicrosPerMessage, Is.GreaterThan(0));
     }
 
     [Test]

@@ -10,6 +10,10 @@ public sealed class InscriptionModel(AccountService accounts) : PageModel
     [BindProperty] public string? Password { get; set; }
     [BindProperty] public string? OrganisationName { get; set; }
     [BindProperty] public string? OrganisationType { get; set; }
+    [BindProperty] public bool JoinExisting { get; set; }
+
+    /// <summary>The registered organisation the name matches: the page offers to ask to join it.</summary>
+    public string? ExistingOrganisation { get; private set; }
 
     public bool Sent { get; private set; }
 
@@ -17,7 +21,12 @@ public sealed class InscriptionModel(AccountService accounts) : PageModel
 
     public async Task<IActionResult> OnPostAsync()
     {
-        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType));
+        var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType, JoinExisting));
+        if (errors.Remove(AccountService.ExistingOrganisationKey, out var existing))
+        {
+            ExistingOrganisation = existing;
+        }
+
         if (errors.Count > 0)
         {
             ModelState.Clear();

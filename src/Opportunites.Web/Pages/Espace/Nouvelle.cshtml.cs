@@ -1,18 +1,30 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Opportunites.Web.Accounts;
+using Opportunites.Web.Board;
 using Opportunites.Web.Publishing;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territories, TimeProvider clock)
-    : OfferFormPage(offers, territories, clock)
+public sealed class NouvelleModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock)
+    : OfferFormPage(offers, territories, themes, clock)
 {
     public string IssuerName { get; private set; } = "";
     public bool Trusted { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync() => await LoadIssuerAsync() ? Page() : Forbid();
+    public override bool PublishesAtOnce => Trusted || Me.IsAdmin;
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!await LoadIssuerAsync())
+        {
+            return Forbid();
+        }
+
+        await LoadThemesAsync();
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -28,6 +40,9 @@ public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territor
         }
 
         var id = await Offers.CreateAsync(Me, data, Submit);
+        TempData["Message"] = Submit
+            ? PublishesAtOnce ? "Offre publiée : elle est visible sur le site." : "Offre envoyée : elle sera publiée après validation par l'équipe."
+            : "Brouillon enregistré : il n'est visible que de votre organisation.";
         return Redirect($"/espace/offres/{id}");
     }
 

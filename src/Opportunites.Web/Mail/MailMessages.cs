@@ -1,0 +1,318 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MimeKit;
+using MimeKit.Cryptography;
+using MimeKit.Encodings;
+using Opportunites.Web.Shared;
+
+namespace Opportunites.Web.Mail;
+
+/// <summary>
+/// Builds the MimeKit message of an outbox row: multipart/alternative (text then HTML), UTF-8, quoted-printable,
+/// Message-ID, Date, From with its display name, the row's list headers, a Reply-To when the sender is a no-reply address,
+/// and a DKIM signature when configured. One per sending thread: it is not thread-safe, and the message it returns is
+/// only valid until the next call (rows of one digest group reuse the same <see cref="MimeMessage"/>).
+/// </summary>
+public sealed class MessageBuilder
+{
+    // Headers the builder sets itself; a row's extra headers may not replace them.
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Message-ID", "Date", "From", "To", "Subject", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Bcc", "Cc",
+        "Reply-To", "Sender", "DKIM-Signature",
+    };
+
+    // What DKIM signs when present (issue 23: the headers a receiver judges, and the one-click unsubscribe pair).
+    private static readonly string[] SignedHeaders =
+        ["From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"];
+
+    private readonly MailboxAddress _from;
+    private readonly MailboxAddress? _replyTo;
+    private readonly DkimSigner? _dkim;
+
+    // The last digest group's message: its rows follow each other in a claim, so the next row only changes the recipient,
+    // Message-ID, Date, list headers and its two links (building a MimeMessage anew cost ~185 µs, stack notes).
+    private Guid? _sharedBodyId;
+    private MimeMessage? _shared;
+    private TextPart? _sharedText;
+    private TextPart? _sharedHtml;
+    private readonly MemoryStream _textStream = new();
+    private readonly MemoryStream _htmlStream = new();
+
+    public MessageBuilder(SmtpSettings smtp, MailSettings mail)
+    {
+        _from = new MailboxAddress(smtp.FromName, CheckedAddress(smtp.From));
+        if (!string.IsNullOrWhiteSpace(smtp.ReplyTo) && IsNoReply(smtp.From))
+        {
+            _replyTo = MailboxAddress.Parse(smtp.ReplyTo);
+        }
+
+        if (mail.Dkim.Enabled)
+        {
+            _dkim = new NetRsaDkimSigner(mail.Dkim.PrivateKeyPath!, mail.Dkim.Domain!, mail.Dkim.Selector!);
+        }
+    }
+
+    /// <summary>Whether an address is one nobody reads ("ne-pas-repondre@…", "noreply@…").</summary>
+    internal static bool IsNoReply(string address)
+    {
+        var local = address.Split('@')[0].Replace("-", "").Replace("_", "").Replace(".", "");
+        return local.Equals("nepasrepondre", StringComparison.OrdinalIgnoreCase) ||
+               local.Equals("noreply", StringComparison.OrdinalIgnoreCase) ||
+               local.Equals("donotreply", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The options every message is written with: CRLF, as on the wire.</summary>
+    public static readonly FormatOptions Format = CreateFormat();
+
+    private static FormatOptions CreateFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    /// <exception cref="ArgumentException">A header or address of the row that cannot be sent (retrying cannot help).</exception>
+    internal MimeMessage Build(OutboxDelivery.OutboxRow row)
+    {
+        var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
+        // Date: when the email was written (stable across retries), in Paris time as its readers expect.
+        var created = new DateTimeOffset(DateTime.SpecifyKind(row.CreatedAt, DateTimeKind.Utc));
+        var date = TimeZoneInfo.ConvertTime(created, ParisTime.Zone);
+        var to = new MailboxAddress(row.ToName, CheckedAddress(row.ToAddress));
+        MimeMessage message;
+        if (row.BodyId is not { } bodyId)
+        {
+            message = NewMessage(row.Subject, out var text, out var html);
+            text.Content = Encoded(row.TextBody);
+            html.Content = Encoded(row.HtmlBody);
+        }
+        else
+        {
+            var body = row.Body ?? throw new ArgumentException($"Corps partagé {bodyId} introuvable");
+            if (_sharedBodyId != bodyId || _shared is null)
+            {
+                _shared = NewMessage(row.Subject, out _sharedText, out _sharedHtml);
+                _sharedBodyId = bodyId;
+            }
+
+            message = _shared;
+            message.Headers.RemoveAll(HeaderId.DkimSignature);
+            var values = row.Personal ?? [];
+            _sharedText!.Content = body.PreparedText.Personalise(_textStream, values, 0);
+            _sharedHtml!.Content = body.PreparedHtml.Personalise(_htmlStream, values, body.Placeholders.Length);
+        }
+
+        message.To.Clear();
+        message.To.Add(to);
+        message.MessageId = row.MessageId.Trim('<', '>');
+        message.Date = date;
+        // The shared message keeps the previous row's list headers: the ones this row has replace them, the rest go.
+        foreach (var name in message.Headers.Where(h => !Reserved.Contains(h.Field) && h.Field != "MIME-Version").Select(h => h.Field)
+                     .Where(f => !headers.ContainsKey(f)).ToList())
+        {
+            message.Headers.RemoveAll(name);
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            if (!IsHeaderName(name) || Reserved.Contains(name))
+            {
+                throw new ArgumentException($"En-tête refusé : {name}");
+            }
+
+            message.Headers[name] = value.Replace("\r", "").Replace("\n", " ");
+        }
+
+        if (_dkim is not null)
+        {
+            message.Prepare(EncodingConstraint.SevenBit);
+            _dkim.Sign(Format, message, SignedHeaders.Where(h => message.Headers.Contains(h)).ToArray());
+        }
+
+        return message;
+    }
+
+    private static MimeContent Encoded(string? body) =>
+        new(new MemoryStream(PreparedBody.Encode(Encoding.UTF8.GetBytes(NormalizeLineEnds(body ?? "")))), ContentEncoding.QuotedPrintable);
+
+    private MimeMessage NewMessage(string subject, out TextPart text, out TextPart html)
+    {
+        text = new TextPart("plain") { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+        html = new TextPart("html") { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+        text.ContentType.Charset = "utf-8";
+        html.ContentType.Charset = "utf-8";
+        var message = new MimeMessage { Subject = subject.Replace("\r", "").Replace("\n", " "), Body = new MultipartAlternative { text, html } };
+        message.From.Add(_from);
+        if (_replyTo is not null)
+        {
+            message.ReplyTo.Add(_replyTo);
+        }
+
+        return message;
+    }
+
+    /// <summary>The address alone, refused when MimeKit reads it otherwise (it would change the envelope on the wire).</summary>
+    private static string CheckedAddress(string address) =>
+        MailboxAddress.TryParse(address, out var parsed) && parsed.Address == address && !address.Any(char.IsWhiteSpace)
+            ? address
+            : throw new ArgumentException($"Adresse invalide : {address}");
+
+    private static bool IsHeaderName(string name) =>
+        name.Length is > 0 and <= 76 && name.All(c => c is > ' ' and < '\x7f' and not ':');
+
+    // Rendered bodies already end their lines with '\n': no copy of a 45 KB string for nothing.
+    internal static string NormalizeLineEnds(string text) =>
+        text.AsSpan().IndexOfAny(OtherLineEnds) < 0 ? text : text.ReplaceLineEndings("\n");
+
+    /// <summary>Whether UTF-8 bytes hold a line end other than '\n' (what <see cref="NormalizeLineEnds"/> replaces).</summary>
+    internal static bool HasOtherLineEnds(ReadOnlySpan<byte> utf8) =>
+        utf8.IndexOfAny((byte)'\r', (byte)'\f') >= 0 || utf8.IndexOf("\u0085"u8) >= 0 || utf8.IndexOf("\u2028"u8) >= 0
+        || utf8.IndexOf("\u2029"u8) >= 0;
+
+    // What ReplaceLineEndings turns into '\n' besides '\n' itself.
+    private static readonly SearchValues<char> OtherLineEnds = SearchValues.Create("\r\f\u0085\u2028\u2029");
+}
+
+/// <summary>
+/// A body sent to many recipients that differs only by a few placeholders (a digest group's, 0063), encoded in
+/// quoted-printable once by MimeKit's encoder: quoted-printable works line by line, so the lines without a placeholder
+/// are kept encoded and only the few lines with one are personalised and encoded for each message. The bytes are those
+/// of the personalised text encoded whole.
+/// </summary>
+public sealed class PreparedBody
+{
+    // Each chunk is either encoded bytes (whole lines without a placeholder) or a line with one, '\n' included.
+    private readonly List<object> _chunks = [];
+
+    public PreparedBody(string template, IReadOnlyList<string> placeholders)
+        : this(Encoding.UTF8.GetBytes(MessageBuilder.NormalizeLineEnds(template)), placeholders)
+    {
+    }
+
+    /// <summary>From the template's UTF-8 bytes, as the outbox stores shared bodies for the delivery job to read
+    /// (a digest body as a .NET string is twice its size, and went to the large object heap).</summary>
+    public PreparedBody(ReadOnlyMemory<byte> utf8, IReadOnlyList<string> placeholders)
+    {
+        Placeholders = [.. placeholders];
+        var text = MessageBuilder.HasOtherLineEnds(utf8.Span)
+            ? Encoding.UTF8.GetBytes(MessageBuilder.NormalizeLineEnds(Encoding.UTF8.GetString(utf8.Span))).AsSpan()
+            : utf8.Span;
+        var marks = Placeholders.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
+        var plain = 0;
+        for (var start = 0; start < text.Length;)
+        {
+            var end = text[start..].IndexOf((byte)'\n');
+            end = end < 0 ? text.Length : start + end + 1;
+            if (HasPlaceholder(text[start..end], marks))
+            {
+                if (start > plain)
+                {
+                    _chunks.Add(Encode(text[plain..start]));
+                }
+
+                _chunks.Add(Encoding.UTF8.GetString(text[start..end]));
+                plain = end;
+            }
+
+            start = end;
+        }
+
+        if (text.Length > plain)
+        {
+            _chunks.Add(Encode(text[plain..]));
+        }
+    }
+
+    public string[] Placeholders { get; }
+
+    private static bool HasPlaceholder(ReadOnlySpan<byte> line, byte[][] marks)
+    {
+        foreach (var p in marks)
+        {
+            if (line.IndexOf(p) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The encoded body with placeholder i replaced by <c>values[offset + i]</c>, written into <paramref name="buffer"/> (reused).</summary>
+    public MimeContent Personalise(MemoryStream buffer, IReadOnlyList<string?> values, int offset)
+    {
+        buffer.SetLength(0);
+        foreach (var chunk in _chunks)
+        {
+            buffer.Write(chunk is byte[] encoded
+                ? encoded
+                : Encode(Encoding.UTF8.GetBytes(Outbox.Personalise((string)chunk, Placeholders, values, offset))));
+        }
+
+        buffer.Position = 0;
+        return new MimeContent(buffer, ContentEncoding.QuotedPrintable);
+    }
+
+    /// <summary>Quoted-printable of UTF-8 text with '\n' line ends: what every body part holds.</summary>
+    internal static byte[] Encode(ReadOnlySpan<byte> utf8)
+    {
+        // MimeKit's encoder writes up to two characters past the length it is given (an escaped byte or trailing space at
+        // the limit): 74 keeps every line within RFC 2045's 76.
+        var encoder = new QuotedPrintableEncoder(74);
+        var input = utf8.ToArray();
+        var output = new byte[encoder.EstimateOutputLength(input.Length)];
+        var n = encoder.Flush(input, 0, input.Length, output);
+        return output.AsSpan(0, n).ToArray();
+    }
+}
+
+/// <summary>
+/// MimeKit's DKIM signer with .NET's RSA instead of BouncyCastle's: measured here, ~1.7 ms of CPU a message instead of
+/// ~10 ms. Relaxed/relaxed canonicalisation, rsa-sha256.
+/// </summary>
+public sealed class NetRsaDkimSigner : DkimSigner
+{
+    private readonly RSA _rsa;
+
+    public NetRsaDkimSigner(string privateKeyPath, string domain, string selector)
+        : base(privateKeyPath, domain, selector, DkimSignatureAlgorithm.RsaSha256)
+    {
+        _rsa = RSA.Create();
+        _rsa.ImportFromPem(File.ReadAllText(privateKeyPath));
+        HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+    }
+
+    protected override Org.BouncyCastle.Crypto.ISigner CreateSigningContext() => new Sha256RsaSigner(_rsa);
+
+    /// <summary>Hashes what MimeKit feeds it, then signs the SHA-256 digest with PKCS#1 v1.5 (RFC 6376's rsa-sha256).</summary>
+    private sealed class Sha256RsaSigner(RSA rsa) : Org.BouncyCastle.Crypto.ISigner
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public string AlgorithmName => "SHA-256withRSA";
+
+        public void Init(bool forSigning, Org.BouncyCastle.Crypto.ICipherParameters parameters)
+        {
+        }
+
+        public void Update(byte input) => _hash.AppendData([input]);
+
+        public void BlockUpdate(byte[] input, int inOff, int inLen) => _hash.AppendData(input, inOff, inLen);
+
+        public void BlockUpdate(ReadOnlySpan<byte> input) => _hash.AppendData(input);
+
+        public int GetMaxSignatureSize() => rsa.KeySize / 8;
+
+        public byte[] GenerateSignature() =>
+            rsa.SignHash(_hash.GetHashAndReset(), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+
+        public bool VerifySignature(byte[] signature) =>
+            rsa.VerifyHash(_hash.GetHashAndReset(), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+
+        public void Reset() => _hash.GetHashAndReset();
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text;
+using MimeKit;
+using MimeKit.Encodings;
+using Opportunites.Web.Mail;
+
+namespace Opportunites.Tests.Mail;
+
+/// <summary>
+/// The messages MimeKit builds for outbox rows: a digest group's body is encoded once and only its lines with links are
+/// encoded per message (PreparedBody), and rows of one group reuse one MimeMessage: neither may change a byte of what
+/// each recipient gets.
+/// </summary>
+public sealed class MessageBuilderTests
+{
+    private static readonly string[] Pieces =
+    [
+        "a", "Z", " ", "  ", "\t", ".", "..", "=", "é", "€", "😀", "\n", "\r\n", "\n.", " \n", "\t\n", "<p>", "&amp;",
+        "https://opportunites.test/offres/12345-appel-a-projets", "Appel à projets « cohésion sociale »",
+        new string('x', 74), new string('y', 75), new string('z', 76), new string('.', 3), "\u0001", "\u007f",
+    ];
+
+    private static readonly string[] Placeholders = ["{{lien-gerer}}", "{{lien-desinscription}}"];
+
+    [Test]
+    public void PreparedBody_RandomTemplatesAndValues_SameBytesAsThePersonalisedTextEncodedWholeAndDecodesBack()
+    {
+        string[] pieces = [.. Pieces, .. Placeholders, .. Placeholders, "{{", "}}"];
+        var random = new Random(20261123);
+        string Draw(string[] from, int max)
+        {
+            var text = new StringBuilder();
+            for (var k = random.Next(0, max); k > 0; k--)
+            {
+                text.Append(from[random.Next(from.Length)]);
+            }
+
+            return text.ToString();
+        }
+
+        using var buffer = new MemoryStream();
+        for (var n = 0; n < 2_000; n++)
+        {
+            var template = Draw(pieces, 80);
+            string?[] values = [Draw(Pieces, 6), Draw(Pieces, 6), Draw(Pieces, 6), n % 7 == 0 ? null : Draw(Pieces, 6)];
+            var offset = n % 2 == 0 ? 0 : 2;
+            var expected = Outbox.Personalise(template, Placeholders, values, offset).ReplaceLineEndings("\n");
+            var whole = PreparedBody.Encode(Encoding.UTF8.GetBytes(expected));
+
+            // The delivery job prepares from the UTF-8 bytes the outbox stores; the string form must give the same.
+            foreach (var prepared in new[] { new PreparedBody(template, Placeholders), new PreparedBody(Encoding.UTF8.GetBytes(template), Placeholders) })
+            {
+                var written = Bytes(prepared.Personalise(buffer, values, offset));
+                Assert.That(Encoding.ASCII.GetString(written), Is.EqualTo(Encoding.ASCII.GetString(whole)), $"modèle n° {n} : {template}");
+                Assert.That(Decode(written), Is.EqualTo(expected), $"modèle n° {n} : {template}");
+                Assert.That(Encoding.ASCII.GetString(written).Split('\n').Select(l => l.Length), Is.All.LessThanOrEqualTo(76));
+            }
+        }
+    }
+
+    // Line ends other than '\n' are normalized as for a string (ReplaceLineEndings), including those written in UTF-8
+    // on two or three bytes.
+    [TestCase("a\r\nb {{lien}}\r\nc")]
+    [TestCase("a\rb\r{{lien}}\rc\r")]
+    [TestCase("a\u2028b\u2029c {{lien}}\u0085d\fe")]
+    [TestCase("Å\u0085 {{lien}} \u2026 é\u2028")]
+    public void PreparedBody_FromUtf8WithOtherLineEnds_SameBytesAsFromTheString(string template)
+    {
+        string[] placeholders = ["{{lien}}"];
+        string?[] values = ["https://opportunites.test/alertes/x"];
+        using var buffer = new MemoryStream();
+
+        var fromString = Bytes(new PreparedBody(template, placeholders).Personalise(buffer, values, 0));
+        var fromBytes = Bytes(new PreparedBody(Encoding.UTF8.GetBytes(template), placeholders).Personalise(buffer, values, 0));
+
+        Assert.That(fromBytes, Is.EqualTo(fromString));
+        Assert.That(Decode(fromBytes), Is.EqualTo(Outbox.Personalise(template, placeholders, values, 0).ReplaceLineEndings("\n")));
+    }
+
+    [Test]
+    public void Build_RowsOfOneDigestGroupInARow_EachMessageHasOnlyItsOwnRecipientIdHeadersAndLinks()
+    {
+        var builder = new MessageBuilder(new SmtpSettings { From = "veille@opportunites.test", FromName = "Opportunités" }, new MailSettings());
+        var body = new OutboxDelivery.SharedBody
+        {
+            Id = Guid.NewGuid(),
+            Placeholders = Placeholders,
+            TextBody = Encoding.UTF8.GetBytes("Bonjour,\n- offre 1\nGérer : {{lien-gerer}}\nSe désinscrire : {{lien-desinscription}}\n"),
+            HtmlBody = Encoding.UTF8.GetBytes(
+                "<p>Gérer : <a href=\"{{lien-gerer}}\">ici</a></p>\n<p><a href=\"{{lien-desinscription}}\">désinscription</a></p>\n"),
+        }.Prepare();
+        OutboxDelivery.OutboxRow Row(int i, bool listHeaders) => new()
+        {
+            Id = i,
+            MessageId = $"<m{i}@opportunites.test>",
+            ToAddress = $"abonne{i}@example.org",
+            Subject = "Votre sélection",
+            BodyId = body.Id,
+            Body = body,
+            Personal = [$"https://o.test/gerer/{i}", $"https://o.test/stop/{i}", $"https://o.test/gerer/{i}", $"https://o.test/stop/{i}"],
+            Headers = listHeaders ? $$"""{"List-Unsubscribe": "<https://o.test/stop/{{i}}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}""" : "{}",
+            CreatedAt = new DateTime(2026, 7, 1, 5, 0, i, DateTimeKind.Utc),
+        };
+
+        var first = Parse(builder.Build(Row(1, listHeaders: true)));
+        var second = Parse(builder.Build(Row(2, listHeaders: false)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.To.Mailboxes.Single().Address, Is.EqualTo("abonne1@example.org"));
+            Assert.That(first.MessageId, Is.EqualTo("m1@opportunites.test"));
+            Assert.That(first.Headers["List-Unsubscribe"], Is.EqualTo("<https://o.test/stop/1>"));
+            Assert.That(first.TextBody, Does.Contain("https://o.test/gerer/1").And.Contain("https://o.test/stop/1"));
+            Assert.That(second.To.Mailboxes.Single().Address, Is.EqualTo("abonne2@example.org"));
+            Assert.That(second.MessageId, Is.EqualTo("m2@opportunites.test"));
+            Assert.That(second.Date, Is.EqualTo(new DateTimeOffset(2026, 7, 1, 7, 0, 2, TimeSpan.FromHours(2))));
+            Assert.That(second.Headers.Contains("List-Unsubscribe"), Is.False);
+            Assert.That(second.Headers.Contains("List-Unsubscribe-Post"), Is.False);
+            Assert.That(second.TextBody, Does.Contain("https://o.test/gerer/2").And.Not.Contain("/1"));
+            Assert.That(second.HtmlBody, Does.Contain("href=\"https://o.test/stop/2\"").And.Not.Contain("/1\""));
+            Assert.That(second.From.Mailboxes.Single().Name, Is.EqualTo("Opportunités"));
+            Assert.That(second.From.Mailboxes.Single().Address, Is.EqualTo("veille@opportunites.test"));
+        });
+    }
+
+    [TestCase("x>,<intrus@example.org")]
+    [TestCase("a b@example.org")]
+    public void Build_AddressThatWouldChangeTheEnvelope_Refused(string address)
+    {
+        var builder = new MessageBuilder(new SmtpSettings(), new MailSettings());
+        var row = new OutboxDelivery.OutboxRow { MessageId = "<x@opportunites.test>", ToAddress = address, Subject = "s", TextBody = "t", HtmlBody = "h" };
+
+        var ex = Assert.Throws<ArgumentException>(() => builder.Build(row));
+        Assert.That(ex!.Message, Does.StartWith("Adresse invalide"));
+    }
+
+    private static MimeMessage Parse(MimeMessage message)
+    {
+        using var stream = new MemoryStream();
+        message.WriteTo(MessageBuilder.Format, stream);
+        stream.Position = 0;
+        return MimeMessage.Load(stream);
+    }
+
+    private static byte[] Bytes(MimeContent content)
+    {
+        using var copy = new MemoryStream();
+        content.Stream!.Position = 0;
+        content.Stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string Decode(byte[] qp)
+    {
+        var decoder = new QuotedPrintableDecoder();
+        var output = new byte[decoder.EstimateOutputLength(qp.Length)];
+        var n = decoder.Decode(qp, 0, qp.Length, output);
+        return Encoding.UTF8.GetString(output, 0, n);
+    }
+}
