@@ -178,7 +178,7 @@ public sealed class AlertPagesTests
         var get = await client.GetAsync(url);
         Assert.That(get.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await get.Content.ReadAsStringAsync(), Does.Contain("Me désinscrire"));
-        Assert.That(await HasDigestAsync(id), Is.True, "un GET ne désabonne pas");
+        Assert.That(await HasDigestAsync(id), Is.True, "un GET ne désinscrit pas");
 
         // A fresh client: no cookie, no antiforgery token, exactly what a mail provider sends.
         using var provider = Client();
