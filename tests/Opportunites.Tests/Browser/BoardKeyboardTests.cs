@@ -39,8 +39,9 @@ public sealed class BoardKeyboardTests : BrowserTest
         await AssertFocusVisibleAsync(Page, "champ Territoire");
         await Page.Keyboard.TypeAsync("Gironde");
 
-        var submit = Page.GetByRole(AriaRole.Button, new() { Name = "Rechercher" });
-        await TabToAsync(Page, submit, maxPresses: 10);
+        // The filters' own button, at the end of the fold (the one beside the search box comes before them).
+        var submit = Page.GetByRole(AriaRole.Button, new() { Name = "Appliquer les filtres" });
+        await TabToAsync(Page, submit, maxPresses: 40);
         await AssertFocusVisibleAsync(Page, "bouton Rechercher");
         await Page.Keyboard.PressAsync("Enter");
 
