@@ -1,8 +1,8 @@
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Accounts;
-using Opportunites.Web.Mail;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 
