@@ -12,10 +12,10 @@ public static partial class EmailAddress
         var e = Normalize(email);
         if (e.Length == 0)
         {
-            return "L'adresse électronique est obligatoire.";
+            return "L'adresse email est obligatoire.";
         }
 
-        return e.Length <= 320 && Shape().IsMatch(e) ? null : "L'adresse électronique n'est pas valide (exemple : nom@domaine.fr).";
+        return e.Length <= 320 && Shape().IsMatch(e) ? null : "L'adresse email n'est pas valide (exemple : nom@domaine.fr).";
     }
 
     [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]

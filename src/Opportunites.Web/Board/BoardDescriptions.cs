@@ -60,6 +60,11 @@ public static class BoardDescriptions
             parts.Add($"« {q} »");
         }
 
+        if (f.IncludeClosed && f.Kinds.Count > 0)
+        {
+            parts.Add("archives comprises");
+        }
+
         var title = string.Join(" · ", parts);
         return f.Page > 1 ? $"{title} — page {f.Page}" : title;
     }

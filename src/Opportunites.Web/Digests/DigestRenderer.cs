@@ -86,13 +86,13 @@ public static class DigestRenderer
 
         text.Append("Toutes les offres de votre sélection : ").Append(boardUrl).Append("\n\n");
         text.Append("Gérer mon alerte (territoires, types, thèmes, fréquence, pause) : ").Append(RenderedDigest.ManagePlaceholder).Append('\n');
-        text.Append("Me désabonner : ").Append(RenderedDigest.UnsubscribePlaceholder).Append('\n');
+        text.Append("Me désinscrire : ").Append(RenderedDigest.UnsubscribePlaceholder).Append('\n');
         text.Append("\nVous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.\n");
 
         html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append("\">Toutes les offres de votre sélection</a></p>\n");
         html.Append("<hr>\n<p style=\"font-size:13px;color:#555\">Vous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.<br>")
             .Append("<a href=\"").Append(RenderedDigest.ManagePlaceholder).Append("\">Gérer mon alerte</a> · ")
-            .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désabonner</a></p>\n");
+            .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désinscrire</a></p>\n");
 
         return new RenderedDigest(subject, ToUtf8(text), ToUtf8(MailHtml.DocumentEnd(html)), newTotal, closingTotal);
     }

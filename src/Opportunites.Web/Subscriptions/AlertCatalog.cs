@@ -18,7 +18,7 @@ public sealed class AlertCatalog(NpgsqlDataSource db)
     private readonly SemaphoreSlim gate = new(1, 1);
     private IReadOnlyList<ThemeOption>? themes;
 
-    private const string ThemesSql = "SELECT code, label FROM themes ORDER BY label";
+    private const string ThemesSql = "SELECT code, label FROM themes";
 
     public async Task<IReadOnlyList<ThemeOption>> GetThemesAsync(CancellationToken ct = default)
     {
@@ -33,7 +33,10 @@ public sealed class AlertCatalog(NpgsqlDataSource db)
             if (themes is null)
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
-                themes = (await conn.QueryAsync<ThemeOption>(new CommandDefinition(ThemesSql, cancellationToken: ct))).AsList();
+                // French order: "Égalité" among the E, not after Z as the database's C collation puts it.
+                var french = StringComparer.Create(Shared.ParisTime.French, System.Globalization.CompareOptions.IgnoreCase | System.Globalization.CompareOptions.IgnoreNonSpace);
+                themes = (await conn.QueryAsync<ThemeOption>(new CommandDefinition(ThemesSql, cancellationToken: ct)))
+                    .OrderBy(t => t.Label, french).ToList();
             }
 
             return themes;

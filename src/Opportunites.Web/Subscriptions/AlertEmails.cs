@@ -44,7 +44,7 @@ public static class AlertEmails
             Bonjour,
 
             Une demande d'alerte a été faite pour cette adresse, qui reçoit déjà une veille d'Opportunités.
-            Pour modifier vos territoires, types d'offre, thèmes ou fréquence, ou pour vous désabonner :
+            Pour modifier vos territoires, types d'offre, thèmes ou fréquence, ou pour vous désinscrire :
             {manageUrl}
 
             Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien n'a été modifié.
@@ -54,7 +54,7 @@ public static class AlertEmails
         var html = MailHtml.Document(subject, $"""
             <p>Bonjour,</p>
             <p>Une demande d'alerte a été faite pour cette adresse, qui reçoit déjà une veille d'Opportunités.</p>
-            <p><a href="{MailHtml.Encode(manageUrl)}">Gérer mon alerte</a> (territoires, types d'offre, thèmes, fréquence, désabonnement)</p>
+            <p><a href="{MailHtml.Encode(manageUrl)}">Gérer mon alerte</a> (territoires, types d'offre, thèmes, fréquence, désinscription)</p>
             <p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien n'a été modifié.</p>
             <p>— Opportunités</p>
             """);
@@ -72,7 +72,7 @@ public static class AlertEmails
             {summary}
 
             Gérer mon alerte : {manageUrl}
-            Me désabonner : {unsubscribeUrl}
+            Me désinscrire : {unsubscribeUrl}
 
             — Opportunités
             """;
@@ -80,7 +80,7 @@ public static class AlertEmails
             <p>Bonjour,</p>
             <p>Votre veille par email est activée :</p>
             <p>{MailHtml.Encode(summary).ReplaceLineEndings("<br>")}</p>
-            <p><a href="{MailHtml.Encode(manageUrl)}">Gérer mon alerte</a> · <a href="{MailHtml.Encode(unsubscribeUrl)}">Me désabonner</a></p>
+            <p><a href="{MailHtml.Encode(manageUrl)}">Gérer mon alerte</a> · <a href="{MailHtml.Encode(unsubscribeUrl)}">Me désinscrire</a></p>
             <p>— Opportunités</p>
             """);
         return new OutgoingEmail("alert_notice", to, subject, text, html, Headers: UnsubscribeHeaders(unsubscribeUrl));

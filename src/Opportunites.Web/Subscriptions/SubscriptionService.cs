@@ -157,6 +157,19 @@ public sealed class SubscriptionService(
         return SubscribeOutcome.ConfirmationSent;
     }
 
+    private const string LastConfirmationSentSql = "SELECT last_confirmation_sent_at FROM subscribers WHERE email = @email";
+
+    /// <summary>
+    /// When another email can be sent to this address (after <see cref="SubscribeOutcome.ConfirmationThrottled"/>),
+    /// so that the page says so instead of pretending one was just sent; null when one can be sent now.
+    /// </summary>
+    public async Task<DateTimeOffset?> NextConfirmationAtAsync(string email, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var last = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(LastConfirmationSentSql, new { email }, cancellationToken: ct));
+        return IsThrottled(last, clock.GetUtcNow()) ? new DateTimeOffset(last!.Value, TimeSpan.Zero) + Settings.ConfirmationResendDelay : null;
+    }
+
     private bool IsThrottled(DateTime? lastSent, DateTimeOffset now) =>
         lastSent is { } l && new DateTimeOffset(l, TimeSpan.Zero) > now - Settings.ConfirmationResendDelay;
 

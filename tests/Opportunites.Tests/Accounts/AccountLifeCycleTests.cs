@@ -64,7 +64,7 @@ public sealed class AccountLifeCycleTests
         var oldSession = await client.GetAsync("/espace");
         Assert.That(oldSession.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         var oldPassword = await PostAsync(other, "/connexion", [F("Email", email), F("Password", TestUsers.Password)]);
-        Assert.That(await TextAsync(oldPassword), Does.Contain("Adresse électronique ou mot de passe incorrect"));
+        Assert.That(await TextAsync(oldPassword), Does.Contain("Adresse email ou mot de passe incorrect"));
         var newLogin = await PostAsync(other, "/connexion", [F("Email", email), F("Password", newPassword)]);
         Assert.That(newLogin.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
 
@@ -155,7 +155,7 @@ public sealed class AccountLifeCycleTests
         var html = await TextAsync(response);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(html, Does.Contain("L'adresse électronique n'est pas valide"));
+        Assert.That(html, Does.Contain("L'adresse email n'est pas valide"));
         Assert.That(html, Does.Contain("au moins 12 caractères"));
         Assert.That(html, Does.Contain("Le nom de l'organisation est obligatoire"));
         Assert.That(html, Does.Contain("Choisissez le type d'organisation"));

@@ -44,12 +44,12 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Page.GotoAsync("/inscription");
         await AssertNoSeriousAxeViolationsAsync(Page, "/inscription (vide)");
 
-        await Page.GetByLabel("Adresse électronique").FillAsync("pas-une-adresse");
+        await Page.GetByLabel("Adresse email").FillAsync("pas-une-adresse");
         await Page.GetByLabel("Mot de passe").FillAsync("court");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Créer mon compte" }).ClickAsync();
 
         // Each message is heard on its own field, not only seen next to it (RGAA 11.10).
-        var email = Page.GetByLabel("Adresse électronique");
+        var email = Page.GetByLabel("Adresse email");
         await Expect(email).ToHaveAttributeAsync("aria-invalid", "true");
         await Expect(email).ToHaveAccessibleDescriptionAsync(
             (await Page.Locator("#Email-erreur").InnerTextAsync()).Trim());
@@ -68,7 +68,7 @@ public sealed class AccountAlertPagesAccessibilityTests : BrowserTest
         await Expect(Page.Locator(".errors")).ToBeHiddenAsync();
         await AssertNoSeriousAxeViolationsAsync(Page, "/connexion");
 
-        await Page.GetByLabel("Adresse électronique").FillAsync(user.Email);
+        await Page.GetByLabel("Adresse email").FillAsync(user.Email);
         await Page.GetByLabel("Mot de passe").FillAsync("pas-le-bon-mot-de-passe");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
 

@@ -42,7 +42,11 @@ public sealed class BoardKeyboardTests : BrowserTest
         await Page.Keyboard.PressAsync("ArrowDown");
         await Page.Keyboard.PressAsync("Enter");
         await Expect(TerritoryCombobox.Chip(Page, "Gironde (33)")).ToBeVisibleAsync();
-        // Enter again, the list closed: the form is sent, as from any text box.
+
+        // The filters' own button, at the end of the fold (the one beside the search box comes before them).
+        var submit = Page.GetByRole(AriaRole.Button, new() { Name = "Appliquer les filtres" });
+        await TabToAsync(Page, submit, maxPresses: 40);
+        await AssertFocusVisibleAsync(Page, "bouton Rechercher");
         await Page.Keyboard.PressAsync("Enter");
 
         await Expect(Page).ToHaveURLAsync(new Regex($@"/offres\?.*q={word}"));

@@ -18,7 +18,7 @@ public static class BrowserAccounts
     public static async Task LogInAsync(IPage page, string email, string password)
     {
         await page.GotoAsync("/connexion");
-        await page.GetByLabel("Adresse électronique").FillAsync(email);
+        await page.GetByLabel("Adresse email").FillAsync(email);
         await page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
         // Logged in: the navigation offers to log out.

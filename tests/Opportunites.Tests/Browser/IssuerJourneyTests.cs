@@ -28,7 +28,7 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         await Page.GotoAsync("/");
         await Page.GetByRole(AriaRole.Link, new() { Name = "Connexion" }).ClickAsync();
         await Page.GetByRole(AriaRole.Link, new() { Name = "Créer un compte émetteur" }).ClickAsync();
-        await Page.GetByLabel("Adresse électronique").FillAsync(email);
+        await Page.GetByLabel("Adresse email").FillAsync(email);
         await Page.GetByLabel("Mot de passe").FillAsync(password);
         await Page.GetByLabel("Nom de l'organisation").FillAsync(organisation);
         await Page.GetByLabel("Type d'organisation").SelectOptionAsync(new SelectOptionValue { Label = "Association" });
@@ -42,7 +42,7 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         await Expect(Page).ToHaveURLAsync(new Regex("/connexion"));
         await Expect(Page.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
 
-        await Page.GetByLabel("Adresse électronique").FillAsync(email);
+        await Page.GetByLabel("Adresse email").FillAsync(email);
         await Page.GetByLabel("Mot de passe").FillAsync(password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
         await Page.GetByRole(AriaRole.Link, new() { Name = "Espace émetteur" }).ClickAsync();

@@ -104,7 +104,7 @@ public sealed class SubscriberJourneyTests : SmtpJourneyTest
         // The manage link of the digest now says the address is unsubscribed
         await FollowAsync(Page, digest.Link("/alertes/gerer"));
         // (with neither digest nor reminder left, the address itself is erased).
-        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Vous êtes désabonné");
+        await Expect(Page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Vous êtes désinscrit");
         await Expect(Page.GetByRole(AriaRole.Status)).ToContainTextAsync("nous ne lui envoyons plus rien");
     }
 }

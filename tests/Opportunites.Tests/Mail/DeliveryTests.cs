@@ -360,7 +360,7 @@ public sealed class DeliveryTests
         try
         {
             var to = $"pickup-{Guid.NewGuid():N}@example.org";
-            var (_, messageId) = await EnqueueAsync(to, new OutgoingEmail("verification", to, "Confirmez votre adresse électronique",
+            var (_, messageId) = await EnqueueAsync(to, new OutgoingEmail("verification", to, "Confirmez votre adresse email",
                 "Cliquez sur le lien : https://opportunites.test/confirmer?jeton=abc", "<p>Cliquez sur <a href=\"https://opportunites.test/confirmer?jeton=abc\">ce lien</a></p>"));
             var mail = Mail();
             mail.PickupDirectory = "var/mail";
@@ -375,7 +375,7 @@ public sealed class DeliveryTests
             Assert.That(m.Defects, Is.Empty);
             Assert.That(m.Header("Message-ID"), Is.EqualTo(messageId));
             Assert.That(m.Header("To"), Is.EqualTo(to));
-            Assert.That(m.Header("Subject"), Is.EqualTo("Confirmez votre adresse électronique"));
+            Assert.That(m.Header("Subject"), Is.EqualTo("Confirmez votre adresse email"));
             Assert.That(m.Text, Does.Contain("https://opportunites.test/confirmer?jeton=abc"));
             Assert.That(m.Html, Does.Contain("href=\"https://opportunites.test/confirmer?jeton=abc\""));
         }

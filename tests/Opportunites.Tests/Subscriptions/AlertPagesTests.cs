@@ -98,8 +98,8 @@ public sealed class AlertPagesTests
         var unknown = UniqueEmail("inconnu");
         using var client = Client();
 
-        var a = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", known), F("territoire", "75")]);
-        var b = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", unknown), F("territoire", "75")]);
+        var a = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", known), F("territoire", "75"), F("Kinds", "aap")]);
+        var b = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", unknown), F("territoire", "75"), F("Kinds", "aap")]);
 
         Assert.That(a.StatusCode, Is.EqualTo(b.StatusCode));
         Assert.That(a.Headers.Location, Is.EqualTo(b.Headers.Location));
@@ -120,7 +120,7 @@ public sealed class AlertPagesTests
 
         for (var i = 0; i < 3; i++)
         {
-            await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "75")]);
+            await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "75"), F("Kinds", "aap")]);
         }
 
         Assert.That(await OutboxAsync(email), Has.Count.EqualTo(1));
@@ -150,7 +150,7 @@ public sealed class AlertPagesTests
 
         for (var i = 0; i < 3; i++)
         {
-            var r = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", UniqueEmail("limite")), F("territoire", "75")]);
+            var r = await PostFormAsync(client, "/alertes", "/alertes", [F("Email", UniqueEmail("limite")), F("territoire", "75"), F("Kinds", "aap")]);
             statuses.Add(r.StatusCode);
             if (r.StatusCode == HttpStatusCode.TooManyRequests)
             {
@@ -177,8 +177,8 @@ public sealed class AlertPagesTests
 
         var get = await client.GetAsync(url);
         Assert.That(get.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(await get.Content.ReadAsStringAsync(), Does.Contain("Me désabonner"));
-        Assert.That(await HasDigestAsync(id), Is.True, "un GET ne désabonne pas");
+        Assert.That(await get.Content.ReadAsStringAsync(), Does.Contain("Me désinscrire"));
+        Assert.That(await HasDigestAsync(id), Is.True, "un GET ne désinscrit pas");
 
         // A fresh client: no cookie, no antiforgery token, exactly what a mail provider sends.
         using var provider = Client();
@@ -328,7 +328,7 @@ public sealed class AlertPagesTests
         var page = await client.GetStringAsync(confirmLink);
         await client.PostAsync(confirmLink, new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(page))]));
 
-        await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "56")]);
+        await PostFormAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "56"), F("Kinds", "aap")]);
 
         var notice = (await OutboxAsync(email)).Last();
         Assert.That(notice.Subject, Is.EqualTo("Votre veille Opportunités est activée"));

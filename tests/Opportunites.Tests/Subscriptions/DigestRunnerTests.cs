@@ -109,8 +109,8 @@ public sealed class DigestRunnerTests
             Is.LessThan(d.TextBody.IndexOf("Appels à projets", StringComparison.Ordinal)));
         Assert.That(d.TextBody, Does.Contain($"{AlertsAppFactory.BaseUrl}{OfferLinks.DetailPath(id1, title)}"));
         Assert.That(d.HtmlBody, Does.Contain("« Été solidaire » &amp; jeunesse"));
-        Assert.That(d.HtmlBody, Does.Contain("Me désabonner").And.Contain("Gérer mon alerte"));
-        Assert.That(d.TextBody, Does.Contain("Me désabonner : http://localhost/alertes/desinscription?jeton="));
+        Assert.That(d.HtmlBody, Does.Contain("Me désinscrire").And.Contain("Gérer mon alerte"));
+        Assert.That(d.TextBody, Does.Contain("Me désinscrire : http://localhost/alertes/desinscription?jeton="));
         Assert.That(d.Headers["List-Unsubscribe"], Does.StartWith("<http://localhost/alertes/desinscription?jeton=").And.EndWith(">"));
         Assert.That(d.Headers["List-Unsubscribe-Post"], Is.EqualTo("List-Unsubscribe=One-Click"));
         Assert.That(d.Headers["List-Id"], Is.Not.Empty);

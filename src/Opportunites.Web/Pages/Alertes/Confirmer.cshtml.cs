@@ -17,6 +17,9 @@ public sealed class ConfirmerModel(SubscriptionService subscriptions) : PageMode
     public bool AlreadyUsed { get; private set; }
     public string? ManageUrl { get; private set; }
 
+    /// <summary>The confirmed address has a digest; false for an address that only asked for deadline reminders.</summary>
+    public bool HasDigest { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var state = await subscriptions.ConfirmationStateAsync(Token, ct);
@@ -46,6 +49,7 @@ public sealed class ConfirmerModel(SubscriptionService subscriptions) : PageMode
         }
 
         Valid = Confirmed = true;
+        HasDigest = await subscriptions.GetManagedAsync(sid, ct) is { HasDigest: true };
         // A link on the page the visitor is on: relative, so it stays on the host they reached (Site:BaseUrl is for emails).
         ManageUrl = new Uri(subscriptions.ManageUrl(sid)).PathAndQuery;
         return Page();

@@ -71,6 +71,11 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
         var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
         var errors = new List<string>(selection.Messages);
+        if (!Request.Form["Kinds"].Any(k => !string.IsNullOrWhiteSpace(k)))
+        {
+            errors.Add(IndexModel.NoKindError);
+        }
+
         var invalid = await catalog.ValidateAsync(prefs, ct);
         // A name still to choose already says what to do: "at least one territory" would only repeat it.
         var territoryError = selection.IsResolved ? invalid.FirstOrDefault(DigestPreferences.IsTerritoryError) : null;

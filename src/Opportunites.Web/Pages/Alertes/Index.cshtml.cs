@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -8,7 +10,7 @@ using Opportunites.Web.Subscriptions;
 namespace Opportunites.Web.Pages.Alertes;
 
 [EnableRateLimiting(SubscriptionsExtensions.FormRateLimit)]
-public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog catalog, TerritoryDirectory territories) : PageModel
+public sealed partial class IndexModel(SubscriptionService subscriptions, AlertCatalog catalog, TerritoryDirectory territories) : PageModel
 {
     [BindProperty]
     public string? Email { get; set; }
@@ -34,13 +36,24 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
     public string? EmailError { get; private set; }
     public bool Requested { get; private set; }
 
+    /// <summary>Asked again too soon: no email was sent.</summary>
+    public bool Throttled { get; private set; }
+
+    /// <summary>When another email can be asked for (Paris time, "14h32"); from the redirect's query, so checked.</summary>
+    public string? ResendFrom { get; private set; }
+
+    [GeneratedRegex(@"^[0-2][0-9]h[0-5][0-9]$")]
+    private static partial Regex TimeParameter();
+
     /// <summary>
     /// The form, prefilled from a board search when it links here ("Recevoir ces offres par email"): its territories,
     /// kinds and themes use the board's own parameters (?territoire=33&amp;type=aap&amp;theme=numerique).
     /// </summary>
-    public async Task OnGetAsync(string? demande, CancellationToken ct)
+    public async Task OnGetAsync(string? demande, string? heure, CancellationToken ct)
     {
         Requested = demande == "1";
+        Throttled = demande == "attente";
+        ResendFrom = Throttled && heure is not null && TimeParameter().IsMatch(heure) ? heure : null;
         ThemeOptions = await catalog.GetThemesAsync(ct);
         var query = Request.Query;
         var kinds = query["type"].Select(k => k?.Trim().ToLowerInvariant()).Where(Opportunities.Kinds.IsValid).ToList();
@@ -58,6 +71,9 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
         }
     }
 
+    /// <summary>Unticking every type is a mistake to point out, not a silent "all types".</summary>
+    internal const string NoKindError = "Choisissez au moins un type d'offre (emploi, appel à projets ou appel à manifestation d'intérêt).";
+
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         var errors = new List<string>();
@@ -66,6 +82,11 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
         {
             EmailError = "Saisissez une adresse email valide (exemple : prenom.nom@association.fr).";
             errors.Add(EmailError);
+        }
+
+        if (!Request.Form["Kinds"].Any(k => !string.IsNullOrWhiteSpace(k)))
+        {
+            errors.Add(NoKindError);
         }
 
         var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
@@ -84,8 +105,14 @@ public sealed class IndexModel(SubscriptionService subscriptions, AlertCatalog c
             return Page();
         }
 
-        await subscriptions.SubscribeAsync(email!, prefs, HttpContext.Connection.RemoteIpAddress?.ToString(), ct);
-        // Same answer whether the address was known or not.
+        var outcome = await subscriptions.SubscribeAsync(email!, prefs, HttpContext.Connection.RemoteIpAddress?.ToString(), ct);
+        // Asked again within the resend delay: nothing was sent, and the page says so and until when, rather than
+        // "an email was just sent" to someone who then waits for it.
+        if (outcome == SubscribeOutcome.ConfirmationThrottled && await subscriptions.NextConfirmationAtAsync(email!, ct) is { } at)
+        {
+            return Redirect("/alertes?demande=attente&heure=" + ParisTime.ToParis(at).ToString("HH'h'mm", CultureInfo.InvariantCulture));
+        }
+
         return Redirect("/alertes?demande=1");
     }
 }

@@ -29,7 +29,7 @@ public sealed class ConnexionModel(AccountService accounts) : PageModel
         switch (result.Outcome)
         {
             case LoginOutcome.Invalid:
-                ModelState.AddModelError("", "Adresse électronique ou mot de passe incorrect.");
+                ModelState.AddModelError("", "Adresse email ou mot de passe incorrect.");
                 return Page();
             case LoginOutcome.Unverified:
                 ModelState.AddModelError("", "Confirmez d'abord votre adresse avec le lien reçu par courriel. Lien expiré ? « Mot de passe oublié » vous en envoie un nouveau.");
