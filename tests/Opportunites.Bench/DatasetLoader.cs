@@ -83,14 +83,14 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
           SELECT id, name, setweight(to_tsvector('fr_unaccent', name), 'B') AS tsv FROM issuers)
         INSERT INTO opportunities (kind, title, issuer_id, issuer_name, description, url, contact, deadline_date,
                                    status, contract_type, created_at, updated_at, published_at, closed_at, territory_codes,
-                                   search)
+                                   territory_scope, search)
         SELECT x.kind, x.title, x.issuer_id, iss.name, pool.text,
                'https://www.example.org/o/' || g, 'contact@example.org',
                x.deadline, x.status,
                CASE WHEN x.kind = 'emploi' THEN (ARRAY['cdi','cdd','stage','alternance','service_civique','autre'])[1 + g % 6] END,
                x.published_at, x.published_at, x.published_at,
                CASE WHEN x.status <> 'published' THEN x.published_at + interval '30 days' END,
-               x.codes,
+               x.codes, territory_scope_of(x.codes),
                setweight(to_tsvector('fr_unaccent', x.title), 'A') || iss.tsv || pool.tsv
         FROM generate_series(@from, @to) g
         CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN terr
@@ -124,13 +124,11 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         WHERE o.id BETWEEN @from AND @to
         """;
 
-    // The board's match table (migration 0050), which the disabled triggers would have filled, same statement as there.
+    // The board's match table (migrations 0050, 0082), which the disabled triggers would have filled: the scope's keys.
     private const string MatchesSql = """
         INSERT INTO opportunity_territory_matches (opportunity_id, territory_code, kind, deadline_sort)
-        SELECT DISTINCT o.id, ms.m, o.kind, o.deadline_sort
-        FROM opportunities o
-        CROSS JOIN LATERAL unnest(o.territory_codes) c(code)
-        JOIN (SELECT t.code, unnest(territory_match_set(t.code)) AS m FROM territories t) ms ON ms.code = c.code
+        SELECT o.id, k, o.kind, o.deadline_sort
+        FROM opportunities o CROSS JOIN LATERAL unnest(o.territory_scope) k
         WHERE o.status = 'published' AND o.id BETWEEN @from AND @to
         """;
 

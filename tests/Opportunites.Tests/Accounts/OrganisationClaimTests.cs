@@ -35,7 +35,7 @@ public sealed class OrganisationClaimTests
         var email = NewEmail();
         using var visitor = CreateClient(app);
         KeyValuePair<string, string>[] fields =
-            [F("Email", email), F("Password", TestUsers.Password), F("OrganisationName", $"VILLE DE BEGLES {suffix}"), F("OrganisationType", "collectivite")];
+            [F("Email", email), F("Password", TestUsers.Password), F("OrganisationName", $"VILLE DE BEGLES {suffix}"), F("OrganisationType", "collectivite"), F("territoire", "33")];
 
         var first = await TextAsync(await PostAsync(visitor, "/inscription", fields));
         Assert.That(first, Does.Contain($"« Ville de Bègles {suffix} » est déjà inscrite").And.Contain("name=\"JoinExisting\""));
