@@ -29,9 +29,12 @@ internal sealed class JobsHealthCheck(JobStorage storage, IOptions<JobsSettings>
         }
 
         var failed = last.Where(r => r.Outcome == "failed").Select(r => r.JobName).ToList();
+        // Never Unhealthy: a node that serves pages stays in the load balancer while jobs are down; Degraded says it.
         if (servers.Count == 0)
         {
-            return HealthCheckResult.Unhealthy("aucun serveur Hangfire actif : aucune tâche ne tourne", data: data);
+            return settings.Value.Enabled
+                ? HealthCheckResult.Degraded("aucun serveur Hangfire actif : aucune tâche ne tourne", data: data)
+                : HealthCheckResult.Healthy("ce nœud ne lance pas de tâches ; aucun serveur Hangfire actif ailleurs", data);
         }
 
         if (settings.Value.Enabled && !servers.Any(s => s.Name.StartsWith(here, StringComparison.OrdinalIgnoreCase)))
