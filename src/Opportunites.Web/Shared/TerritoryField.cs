@@ -68,7 +68,14 @@ public sealed class TerritorySelection
                     ambiguous.Add(new TerritoryQuestion(text, candidates));
                     break;
                 default:
-                    var close = text.Length > 100 ? [] : await directory.SearchAsync(text, 5, ct);
+                    // Close names for a typo ("Gironnde"): the longest start of the text that names something.
+                    IReadOnlyList<Territory> close = [];
+                    var trimmed = text.Trim();
+                    for (var n = trimmed.Length; trimmed.Length <= 100 && n >= 4 && close.Count == 0; n--)
+                    {
+                        close = await directory.SearchAsync(trimmed[..n], 5, ct);
+                    }
+
                     unknown.Add(new TerritoryQuestion(text, close));
                     break;
             }
