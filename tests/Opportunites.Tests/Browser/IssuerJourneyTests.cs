@@ -72,7 +72,8 @@ public sealed class IssuerJourneyTests : SmtpJourneyTest
         var admin = await TestUsers.CreateAsync(db, Policies.AdminRole);
         var adminPage = await NewPageAsync();
         await BrowserAccounts.LogInAsync(adminPage, admin.Email, admin.Password);
-        await adminPage.GetByRole(AriaRole.Link, new() { Name = "Admin" }).ClickAsync();
+        await adminPage.GetByRole(AriaRole.Link, new() { Name = "Administration" }).ClickAsync();
+        await adminPage.GetByRole(AriaRole.Link, new() { Name = "Modération", Exact = true }).ClickAsync();
         await adminPage.GetByLabel("Chercher une offre").FillAsync(title);
         await adminPage.GetByRole(AriaRole.Button, new() { Name = "Chercher" }).ClickAsync();
         // The offer is listed under the search results (first) and again in the pending queue below.

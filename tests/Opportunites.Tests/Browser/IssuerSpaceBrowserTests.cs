@@ -36,7 +36,7 @@ public sealed class IssuerSpaceBrowserTests : BrowserTest
         await AssertNoSeriousAxeViolationsAsync(Page, "/publier");
         await ShotAsync(Page, "publier-desktop");
         await Page.GetByRole(AriaRole.Link, new() { Name = "J'ai déjà un compte : me connecter" }).ClickAsync();
-        await Page.GetByLabel("Adresse électronique").FillAsync(user.Email);
+        await Page.GetByLabel("Adresse email").FillAsync(user.Email);
         await Page.GetByLabel("Mot de passe", new() { Exact = true }).FillAsync(user.Password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Se connecter" }).ClickAsync();
         await Expect(Page).ToHaveURLAsync(new Regex("/espace/offres/nouvelle$"));

@@ -55,7 +55,7 @@ public sealed class SubscriberJourneyTests : SmtpJourneyTest
         await BrowserAccounts.LogInAsync(adminPage, admin.Email, admin.Password);
         await adminPage.GotoAsync("/admin/taches");
         await AssertNoSeriousAxeViolationsAsync(adminPage, "/admin/taches");
-        var weekly = adminPage.GetByRole(AriaRole.Row).Filter(new() { HasText = $"({WeeklyDigestJob.Name})" });
+        var weekly = adminPage.Locator($"#tache-{WeeklyDigestJob.Name}");
         await weekly.GetByRole(AriaRole.Button, new() { Name = "Lancer maintenant" }).ClickAsync();
         await Expect(adminPage.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
 

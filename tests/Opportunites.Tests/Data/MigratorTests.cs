@@ -36,8 +36,8 @@ public sealed class MigratorTests
         Assert.That(second, Is.Zero);
         await using var conn = await _db.OpenConnectionAsync();
         Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_migrations"), Is.EqualTo(files));
-        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM territories WHERE level = 'departement'"), Is.EqualTo(101));
-        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM territories WHERE level = 'region'"), Is.EqualTo(18));
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM territories WHERE level = 'departement'"), Is.EqualTo(109));
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM territories WHERE level = 'region'"), Is.EqualTo(26));
     }
 
     [Test]

@@ -137,6 +137,6 @@ public sealed partial class SmtpFaultTests
         return await conn.ExecuteScalarAsync<long>($"SELECT count(*) FROM outbox WHERE {where}");
     }
 
-    [GeneratedRegex("<td class=\"tentatives\">(\\d+)</td>")]
+    [GeneratedRegex("<td class=\"tentatives\"[^>]*>(\\d+)</td>")]
     private static partial Regex AttemptsRegex();
 }
