@@ -403,11 +403,28 @@ public sealed class OutboxDelivery(
 }
 
 /// <summary>Sends the due rows of the outbox: when mail is queued, and once a minute as a sweep.</summary>
-public sealed class DeliveryJob(OutboxDelivery delivery) : IClusteredJob
+public sealed class DeliveryJob(OutboxDelivery delivery, NpgsqlDataSource db) : IClusteredJob
 {
     public const string Name = "deliver";
     public const string Cron = "0 * * * * ?";
 
-    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct) =>
-        (await delivery.DeliverDueAsync(ct)).ToDictionary();
+    // One delivery run in the cluster at a time: the sweep and a run queued on commit would otherwise each open
+    // Mail:Connections sessions. A run waits for the one before (skipping could miss a row committed as that one
+    // found nothing more to claim). A session lock, so a killed node's lock goes with its connection.
+    private const string LockSql = "SELECT pg_advisory_lock(hashtext('opportunites.deliver'))";
+    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtext('opportunites.deliver'))";
+
+    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(LockSql, cancellationToken: ct, commandTimeout: 0));
+        try
+        {
+            return (await delivery.DeliverDueAsync(ct)).ToDictionary();
+        }
+        finally
+        {
+            await conn.ExecuteScalarAsync<bool>(new CommandDefinition(UnlockSql, cancellationToken: CancellationToken.None));
+        }
+    }
 }

@@ -38,7 +38,7 @@ public sealed class BoardPhoneLayoutTests : BrowserTest
         // The fold opens on a tap, without any script needed, and its filters are there.
         await fold.Locator("summary").ClickAsync();
         await Expect(phone.GetByLabel("Date limite au plus tard le")).ToBeVisibleAsync();
-        await Expect(phone.GetByRole(AriaRole.Checkbox, new() { Name = "Gironde (33)" })).ToBeCheckedAsync();
+        await Expect(TerritoryCombobox.Chip(phone, "Gironde (33)")).ToBeVisibleAsync();
     }
 
     [Test]

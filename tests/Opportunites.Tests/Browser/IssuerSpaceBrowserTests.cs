@@ -44,7 +44,7 @@ public sealed class IssuerSpaceBrowserTests : BrowserTest
         // A draft: kind, title, territory, two themes; the beneficiaries can wait.
         await Page.GetByRole(AriaRole.Radio, new() { Name = "Appel à projets", Exact = true }).CheckAsync();
         await Page.GetByLabel("Titre").FillAsync(title);
-        await Page.GetByLabel("Territoire(s)").SelectOptionAsync("33");
+        await TerritoryCombobox.ChooseAsync(Page, "Territoire(s)", "Gironde", "Gironde (33)");
         await Page.GetByLabel("Date limite").FillAsync(deadline);
         await Page.GetByLabel("Heure limite").FillAsync("12:00");
         await Page.GetByLabel("Description").FillAsync("Animations d'été.\nPublics :\n- enfants\n- familles");
