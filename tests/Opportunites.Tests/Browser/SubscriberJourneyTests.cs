@@ -60,8 +60,7 @@ public sealed class SubscriberJourneyTests : SmtpJourneyTest
         await Expect(adminPage.GetByRole(AriaRole.Status)).ToBeVisibleAsync();
 
         // The scheduler takes the manual run: the admin reloads until the run shows as succeeded.
-        var run = adminPage.GetByRole(AriaRole.Row)
-            .Filter(new() { HasText = WeeklyDigestJob.Name })
+        var run = adminPage.Locator($"#tache-{WeeklyDigestJob.Name}").GetByRole(AriaRole.Row)
             .Filter(new() { HasText = $"Manuelle ({admin.Email})" });
         var until = DateTime.UtcNow + MailWait;
         var finished = run.Filter(new() { HasText = "Réussie" }).Or(run.Filter(new() { HasText = "Échec" }));
