@@ -436,7 +436,18 @@ public sealed class TerritoryTree
     /// <summary>Lower case, no accents, hyphens and apostrophes as spaces, single spaces: "Deux-Sèvres" = "deux sevres".</summary>
     public static string Fold(string text)
     {
-        var decomposed = text.Trim().ToLowerInvariant().Normalize(NormalizationForm.FormD);
+        var lower = text.Trim().ToLowerInvariant();
+        string decomposed;
+        try
+        {
+            decomposed = lower.Normalize(NormalizationForm.FormD);
+        }
+        catch (ArgumentException)
+        {
+            // A lone surrogate (hostile input) cannot be normalised; it names no place either way.
+            decomposed = lower;
+        }
+
         var sb = new StringBuilder(decomposed.Length);
         var space = false;
         foreach (var c in decomposed)

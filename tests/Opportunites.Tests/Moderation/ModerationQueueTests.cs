@@ -52,7 +52,7 @@ public sealed class ModerationQueueTests
             await conn.ExecuteAsync("UPDATE opportunities SET beneficiaries = 'associations' WHERE id = @id", new { id });
         }
 
-        await PostAsync(issuer, $"/espace/offres/{id}/modifier", PostingTests.AapFields(publishedTitle, "30/06/2031", territory: "Landes"));
+        await PostAsync(issuer, $"/espace/offres/{id}/modifier", PostingTests.AapFields(publishedTitle, "30/06/2031", territory: "40"));
         var reopenedTitle = TestData.Unique("AAP rouvert");
         var reopened = await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, reopenedTitle, ["33"],
             deadline: DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)), issuerId: user.IssuerId, publishedAt: DateTimeOffset.UtcNow.AddDays(-40));

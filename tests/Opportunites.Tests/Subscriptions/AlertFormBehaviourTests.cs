@@ -38,7 +38,7 @@ public sealed class AlertFormBehaviourTests
         var email = UniqueEmail("sanstype");
         using var client = Client();
 
-        var response = await PostAsync(client, "/alertes", "/alertes", [F("Email", email), F("Territories", "33"), F("Frequency", "weekly")]);
+        var response = await PostAsync(client, "/alertes", "/alertes", [F("Email", email), F("territoire", "33"), F("Frequency", "weekly")]);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await WebForms.TextAsync(response), Does.Contain("Choisissez au moins un type d'offre"));
@@ -53,7 +53,7 @@ public sealed class AlertFormBehaviourTests
         var manage = new Uri(app.Services.GetRequiredService<SubscriptionService>().ManageUrl(id)).PathAndQuery;
         using var client = Client();
 
-        var response = await PostAsync(client, manage, manage + "&handler=Save", [F("Territories", "33"), F("Frequency", "weekly")]);
+        var response = await PostAsync(client, manage, manage + "&handler=Save", [F("territoire", "33"), F("Frequency", "weekly")]);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await WebForms.TextAsync(response), Does.Contain("Choisissez au moins un type d'offre"));
@@ -68,7 +68,7 @@ public sealed class AlertFormBehaviourTests
         using var client = Client();
 
         var response = await PostAsync(client, "/alertes", "/alertes",
-            [F("Email", UniqueEmail("succes")), F("Territories", "33"), F("Kinds", "aap"), F("Frequency", "weekly")]);
+            [F("Email", UniqueEmail("succes")), F("territoire", "33"), F("Kinds", "aap"), F("Frequency", "weekly")]);
         var page = await WebForms.GetTextAsync(client, response.Headers.Location!.ToString());
 
         Assert.That(page, Does.Contain("Vérifiez votre boîte mail"));
@@ -80,7 +80,7 @@ public sealed class AlertFormBehaviourTests
     {
         var email = UniqueEmail("attente");
         using var client = Client();
-        string[] fields = ["Territories", "33"];
+        string[] fields = ["territoire", "33"];
         var first = await PostAsync(client, "/alertes", "/alertes", [F("Email", email), F(fields[0], fields[1]), F("Kinds", "aap")]);
         Assert.That(await WebForms.GetTextAsync(client, first.Headers.Location!.ToString()), Does.Contain("un email vient de lui être envoyé"));
 
