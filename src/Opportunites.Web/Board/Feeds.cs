@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Xml;
+using Calendar = Ical.Net.Calendar;
+using Ical.Net.CalendarComponents;
+using Ical.Net.DataTypes;
+using Ical.Net.Serialization;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
 
@@ -72,30 +76,12 @@ public static class RssFeed
 }
 
 /// <summary>
-/// iCalendar (RFC 5545) of deadlines: one event per offer that has one, stable UID per offer, CRLF line ends,
-/// text escaped (\\ \; \, \n) and lines folded at 75 octets without splitting a UTF-8 character.
+/// iCalendar (RFC 5545) of deadlines, written by Ical.Net: one event per offer that has one, stable UID per offer,
+/// Europe/Paris as a VTIMEZONE from the time-zone database when an event has an hour.
 /// </summary>
 public static class IcsCalendar
 {
-    private const string ParisTimeZone = """
-        BEGIN:VTIMEZONE
-        TZID:Europe/Paris
-        BEGIN:DAYLIGHT
-        TZOFFSETFROM:+0100
-        TZOFFSETTO:+0200
-        TZNAME:CEST
-        DTSTART:19700329T020000
-        RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-        END:DAYLIGHT
-        BEGIN:STANDARD
-        TZOFFSETFROM:+0200
-        TZOFFSETTO:+0100
-        TZNAME:CET
-        DTSTART:19701025T030000
-        RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-        END:STANDARD
-        END:VTIMEZONE
-        """;
+    private const string ParisZone = "Europe/Paris";
 
     public sealed record Event(long Id, string Kind, string Title, string IssuerName, IReadOnlyList<string> TerritoryNames,
         DateOnly Deadline, TimeOnly? DeadlineTime, DateTime UpdatedAt, string Url);
@@ -113,65 +99,52 @@ public static class IcsCalendar
     public static byte[] Write(IEnumerable<Event> events, string name, string host)
     {
         var list = events.ToList();
-        var lines = new List<string>
+        var calendar = new Calendar { Method = "PUBLISH", ProductId = "-//Opportunites//Offres//FR", Scale = "GREGORIAN" };
+        calendar.AddProperty("X-WR-CALNAME", name);
+        calendar.AddProperty("X-WR-TIMEZONE", ParisZone);
+        if (list.Where(e => e.DeadlineTime is not null).Select(e => (DateOnly?)e.Deadline).Min() is { } first)
         {
-            "BEGIN:VCALENDAR",
-            "VERSION:2.0",
-            "PRODID:-//Opportunites//Offres//FR",
-            "CALSCALE:GREGORIAN",
-            "METHOD:PUBLISH",
-            "X-WR-CALNAME:" + Escape(name),
-            "X-WR-TIMEZONE:Europe/Paris",
-        };
-        if (list.Any(e => e.DeadlineTime is not null))
-        {
-            lines.AddRange(ParisTimeZone.Split('\n'));
+            calendar.AddTimeZone(VTimeZone.FromDateTimeZone(ParisZone, first.ToDateTime(TimeOnly.MinValue), includeHistoricalData: false));
         }
 
         foreach (var e in list)
         {
-            var stamp = DateTime.SpecifyKind(e.UpdatedAt, DateTimeKind.Utc).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-            lines.Add("BEGIN:VEVENT");
-            // Stable per offer: a calendar that refreshes the feed moves the event when the deadline changes.
-            lines.Add($"UID:opportunite-{e.Id}@{host}");
-            lines.Add("DTSTAMP:" + stamp);
-            lines.Add("LAST-MODIFIED:" + stamp);
+            var stamp = new CalDateTime(DateTime.SpecifyKind(e.UpdatedAt, DateTimeKind.Utc));
+            var ev = new CalendarEvent
+            {
+                // Stable per offer: a calendar that refreshes the feed moves the event when the deadline changes.
+                Uid = $"opportunite-{e.Id}@{host}",
+                DtStamp = stamp,
+                LastModified = stamp,
+                Summary = $"Date limite : [{Kinds.Label(e.Kind)}] {e.Title}",
+                Description = $"{e.IssuerName}\n{string.Join(", ", e.TerritoryNames)}\n{Deadlines.Until(e.Deadline, e.DeadlineTime)}\n{e.Url}",
+                Url = new Uri(e.Url),
+            };
             if (e.DeadlineTime is { } t)
             {
-                lines.Add($"DTSTART;TZID=Europe/Paris:{e.Deadline:yyyyMMdd}T{t:HHmmss}");
+                ev.DtStart = new CalDateTime(e.Deadline, t, ParisZone);
             }
             else
             {
-                lines.Add($"DTSTART;VALUE=DATE:{e.Deadline:yyyyMMdd}");
-                lines.Add($"DTEND;VALUE=DATE:{e.Deadline.AddDays(1):yyyyMMdd}");
+                ev.DtStart = new CalDateTime(e.Deadline);
+                ev.DtEnd = new CalDateTime(e.Deadline.AddDays(1));
             }
 
-            lines.Add("SUMMARY:" + Escape($"Date limite : [{Kinds.Label(e.Kind)}] {e.Title}"));
-            var description = $"{e.IssuerName}\n{string.Join(", ", e.TerritoryNames)}\n{Deadlines.Until(e.Deadline, e.DeadlineTime)}\n{e.Url}";
-            lines.Add("DESCRIPTION:" + Escape(description));
-            lines.Add("URL:" + e.Url);
-            lines.Add("TRANSP:TRANSPARENT");
-            lines.Add("END:VEVENT");
+            ev.AddProperty("TRANSP", "TRANSPARENT");
+            calendar.Events.Add(ev);
         }
 
-        lines.Add("END:VCALENDAR");
-        var sb = new StringBuilder();
-        foreach (var line in lines)
+        // Ical.Net folds every 75 UTF-16 units and so splits a character outside the BMP (an emoji in a title) into two
+        // lone surrogates, which UTF-8 turns into U+FFFD: its lines are unfolded and folded again by octets.
+        var text = new CalendarSerializer().SerializeToString(calendar) ?? "";
+        var sb = new StringBuilder(text.Length + text.Length / 60);
+        foreach (var line in text.Replace("\r\n ", "", StringComparison.Ordinal).Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
         {
-            Fold(sb, line.TrimEnd('\r'));
+            Fold(sb, line);
         }
 
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
-
-    /// <summary>TEXT value escaping of RFC 5545 §3.3.11.</summary>
-    public static string Escape(string text) => text
-        .Replace("\\", "\\\\", StringComparison.Ordinal)
-        .Replace(";", "\\;", StringComparison.Ordinal)
-        .Replace(",", "\\,", StringComparison.Ordinal)
-        .Replace("\r\n", "\\n", StringComparison.Ordinal)
-        .Replace("\n", "\\n", StringComparison.Ordinal)
-        .Replace("\r", "\\n", StringComparison.Ordinal);
 
     /// <summary>Writes one content line, folded so that no physical line exceeds 75 octets (§3.1).</summary>
     internal static void Fold(StringBuilder sb, string line)

@@ -77,7 +77,7 @@ public sealed class BoardFeedTests
     public async Task Ics_Search_OneEventPerOfferWithDeadlineOnDtstart()
     {
         var issuer = await IssuerAsync();
-        var tag = TestData.Unique("Agenda; virgule, antislash\\ et accents éèà");
+        var tag = TestData.Unique("Agenda; virgule, antislash\\ et accents éèà 😀🎓 " + new string('x', 40));
         var allDay = await OfferAsync(issuer, tag + " journée", daysLeft: 12);
         var timed = await OfferAsync(issuer, tag + " midi", daysLeft: 20, time: new TimeOnly(12, 30));
         await OfferAsync(issuer, tag + " sans date", daysLeft: null);
@@ -98,7 +98,8 @@ public sealed class BoardFeedTests
         Assert.That(events[1], Does.Contain($"UID:opportunite-{timed}@localhost\r\n"));
         Assert.That(events[1], Does.Contain($"DTSTART;TZID=Europe/Paris:{Today.AddDays(20):yyyyMMdd}T123000\r\n"));
         Assert.That(unfolded, Does.Contain("BEGIN:VTIMEZONE\r\nTZID:Europe/Paris"));
-        Assert.That(events[0], Does.Contain("SUMMARY:Date limite : [AAP] Agenda\\; virgule\\, antislash\\\\ et accents éèà"));
+        Assert.That(events[0], Does.Contain("SUMMARY:Date limite : [AAP] Agenda\\; virgule\\, antislash\\\\ et accents éèà 😀🎓 "));
+        Assert.That(text, Does.Not.Contain("\uFFFD"), "a character outside the BMP is never split by folding");
     }
 
     [Test]
