@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Xml;
-using Calendar = Ical.Net.Calendar;
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
 using Ical.Net.Serialization;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
+using Calendar = Ical.Net.Calendar;
 
 namespace Opportunites.Web.Board;
 
