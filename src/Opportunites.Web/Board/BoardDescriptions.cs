@@ -39,8 +39,7 @@ public static class BoardDescriptions
 
     /// <summary>
     /// The window title of a board page, what a screen reader announces first and what a tab or bookmark shows:
-    /// "Emplois · Gironde — page 2". The territory is named without a preposition ("en Gironde" but "dans le Nord",
-    /// "à La Réunion": the names do not say which).
+    /// "Emplois en Gironde — page 2", "Appels à projets à Bègles", "Offres ouvertes · Gironde, Landes".
     /// </summary>
     public static string Title(BoardFilter f)
     {
@@ -50,7 +49,11 @@ public static class BoardDescriptions
             _ => Capitalize(JoinFrench(f.Kinds.Select(PluralLabel).ToList())),
         };
         var parts = new List<string> { what };
-        if (f.Territories.Count > 0)
+        if (f.Territories.Count == 1 && f.Territories[0].In is { Length: > 0 } where)
+        {
+            parts[0] = $"{what} {where}";
+        }
+        else if (f.Territories.Count > 0)
         {
             parts.Add(string.Join(", ", f.Territories.Select(t => t.Name)));
         }

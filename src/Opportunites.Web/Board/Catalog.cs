@@ -24,6 +24,9 @@ public sealed class Territory
     /// <summary>What the territory field shows and accepts back: "Gironde (33)", "Bègles (33)", "Nouvelle-Aquitaine (région)".</summary>
     public string Label { get; init; } = "";
 
+    /// <summary>"en Gironde", "à Bègles" (<see cref="TerritoryInfo.In"/>).</summary>
+    public string In { get; init; } = "";
+
     public string LevelLabel => Level switch
     {
         "pays" => "Pays",
@@ -47,6 +50,7 @@ public sealed class Territory
         RegionCode = t.RegionCode,
         RegionName = tree.Get(t.RegionCode)?.Name,
         Label = t.Label,
+        In = t.In,
     };
 }
 

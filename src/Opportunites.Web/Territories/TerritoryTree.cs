@@ -27,6 +27,29 @@ public sealed class TerritoryInfo
 
     public string? RegionCode { get; internal set; }
 
+    /// <summary>How a région's or département's name takes an article (INSEE: 2 "le", 3 "la", 4 "les", 5 "l'"); null below.</summary>
+    public short? NameArticle { get; init; }
+
+    /// <summary>"Where" in words, for titles: "en Gironde", "dans les Landes", "à Bègles", "au Bouscat", "en France".</summary>
+    public string In => Level switch
+    {
+        "pays" => "en " + Name,
+        "region" or "departement" => NameArticle switch
+        {
+            2 => "dans le " + Name,
+            4 => "dans les " + Name,
+            5 => "dans l'" + Name,
+            // No article: "à Paris", "à Mayotte", "à La Réunion", "à Saint-Martin"; otherwise "en Maine-et-Loire".
+            0 when Name is "Paris" or "Mayotte" || Name.StartsWith("La ", StringComparison.Ordinal)
+                || Name.StartsWith("Saint-", StringComparison.Ordinal) || Name.StartsWith("Wallis", StringComparison.Ordinal) => "à " + Name,
+            _ => "en " + Name,
+        },
+        "epci" => Name.StartsWith("C", StringComparison.Ordinal) && Name.Length > 2 && Name[2] == ' ' ? "dans la " + Name : "dans " + Name,
+        _ when Name.StartsWith("Le ", StringComparison.Ordinal) => "au " + Name[3..],
+        _ when Name.StartsWith("Les ", StringComparison.Ordinal) => "aux " + Name[4..],
+        _ => "à " + Name,
+    };
+
     /// <summary>The one way every page, form, email and API names it: "Bègles (33)", "Gironde (33)", "Nouvelle-Aquitaine (région)".</summary>
     public string Label { get; internal set; } = "";
 
@@ -139,7 +162,7 @@ public sealed class TerritoryTree
     };
 
     private const string LoadSql = """
-        SELECT code, insee_code, name, level, parent_code, lineage, postal_codes, population, siren FROM territories
+        SELECT code, insee_code, name, level, parent_code, lineage, postal_codes, population, siren, name_article FROM territories
         """;
 
     private static readonly ConcurrentDictionary<string, Lazy<Task<TerritoryTree>>> Loaded = new(StringComparer.Ordinal);

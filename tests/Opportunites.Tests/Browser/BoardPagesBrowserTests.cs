@@ -26,7 +26,7 @@ public sealed class BoardPagesBrowserTests : BrowserTest
             $"/offres?q={word}&type=aap&type=ami&territoire=Gironde&tri=recent&archives=1&limite=31/12/2099");
 
         Assert.That(response?.Status, Is.EqualTo(200));
-        await Expect(Page).ToHaveTitleAsync($"Appels à projets et appels à manifestation d'intérêt · Gironde · « {word} » · archives comprises — Opportunités");
+        await Expect(Page).ToHaveTitleAsync($"Appels à projets et appels à manifestation d'intérêt en Gironde · « {word} » · archives comprises — Opportunités");
         foreach (var title in titles)
         {
             await Expect(Page.GetByRole(AriaRole.Link, new() { Name = title })).ToBeVisibleAsync();

@@ -23,11 +23,11 @@ public sealed class BoardPhoneLayoutTests : BrowserTest
         await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, title, ["33"], Kinds.Emploi, Today.AddDays(1), issuerId: issuer);
         var phone = await NewPhonePageAsync();
 
-        await phone.GotoAsync($"/offres?territoire=33&type=emploi&emetteur={issuer}");
+        await phone.GotoAsync($"/offres?territoire=33&type=emploi&emetteur={issuer}&portee=local");
 
         var fold = phone.Locator("details.filters-fold");
         await Expect(fold).Not.ToHaveAttributeAsync("open", new Regex(".*"));
-        await Expect(fold.Locator("summary")).ToHaveTextAsync("Filtres (3)");
+        await Expect(fold.Locator("summary")).ToHaveTextAsync("Filtres (4)");
         await Expect(phone.GetByLabel("Date limite au plus tard le")).ToBeHiddenAsync();
         var first = phone.Locator("ol.results li").First;
         await Expect(first.GetByRole(AriaRole.Link, new() { Name = title })).ToBeVisibleAsync();
@@ -74,12 +74,12 @@ public sealed class BoardPhoneLayoutTests : BrowserTest
         }
 
         await Page.GotoAsync($"/offres?territoire=33&type=emploi&emetteur={issuer}");
-        await Expect(Page).ToHaveTitleAsync("Emplois · Gironde — Opportunités");
+        await Expect(Page).ToHaveTitleAsync("Emplois en Gironde — Opportunités");
         var urgent = Page.Locator("li.result", new() { HasText = soon }).Locator(".badge");
         await Expect(urgent).ToHaveClassAsync(new Regex("badge-urgent"));
 
         await Page.GetByRole(AriaRole.Link, new() { Name = "Page suivante" }).ClickAsync();
-        await Expect(Page).ToHaveTitleAsync("Emplois · Gironde — page 2 — Opportunités");
+        await Expect(Page).ToHaveTitleAsync("Emplois en Gironde — page 2 — Opportunités");
         var searchUrl = Page.Url;
 
         await Page.GetByRole(AriaRole.Link, new() { Name = far }).ClickAsync();

@@ -25,6 +25,37 @@ public sealed class TerritoryResolutionTests
         Assert.That(tree.Get("R75")!.Name, Is.EqualTo("Nouvelle-Aquitaine"));
     }
 
+    [TestCase("33", "en Gironde")]
+    [TestCase("40", "dans les Landes")]
+    [TestCase("59", "dans le Nord")]
+    [TestCase("01", "dans l'Ain")]
+    [TestCase("49", "en Maine-et-Loire")]
+    [TestCase("35", "en Ille-et-Vilaine")]
+    [TestCase("75", "à Paris")]
+    [TestCase("974", "à La Réunion")]
+    [TestCase("R75", "en Nouvelle-Aquitaine")]
+    [TestCase("R32", "dans les Hauts-de-France")]
+    [TestCase("R44", "dans le Grand Est")]
+    [TestCase("FR", "en France")]
+    [TestCase("C33039", "à Bègles")]
+    [TestCase("C33069", "au Bouscat")]
+    [TestCase("C17300", "à La Rochelle")]
+    [TestCase("E243300316", "dans Bordeaux Métropole")]
+    public async Task In_EachLevel_SaysWhereInFrench(string code, string expected)
+    {
+        var tree = await TreeAsync();
+
+        Assert.That(tree.Get(code)!.In, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task In_CommunauteDeCommunes_TakesTheArticle()
+    {
+        var tree = await TreeAsync();
+
+        Assert.That(tree.Resolve("CC Aunis Sud")!.In, Is.EqualTo("dans la CC Aunis Sud"));
+    }
+
     [TestCase("Bègles", "C33039")]
     [TestCase("begles", "C33039")]
     [TestCase("BEGLES", "C33039")]

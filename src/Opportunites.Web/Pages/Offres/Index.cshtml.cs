@@ -64,9 +64,11 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
     /// </summary>
     public string PageTitle => Errors.Count > 0 ? "Erreur : " + Heading : BoardDescriptions.Title(Filter);
 
-    /// <summary>How many filters are set (kinds, territories, themes, dates, archives, issuer): the "Filtres (n)" fold.</summary>
+    /// <summary>
+    /// How many filters are set (kinds, territories, themes, local only, dates, archives, issuer): the "Filtres (n)" fold.
+    /// </summary>
     public int FilterCount => Filter.Kinds.Count + Filter.Territories.Count + Filter.Themes.Count
-        + (Filter.ClosingWithinDays is null ? 0 : 1) + (Filter.DeadlineBy is null ? 0 : 1)
+        + (Filter.IncludeWider ? 0 : 1) + (Filter.ClosingWithinDays is null ? 0 : 1) + (Filter.DeadlineBy is null ? 0 : 1)
         + (Filter.IncludeClosed ? 1 : 0) + (Filter.IssuerId is null ? 0 : 1);
 
     /// <summary>
