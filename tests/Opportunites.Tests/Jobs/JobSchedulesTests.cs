@@ -40,7 +40,7 @@ public sealed class JobSchedulesTests
     }
 
     [Test]
-    public void TryParse_QuartzYearField_IsRefused()
+    public void TryParse_SevenFieldsWithAYear_IsRefused()
     {
         Assert.That(JobSchedules.TryParse("0 0 3 1 1 ? 2099", out _), Is.False, "Hangfire's cron has no year field");
     }
