@@ -75,30 +75,47 @@ var repoRoot = FindRepoRoot();
 var workDir = Path.Combine(repoRoot, "var", "bench");
 Directory.CreateDirectory(workDir);
 List<string> departements, regions;
+List<Place> places;
 await using (var conn = await db.OpenConnectionAsync())
 {
     departements = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'departement' ORDER BY code")).AsList();
     regions = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'region' ORDER BY code")).AsList();
+    // Communes by population (the loader's slots, one per 200 inhabitants), every 97th slot: ~3,700 places.
+    await conn.ExecuteAsync(DatasetLoader.PlacesSql);
+    places = (await conn.QueryAsync<Place>("SELECT commune, epci, departement, region FROM bench_places WHERE slot % 97 = 0 ORDER BY slot")).AsList();
 }
 
+// The mixes of the previous runs (départements and régions), then the same shapes at commune granularity (issue 22).
 var browse = BoardUrls.Browse(options.Urls, departements, regions);
 var mix = BoardUrls.Mix(options.Urls, departements, regions, DatasetLoader.Vocabulary);
-var mixes = new[] { new Workload("parcours", browse, Path.Combine(workDir, "browse.txt"), 30), new Workload("mixte", mix, Path.Combine(workDir, "mix.txt"), 80) };
+var browseCommunes = BoardUrls.BrowseCommunes(options.Urls, places);
+var mixCommunes = BoardUrls.MixCommunes(options.Urls, places, DatasetLoader.Vocabulary);
+var mixes = new[]
+{
+    new Workload("parcours", browse, Path.Combine(workDir, "browse.txt"), 30), new Workload("mixte", mix, Path.Combine(workDir, "mix.txt"), 80),
+    new Workload("parcours communes", browseCommunes, Path.Combine(workDir, "browse-communes.txt"), 30),
+    new Workload("mixte communes", mixCommunes, Path.Combine(workDir, "mix-communes.txt"), 80),
+};
 foreach (var w in mixes)
 {
     await File.WriteAllLinesAsync(w.File, w.Urls);
 }
 
-report.Note($"URL : {browse.Count:N0} de parcours (territoire, type, page 1 à 3) et {mix.Count:N0} mixtes (moitié recherche plein texte), var/bench/*.txt.");
+report.Note($"URL : {browse.Count:N0} de parcours (territoire, type, page 1 à 3) et {mix.Count:N0} mixtes (moitié recherche plein texte), " +
+            "filtrés par département ou région ; les mêmes « communes » : territoire tiré par population, commune (55 %), son EPCI (25 %), " +
+            "son département (15 %) ou sa région (5 %) ; var/bench/*.txt.");
+
+var autocomplete = Path.Combine(workDir, "territoires.txt");
+await AutocompleteBench.RunAsync(db, report, autocomplete);
 
 if (!options.NoSql)
 {
-    await new SqlMeasurements(db, report).RunAsync(browse, mix);
+    await new SqlMeasurements(db, report).RunAsync(mixes);
 }
 
 if (!options.NoHttp)
 {
-    await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
+    await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes, autocomplete);
 }
 
 if (options.Digest.Length > 0)
