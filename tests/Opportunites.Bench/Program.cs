@@ -10,7 +10,8 @@ using Opportunites.Web.Data;
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
 //            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
 //            [--report docs/benchmarks.md] [--app-configuration Release]
-//            [--digest 10000,100000] [--no-expiry] [--overdue N] [--start]
+//            [--digest 10000,100000] [--digest-granularity départements,communes] [--digest-dkim 10000] [--failover 30000]
+//            [--no-expiry] [--overdue N] [--start]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C] [--items 80]
 // Digest benchmark alone: ./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8]
 // Start time of ./run.sh to the first 200 on /: ./bench.sh start [--start-runs N] [--start-no-stop]
@@ -120,7 +121,13 @@ if (!options.NoHttp)
 
 if (options.Digest.Length > 0)
 {
-    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report, options.AppConfiguration);
+    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report, options.AppConfiguration,
+        options.DigestGranularities, options.DigestDkim);
+}
+
+if (options.Failover > 0)
+{
+    await FailoverBench.RunAsync(db, benchCs, repoRoot, options.Failover, options.Port + 2, report, options.AppConfiguration);
 }
 
 // Last: it changes then restores 100 k offers (and vacuums), which must not disturb the board's measurements.
@@ -185,6 +192,15 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
     /// <summary>Subscriber counts of the digest benchmark (--digest 10000,100000); none: not run.</summary>
     public int[] Digest { get; init; } = [];
 
+    /// <summary>Where the digest's subscribers live: départements (the earlier runs), communes (issue 22), or both.</summary>
+    public string[] DigestGranularities { get; init; } = ["départements", "communes"];
+
+    /// <summary>Subscribers of a digest run with DKIM on (communes); 0: none.</summary>
+    public int DigestDkim { get; init; }
+
+    /// <summary>Subscribers of the two-node SIGKILL takeover measurement (issue 23, item 3); 0: not run.</summary>
+    public int Failover { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
         int Int(string name, int fallback)
@@ -214,6 +230,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
             Digest = Array.IndexOf(args, "--digest") is var g and >= 0 && g + 1 < args.Length ? DigestBench.ParseCounts(args[g + 1]) : [],
+            DigestGranularities = Text("--digest-granularity")?.Split(',') ?? ["départements", "communes"],
+            DigestDkim = Int("--digest-dkim", 0),
+            Failover = Int("--failover", 0),
             NoExpiry = args.Contains("--no-expiry"),
             Overdue = Int("--overdue", 100_000),
             Start = args.Contains("--start"),
