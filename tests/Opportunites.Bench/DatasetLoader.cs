@@ -7,8 +7,9 @@ namespace Opportunites.Bench;
 /// <summary>
 /// Fills the benchmark database with a national-scale dataset in set-based INSERT … SELECT statements, split over
 /// several sessions because the weighted French tsvector (computed by the row trigger) dominates the cost.
-/// Spread: all kinds, all territories (Zipf-like: a few départements and issuers get most offers, 8 % national,
-/// 12 % régional), French titles and descriptions from ~250 words of the field drawn with a Zipf-like skew (as in
+/// Spread (issue 22): all kinds; places drawn by population (<see cref="PlacesSql"/>): 48 % for a commune, 18 % for its
+/// EPCI, 15 % for its département, 5 % for two départements, 8 % for its région, 6 % national; a few issuers get most
+/// offers (Zipf-like); French titles and descriptions from ~250 words of the field drawn with a Zipf-like skew (as in
 /// real text, a few words are in most offers and most words in few: searches range from broad to selective),
 /// deadlines over a year, 10 % without.
 /// </summary>
@@ -51,6 +52,25 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         "sociale", "microcrédit", "surendettement", "budget", "familial", "énergétique", "précarité", "chauffage",
     ];
 
+    /// <summary>
+    /// Places drawn by population: one slot per 200 inhabitants of each commune (at least one; municipal arrondissements
+    /// left out, their commune holds them), with the commune's EPCI (itself when it has none), département and région.
+    /// A uniform slot is then a commune weighted by its population, and its ancestors are weighted the same way. In the
+    /// bench database only (an unlogged table filled once).
+    /// </summary>
+    public const string PlacesSql = """
+        CREATE UNLOGGED TABLE IF NOT EXISTS bench_places (slot int PRIMARY KEY, commune text NOT NULL, epci text NOT NULL,
+                                                          departement text NOT NULL, region text NOT NULL);
+        INSERT INTO bench_places
+        SELECT (row_number() OVER (ORDER BY c.code, s))::int, c.code,
+               coalesce((SELECT e FROM unnest(c.lineage) e WHERE e LIKE 'E%' LIMIT 1), c.code), c.lineage[3], c.lineage[2]
+        FROM territories c
+        CROSS JOIN LATERAL generate_series(1, greatest(1, coalesce(c.population, 0) / 200)) s
+        WHERE c.level = 'commune' AND c.lineage[array_length(c.lineage, 1) - 1] NOT LIKE 'C%'
+          AND NOT EXISTS (SELECT 1 FROM bench_places);
+        ANALYZE bench_places;
+        """;
+
     private const string IssuersSql = """
         INSERT INTO issuers (name, type)
         SELECT (ARRAY['Association','Ville de','Conseil départemental','Centre social','Fondation','Mission locale',
@@ -68,10 +88,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
     private const string OpportunitiesSql = """
         WITH vocab AS (SELECT @vocab::text[] AS w),
         kinds AS (SELECT ARRAY['emploi','emploi','aap','aap','aap','ami'] AS k),
-        terr AS (
-          SELECT array_agg(code ORDER BY code) FILTER (WHERE level = 'departement') AS deps,
-                 array_agg(code ORDER BY code) FILTER (WHERE level = 'region') AS regs
-          FROM territories),
+        places AS (SELECT max(slot) AS n FROM bench_places),
         -- 2,000 descriptions of 25-65 words, their weighted vectors computed once per statement, not once per row.
         pool AS MATERIALIZED (
           SELECT p.i, d.text, setweight(to_tsvector('fr_unaccent', d.text), 'C') AS tsv
@@ -90,10 +107,10 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
                CASE WHEN x.kind = 'emploi' THEN (ARRAY['cdi','cdd','stage','alternance','service_civique','autre'])[1 + g % 6] END,
                x.published_at, x.published_at, x.published_at,
                CASE WHEN x.status <> 'published' THEN x.published_at + interval '30 days' END,
-               x.codes, territory_scope_of(x.codes),
+               y.codes, territory_scope_of(y.codes),
                setweight(to_tsvector('fr_unaccent', x.title), 'A') || iss.tsv || pool.tsv
         FROM generate_series(@from, @to) g
-        CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN terr
+        CROSS JOIN vocab CROSS JOIN kinds CROSS JOIN places
         CROSS JOIN LATERAL (
           SELECT k[1 + (g % 6)] AS kind,
                  initcap(w[1 + floor(random() * 40)::int]) || ' ' || w[1 + floor(power(random(), 2) * array_length(w, 1))::int] || ' '
@@ -107,15 +124,20 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
                       ELSE current_date - (1 + floor(random() * 1000))::int END AS deadline,
                  now() - make_interval(days => (random() * CASE WHEN g <= @open THEN 60 ELSE 1200 END)::int,
                                        mins => (random() * 1440)::int) AS published_at,
-                 CASE WHEN g % 100 < 8 THEN ARRAY['FR']
-                      WHEN g % 100 < 20 THEN ARRAY[regs[1 + floor(18 * power(random(), 2))::int]]
-                      WHEN g % 100 < 25 THEN ARRAY[deps[1 + floor(101 * power(random(), 2))::int],
-                                                   deps[1 + floor(101 * random())::int]]
-                      ELSE ARRAY[deps[1 + floor(101 * power(random(), 2))::int]] END AS codes
+                 1 + floor(random() * places.n)::int AS slot, 1 + floor(random() * places.n)::int AS other_slot
           WHERE g IS NOT NULL
         ) x
         JOIN pool ON pool.i = x.pool_i
         JOIN iss ON iss.id = x.issuer_id
+        JOIN bench_places p ON p.slot = x.slot
+        JOIN bench_places q ON q.slot = x.other_slot
+        CROSS JOIN LATERAL (
+          SELECT CASE WHEN g % 100 < 6 THEN ARRAY['FR']
+                      WHEN g % 100 < 14 THEN ARRAY[p.region]
+                      WHEN g % 100 < 29 THEN ARRAY[p.departement]
+                      WHEN g % 100 < 34 THEN ARRAY(SELECT DISTINCT d FROM unnest(ARRAY[p.departement, q.departement]) d ORDER BY d)
+                      WHEN g % 100 < 52 THEN ARRAY[p.epci]
+                      ELSE ARRAY[p.commune] END AS codes) y
         """;
 
     private const string TerritoriesSql = """
@@ -137,6 +159,7 @@ internal sealed class DatasetLoader(NpgsqlDataSource db)
         var watch = Stopwatch.StartNew();
         await using (var conn = await db.OpenConnectionAsync())
         {
+            await conn.ExecuteAsync(PlacesSql, commandTimeout: 0);
             await conn.ExecuteAsync(IssuersSql, new { count = issuers }, commandTimeout: 0);
             // Bulk load computes what the row triggers would (issuer name, search vector, territory codes) set-based.
             await conn.ExecuteAsync("ALTER TABLE opportunity_territories DISABLE TRIGGER USER");

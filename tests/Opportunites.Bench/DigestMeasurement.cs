@@ -28,6 +28,12 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
 
     public double CpuMicrosPerMessage => Sent == 0 ? 0 : AppCpuSeconds * 1e6 / Sent;
 
+    /// <summary>Distinct bodies the run wrote (outbox_bodies: one per preference group with content, shared by its messages).</summary>
+    public long Bodies { get; init; }
+
+    /// <summary>Where the subscribers' territories are: "départements" (earlier runs) or "communes" (issue 22).</summary>
+    public string Granularity { get; init; } = DigestMeasurement.Departements;
+
     /// <summary>The app's garbage collections during the run (heap size: at the end).</summary>
     public GcFigures? Gc { get; init; }
 
@@ -47,6 +53,8 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
 public static class DigestMeasurement
 {
     public const string SmtpSource = "/usr/sbin/smtp-source";
+    public const string Departements = "départements";
+    public const string Communes = "communes";
 
     // A week of new offers is what a Monday digest lists: a dataset loaded days ago is shifted so that its latest
     // publication is now again (publication dates were spread over the last 60 days by the loader).
@@ -117,15 +125,43 @@ public static class DigestMeasurement
         FROM pick p CROSS JOIN terr
         """;
 
-    private static async Task<TimeSpan> GenerateSubscribersAsync(NpgsqlDataSource db, int n)
+    // At commune granularity (issue 22): each subscriber follows the commune where they live, drawn by population
+    // (DatasetLoader.PlacesSql), 10 % two communes; 40 % keep a common choice of kinds (all, or AAP + AMI), the others a
+    // subset; offers for the EPCI, département, région and France that contain it come with it (include_wider, default).
+    private const string CommunePreferencesSql = """
+        WITH places AS (SELECT max(slot) AS n FROM bench_places),
+        pick AS (
+          SELECT s.id, random() < 0.40 AS common, random() < 0.5 AS all_kinds, random() < 0.10 AS two,
+                 1 + floor(random() * places.n)::int AS slot, 1 + floor(random() * places.n)::int AS other_slot,
+                 1 + floor(random() * 7)::int AS kind_mask
+          FROM subscribers s CROSS JOIN places)
+        INSERT INTO digest_subscriptions (subscriber_id, territory_codes, kinds, themes, frequency)
+        SELECT p.id,
+               CASE WHEN p.two THEN ARRAY(SELECT DISTINCT c FROM unnest(ARRAY[a.commune, b.commune]) c ORDER BY c) ELSE ARRAY[a.commune] END,
+               CASE WHEN p.common THEN CASE WHEN p.all_kinds THEN ARRAY['aap', 'ami', 'emploi'] ELSE ARRAY['aap', 'ami'] END
+                    ELSE ARRAY(SELECT k FROM unnest(ARRAY['aap', 'ami', 'emploi']) WITH ORDINALITY AS u(k, b)
+                               WHERE p.kind_mask & (1 << (b::int - 1)) <> 0 ORDER BY k)
+               END,
+               '{}', 'weekly'
+        FROM pick p
+        JOIN bench_places a ON a.slot = p.slot
+        JOIN bench_places b ON b.slot = p.other_slot
+        """;
+
+    internal static async Task<TimeSpan> GenerateSubscribersAsync(NpgsqlDataSource db, int n, string granularity)
     {
         var watch = Stopwatch.StartNew();
         await using var conn = await db.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         // Each run starts from nothing: no ledger (every subscriber is due), an empty outbox.
-        await conn.ExecuteAsync("TRUNCATE subscribers, digest_subscriptions, digest_deliveries, deadline_reminders, reminder_deliveries, outbox RESTART IDENTITY CASCADE", transaction: tx);
+        await conn.ExecuteAsync("TRUNCATE subscribers, digest_subscriptions, digest_deliveries, deadline_reminders, reminder_deliveries, outbox, outbox_bodies RESTART IDENTITY CASCADE", transaction: tx);
         await conn.ExecuteAsync(SubscribersSql, new { n }, tx, commandTimeout: 0);
-        await conn.ExecuteAsync(PreferencesSql, transaction: tx, commandTimeout: 0);
+        if (granularity == Communes)
+        {
+            await conn.ExecuteAsync(DatasetLoader.PlacesSql, transaction: tx, commandTimeout: 0);
+        }
+
+        await conn.ExecuteAsync(granularity == Communes ? CommunePreferencesSql : PreferencesSql, transaction: tx, commandTimeout: 0);
         // No app runs on the bench database now. A node killed earlier (benchmark interrupted) may have left Hangfire jobs
         // fetched or queued, and lock rows: they would come back during the measurement (after the invisibility or lock
         // timeout). Cleared here.
@@ -179,11 +215,12 @@ public static class DigestMeasurement
     /// </summary>
     /// <param name="settings">More settings for the app (the smoke test delivers every second instead of every 10).</param>
     public static async Task<DigestFigures> MeasureAsync(NpgsqlDataSource db, string connectionString, string repoRoot, int n,
-        int connections, int port, string configuration = "Release", IReadOnlyDictionary<string, string>? settings = null)
+        int connections, int port, string configuration = "Release", IReadOnlyDictionary<string, string>? settings = null,
+        string granularity = Departements)
     {
-        var label = $"veille {n:N0} abonnés";
+        var label = $"veille {n:N0} abonnés ({granularity})";
         Console.Error.WriteLine($"{label} : génération…");
-        var generated = await GenerateSubscribersAsync(db, n);
+        var generated = await GenerateSubscribersAsync(db, n, granularity);
 
         long lastRunId;
         await using (var conn = await db.OpenConnectionAsync())
@@ -211,6 +248,7 @@ public static class DigestMeasurement
         RunRow run;
         GcFigures gcBefore, gcAfter;
         double cpuBefore, cpuAfter;
+        long bodies;
         ConnectionSampler used;
         await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, configuration, env))
         {
@@ -251,6 +289,7 @@ public static class DigestMeasurement
             await using (var conn = await db.OpenConnectionAsync())
             {
                 state = await conn.QuerySingleAsync<OutboxState>(OutboxStateSql);
+                bodies = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox_bodies");
             }
 
             peakMb = app.PeakRssMb;
@@ -294,6 +333,8 @@ public static class DigestMeasurement
             OffersSeconds = counts.GetValueOrDefault("ms_offres") / 1000.0,
             WriteSeconds = counts.GetValueOrDefault("ms_ecriture") / 1000.0,
             AppCpuSeconds = cpuAfter - cpuBefore,
+            Bodies = bodies,
+            Granularity = granularity,
             Gc = gcAfter with
             {
                 Gen0 = gcAfter.Gen0 - gcBefore.Gen0,

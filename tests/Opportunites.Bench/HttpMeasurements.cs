@@ -15,7 +15,7 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
     private const double RatioTarget = 0.70;
     private const double TwoConnectionsP99TargetMs = 10;
 
-    public async Task RunAsync(IReadOnlyList<Workload> mixes)
+    public async Task RunAsync(IReadOnlyList<Workload> mixes, string? autocompleteFile = null)
     {
         var lua = Path.Combine(repoRoot, "tests", "Opportunites.Bench", "wrk", "urls.lua");
         var scripts = new Dictionary<string, IReadOnlyList<string>>();
@@ -71,9 +71,15 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
             }
         }
 
+        if (autocompleteFile is not null)
+        {
+            await AutocompleteAsync(app, lua, autocompleteFile);
+        }
+
         if (o.LoadDuration > 0)
         {
-            await LoadAsync(app, lua, mixes[^1]);
+            // The mix of the previous runs, so that the figure stays comparable.
+            await LoadAsync(app, lua, mixes.First(m => m.Name == "mixte"));
         }
 
         await app.DisposeAsync();
@@ -112,6 +118,22 @@ internal sealed class HttpMeasurements(NpgsqlDataSource db, string connectionStr
                         + "(statique / (statique + pgbench), mêmes cœurs)", r.Rps / tps, "");
                 }
             }
+        }
+    }
+
+    /// <summary>Issue 22: the territory field's autocomplete over HTTP, one then two clients typing (each answer awaited).</summary>
+    private async Task AutocompleteAsync(AppProcess app, string lua, string file)
+    {
+        await Tools.WrkAsync(app.BaseUrl, lua, file, 2, Math.Min(10, o.Warmup));
+        foreach (var c in new[] { 1, 2 })
+        {
+            var label = $"autocomplétion territoires HTTP, {c} conn.";
+            Console.Error.WriteLine($"{label} : wrk {o.Duration} s…");
+            var r = await Tools.WrkAsync(app.BaseUrl, lua, file, c, o.Duration);
+            report.Add($"{label} : débit", $"wrk -t{c} -c{c}, {o.Duration} s, GET {AutocompleteBench.ApiPath}…, {r.Requests:N0} requêtes ; "
+                + $"p50 {r.P50Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms, p90 {r.P90Ms.ToString("0.##", CultureInfo.InvariantCulture)} ms", r.Rps, "req/s");
+            report.Check($"{label} : p99", r.P99Ms, "ms", $"≤ {AutocompleteBench.P99TargetMs:0} ms", r.P99Ms <= AutocompleteBench.P99TargetMs,
+                $"{r.Errors} erreurs");
         }
     }
 

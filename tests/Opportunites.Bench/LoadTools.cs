@@ -174,6 +174,13 @@ internal sealed class AppProcess : IAsyncDisposable
 
     private bool _disposed;
 
+    /// <summary>SIGKILL, as a crashed node or a lost machine: no shutdown, its job left fetched and its connections dropped.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     /// <summary>Stops the app; may be called again (the board bench stops one app before starting the next).</summary>
     public async ValueTask DisposeAsync()
     {

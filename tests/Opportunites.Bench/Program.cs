@@ -10,7 +10,8 @@ using Opportunites.Web.Data;
 // ./bench.sh [--open N] [--archived N] [--sessions N] [--reuse] [--database NAME] [--duration S] [--connections 16,2]
 //            [--urls N] [--scripts N] [--warmup S] [--port P] [--load-duration S (64 connections; 0: none)] [--no-sql] [--no-http]
 //            [--report docs/benchmarks.md] [--app-configuration Release]
-//            [--digest 10000,100000] [--no-expiry] [--overdue N] [--start]
+//            [--digest 10000,100000] [--digest-granularity départements,communes] [--digest-dkim 10000] [--failover 30000]
+//            [--no-expiry] [--overdue N] [--start]
 // Mail transport benchmark: dotnet run -c Release --project tests/Opportunites.Bench -- mail [--messages N] [--connections C] [--items 80]
 // Digest benchmark alone: ./bench.sh digest [--subscribers 10000,100000] [--open N] [--database NAME] [--connections 8]
 // Start time of ./run.sh to the first 200 on /: ./bench.sh start [--start-runs N] [--start-no-stop]
@@ -75,35 +76,58 @@ var repoRoot = FindRepoRoot();
 var workDir = Path.Combine(repoRoot, "var", "bench");
 Directory.CreateDirectory(workDir);
 List<string> departements, regions;
+List<Place> places;
 await using (var conn = await db.OpenConnectionAsync())
 {
     departements = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'departement' ORDER BY code")).AsList();
     regions = (await conn.QueryAsync<string>("SELECT code FROM territories WHERE level = 'region' ORDER BY code")).AsList();
+    // Communes by population (the loader's slots, one per 200 inhabitants), every 97th slot: ~3,700 places.
+    await conn.ExecuteAsync(DatasetLoader.PlacesSql);
+    places = (await conn.QueryAsync<Place>("SELECT commune, epci, departement, region FROM bench_places WHERE slot % 97 = 0 ORDER BY slot")).AsList();
 }
 
+// The mixes of the previous runs (départements and régions), then the same shapes at commune granularity (issue 22).
 var browse = BoardUrls.Browse(options.Urls, departements, regions);
 var mix = BoardUrls.Mix(options.Urls, departements, regions, DatasetLoader.Vocabulary);
-var mixes = new[] { new Workload("parcours", browse, Path.Combine(workDir, "browse.txt"), 30), new Workload("mixte", mix, Path.Combine(workDir, "mix.txt"), 80) };
+var browseCommunes = BoardUrls.BrowseCommunes(options.Urls, places);
+var mixCommunes = BoardUrls.MixCommunes(options.Urls, places, DatasetLoader.Vocabulary);
+var mixes = new[]
+{
+    new Workload("parcours", browse, Path.Combine(workDir, "browse.txt"), 30), new Workload("mixte", mix, Path.Combine(workDir, "mix.txt"), 80),
+    new Workload("parcours communes", browseCommunes, Path.Combine(workDir, "browse-communes.txt"), 30),
+    new Workload("mixte communes", mixCommunes, Path.Combine(workDir, "mix-communes.txt"), 80),
+};
 foreach (var w in mixes)
 {
     await File.WriteAllLinesAsync(w.File, w.Urls);
 }
 
-report.Note($"URL : {browse.Count:N0} de parcours (territoire, type, page 1 à 3) et {mix.Count:N0} mixtes (moitié recherche plein texte), var/bench/*.txt.");
+report.Note($"URL : {browse.Count:N0} de parcours (territoire, type, page 1 à 3) et {mix.Count:N0} mixtes (moitié recherche plein texte), " +
+            "filtrés par département ou région ; les mêmes « communes » : territoire tiré par population, commune (55 %), son EPCI (25 %), " +
+            "son département (15 %) ou sa région (5 %) ; var/bench/*.txt.");
+
+var autocomplete = Path.Combine(workDir, "territoires.txt");
+await AutocompleteBench.RunAsync(db, report, autocomplete);
 
 if (!options.NoSql)
 {
-    await new SqlMeasurements(db, report).RunAsync(browse, mix);
+    await new SqlMeasurements(db, report).RunAsync(mixes);
 }
 
 if (!options.NoHttp)
 {
-    await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes);
+    await new HttpMeasurements(db, benchCs, report, options, repoRoot, workDir).RunAsync(mixes, autocomplete);
 }
 
 if (options.Digest.Length > 0)
 {
-    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report, options.AppConfiguration);
+    await DigestBench.RunAsync(db, benchCs, repoRoot, options.Digest, 8, options.Port + 1, report, options.AppConfiguration,
+        options.DigestGranularities, options.DigestDkim);
+}
+
+if (options.Failover > 0)
+{
+    await FailoverBench.RunAsync(db, benchCs, repoRoot, options.Failover, options.Port + 2, report, options.AppConfiguration);
 }
 
 // Last: it changes then restores 100 k offers (and vacuums), which must not disturb the board's measurements.
@@ -168,6 +192,15 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
     /// <summary>Subscriber counts of the digest benchmark (--digest 10000,100000); none: not run.</summary>
     public int[] Digest { get; init; } = [];
 
+    /// <summary>Where the digest's subscribers live: départements (the earlier runs), communes (issue 22), or both.</summary>
+    public string[] DigestGranularities { get; init; } = ["départements", "communes"];
+
+    /// <summary>Subscribers of a digest run with DKIM on (communes); 0: none.</summary>
+    public int DigestDkim { get; init; }
+
+    /// <summary>Subscribers of the two-node SIGKILL takeover measurement (issue 23, item 3); 0: not run.</summary>
+    public int Failover { get; init; }
+
     public static BenchOptions Parse(string[] args)
     {
         int Int(string name, int fallback)
@@ -197,6 +230,9 @@ internal sealed record BenchOptions(int Open, int Archived, int Issuers, int Ses
             NoHttp = args.Contains("--no-http"),
             NoSql = args.Contains("--no-sql"),
             Digest = Array.IndexOf(args, "--digest") is var g and >= 0 && g + 1 < args.Length ? DigestBench.ParseCounts(args[g + 1]) : [],
+            DigestGranularities = Text("--digest-granularity")?.Split(',') ?? ["départements", "communes"],
+            DigestDkim = Int("--digest-dkim", 0),
+            Failover = Int("--failover", 0),
             NoExpiry = args.Contains("--no-expiry"),
             Overdue = Int("--overdue", 100_000),
             Start = args.Contains("--start"),

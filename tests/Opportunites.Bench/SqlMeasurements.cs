@@ -23,9 +23,12 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
         ("recherche 2 mots", "/offres?q=insertion+jeunes"),
         ("recherche + Gironde + AAP", "/offres?q=culture&territoire=33&type=aap"),
         ("archives, Gironde", "/offres?archives=1&territoire=33"),
+        ("Bègles (commune) + AAP", "/offres?territoire=C33039&type=aap"),
+        ("Bordeaux Métropole (EPCI)", "/offres?territoire=E243300316"),
+        ("recherche + Bègles", "/offres?q=culture&territoire=C33039"),
     ];
 
-    public async Task RunAsync(IReadOnlyList<string> browseUrls, IReadOnlyList<string> mixUrls, int runs = 60)
+    public async Task RunAsync(IReadOnlyList<Workload> mixes, int runs = 60)
     {
         var views = new PageViews(db);
         await using (var conn = await db.OpenConnectionAsync())
@@ -47,7 +50,7 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
         // Whole page views as the app runs them (parse with its territory lookup, then page + count in one round trip).
         var parser = new BoardFilterParser(new TerritoryDirectory(db), new ThemeCatalog(db));
         var board = new BoardQueries(db, TimeProvider.System);
-        foreach (var (name, urls) in new[] { ("parcours", browseUrls), ("mixte", mixUrls) })
+        foreach (var (name, urls) in mixes.Select(w => (w.Name, w.Urls)))
         {
             var sample = urls.Take(200).ToList();
             await TimeAsync($"vue de page SQL, {name}", $"{sample.Count} URL du mélange, BoardQueries.SearchAsync", sample.Count, async i =>
