@@ -178,8 +178,7 @@ public static class CsvImportParser
         {
             if (territories.Get(code) is { } t)
             {
-                c.TerritoryCodes = [t.Code];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([t.Code], $"colonne territoire_code « {code} » → {TerritoryGuesser.Describe(t)}", []));
             }
             else
             {
@@ -191,18 +190,24 @@ public static class CsvImportParser
 
         if (name is not null)
         {
-            if (territories.Resolve(name) is { } t)
+            var candidates = territories.Tree.ResolveCandidates(name);
+            // One name for nested places (La Réunion the région and the département) is the larger one.
+            if (candidates.Count > 0 && candidates.All(x => x.Lineage.Contains(candidates[0].Code)))
             {
-                c.TerritoryCodes = [t.Code];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([candidates[0].Code], $"colonne territoire « {name} » → {TerritoryGuesser.Describe(candidates[0])}", []));
                 return;
             }
 
-            var guessed = guesser.Guess(name);
-            if (guessed.Count > 0)
+            if (candidates.Count > 1)
             {
-                c.TerritoryCodes = [.. guessed];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([], $"colonne territoire « {name} » : plusieurs territoires portent ce nom ("
+                    + string.Join(", ", candidates.Select(x => x.Label)) + ") : à compléter", candidates));
+                return;
+            }
+
+            if (guesser.Guess(name) is { Known: true } guessed)
+            {
+                c.Apply(guessed);
                 return;
             }
         }
