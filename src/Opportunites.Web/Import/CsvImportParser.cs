@@ -190,18 +190,20 @@ public static class CsvImportParser
 
         if (name is not null)
         {
+            // A name column names a place as people write it: the largest of that name ("Landes" the département, not
+            // the commune of Charente-Maritime), asked only when several of the same level share it ("Saint-Denis").
             var candidates = territories.Tree.ResolveCandidates(name);
-            // One name for nested places (La Réunion the région and the département) is the larger one.
-            if (candidates.Count > 0 && candidates.All(x => x.Lineage.Contains(candidates[0].Code)))
+            var largest = candidates.Where(x => candidates.All(other => other.LevelRank >= x.LevelRank)).ToList();
+            if (largest.Count == 1)
             {
-                c.Apply(new TerritoryGuess([candidates[0].Code], $"colonne territoire « {name} » → {TerritoryGuesser.Describe(candidates[0])}", []));
+                c.Apply(new TerritoryGuess([largest[0].Code], $"colonne territoire « {name} » → {TerritoryGuesser.Describe(largest[0])}", []));
                 return;
             }
 
-            if (candidates.Count > 1)
+            if (largest.Count > 1)
             {
                 c.Apply(new TerritoryGuess([], $"colonne territoire « {name} » : plusieurs territoires portent ce nom ("
-                    + string.Join(", ", candidates.Select(x => x.Label)) + ") : à compléter", candidates));
+                    + string.Join(", ", largest.Select(x => x.Label)) + ") : à compléter", largest, name));
                 return;
             }
 

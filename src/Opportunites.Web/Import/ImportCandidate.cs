@@ -37,6 +37,9 @@ public sealed class ImportCandidate
     /// <summary>Places the line's words may mean (homonyms), for the person who completes it.</summary>
     public IReadOnlyList<TerritoryInfo> TerritoryCandidates { get; set; } = [];
 
+    /// <summary>The words that name the <see cref="TerritoryCandidates"/>.</summary>
+    public string? TerritoryWords { get; set; }
+
     public string? Url { get; set; }
     public string Description { get; set; } = "";
     public string? Contact { get; set; }
@@ -66,5 +69,6 @@ public sealed class ImportCandidate
         TerritoryKnown = guess.Known;
         TerritoryReason = guess.Reason;
         TerritoryCandidates = guess.Candidates;
+        TerritoryWords = guess.Words;
     }
 }

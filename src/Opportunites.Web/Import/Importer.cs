@@ -152,7 +152,14 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
                 // The preview's field replaces the guess, even with nothing (the guess removed: the line is to complete).
                 var chosen = choice.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(territories.Resolve).OfType<TerritoryInfo>().Select(t => t.Code).Distinct().ToList();
-                c.Apply(new TerritoryGuess(chosen, chosen.Count > 0 ? "choisi dans l'aperçu" : "retiré dans l'aperçu : à compléter", []));
+                if (chosen.Count > 0)
+                {
+                    c.Apply(new TerritoryGuess(chosen, "choisi dans l'aperçu", []));
+                }
+                else if (c.TerritoryKnown)
+                {
+                    c.Apply(new TerritoryGuess([], "retiré dans l'aperçu : à compléter", []));
+                }
             }
 
             if (!c.TerritoryKnown && c.IsValid)

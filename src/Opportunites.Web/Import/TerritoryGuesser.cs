@@ -6,7 +6,8 @@ namespace Opportunites.Web.Import;
 /// <summary>What the guesser made of a line: the territories (most precise only), and why, in French.</summary>
 /// <param name="Codes">Empty when the line is "à compléter".</param>
 /// <param name="Candidates">Homonyms a person chooses between ("Ville de Saint-Denis"), when no context told them apart.</param>
-public sealed record TerritoryGuess(IReadOnlyList<string> Codes, string Reason, IReadOnlyList<TerritoryInfo> Candidates)
+/// <param name="Words">The line's words that name those homonyms.</param>
+public sealed record TerritoryGuess(IReadOnlyList<string> Codes, string Reason, IReadOnlyList<TerritoryInfo> Candidates, string? Words = null)
 {
     public bool Known => Codes.Count > 0;
 }
@@ -163,7 +164,7 @@ public sealed class TerritoryGuesser(TerritoryDirectory territories)
         {
             var (f, kind) = unresolved.First(u => u.F.Places.Contains(candidates[0]));
             return new TerritoryGuess([], $"« {f.Words} » : plusieurs {Plural(kind)} portent ce nom ("
-                + string.Join(", ", candidates.Select(c => c.Label)) + ") : à compléter", candidates);
+                + string.Join(", ", candidates.Select(c => c.Label)) + ") : à compléter", candidates, f.Words);
         }
 
         // Keep the most precise places: a région or département drops out when a place inside it was named too.

@@ -178,4 +178,18 @@ public sealed class TerritoryGuesserTests
         Assert.That(rows.Where(r => !r.TerritoryKnown).Select(r => r.TerritoryReason), Has.All.EqualTo("aucun territoire reconnu : à compléter"));
         Assert.That(rows.SelectMany(r => r.TerritoryCodes), Has.None.EqualTo("FR"));
     }
+
+    [TestCase("Landes", "40", "colonne territoire « Landes » → département Landes (40)")]
+    [TestCase("Bègles", "C33039", "colonne territoire « Bègles » → commune de Bègles (33)")]
+    [TestCase("Saint-Denis", "", "colonne territoire « Saint-Denis » : plusieurs territoires portent ce nom (")]
+    [TestCase("", "", "aucun territoire reconnu : à compléter")]
+    public void CsvParse_TerritoryNameColumn_LargestOfTheNameOrAsked(string name, string code, string reason)
+    {
+        var (rows, error) = CsvImportParser.Parse($"type;emetteur;titre;territoire\nemploi;Association Relais;Animateur;{name}\n", territories, guesser);
+
+        Assert.That(error, Is.Null);
+        Assert.That(string.Join(",", rows.Single().TerritoryCodes), Is.EqualTo(code));
+        Assert.That(rows.Single().TerritoryReason, Does.StartWith(reason));
+        Assert.That(rows.Single().TerritoryCandidates, code.Length == 0 && name.Length > 0 ? Has.Count.GreaterThan(1) : Is.Empty);
+    }
 }
