@@ -144,6 +144,33 @@ public sealed class ImportPageTests
     }
 
     [Test]
+    public async Task CommandLine_ImportWithoutTerritory_PrintsEachGuessAndLinesToCompleteNotFrance()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, $"Offres d'emploi\nMairie de Bègles {suffix} / Coordinateur\nCollectif {suffix} / Animateur\n");
+        var output = new StringWriter();
+        var stdout = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            await AccountsCommands.ImportAsync(app.Services, ["import", file]);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            File.Delete(file);
+        }
+
+        var text = output.ToString();
+        Assert.That(text, Does.Contain("Import : 1 offre(s) créée(s), 0 doublon(s) ignoré(s), 1 ligne(s) à compléter, 0 ligne(s) en erreur."));
+        Assert.That(text, Does.Contain("Territoires :\n  ligne 2 : C33039 — « Mairie de Bègles » → commune de Bègles (33)\n  ligne 3 : à compléter — aucun territoire reconnu : à compléter\n"));
+        Assert.That(text, Does.Contain($"à compléter ligne 3 : Collectif {suffix} / Animateur — manque le territoire (aucun territoire reconnu : à compléter)"));
+        Assert.That((await OffersOfAsync($"Collectif {suffix}")), Is.Empty);
+        Assert.That((await OffersOfAsync($"Mairie de Bègles {suffix}")).Single().Codes, Is.EqualTo(new[] { "C33039" }));
+    }
+
+    [Test]
     public async Task CommandLine_AdminCreate_PrintsOneTimeLink()
     {
         var email = $"cli-admin-{Guid.NewGuid():N}@example.org";
