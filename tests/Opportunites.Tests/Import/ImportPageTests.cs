@@ -72,6 +72,24 @@ public sealed class ImportPageTests
     }
 
     [Test]
+    public async Task Preview_DefaultTerritoryField_HomonymAskedThenAppliedToUnrecognisedLines()
+    {
+        var (admin, _) = await TestUsers.LoggedInAsync(app, Policies.AdminRole);
+        var text = $"AAP / AMI\n{TestData.Unique("Association Relais")} / AAP inconnu du guesseur - Jusqu'au 11/10/2030";
+
+        var asked = await TextAsync(await PostAsync(admin, "/admin/import", [F("Texte", text), F("TerritoireParDefaut", "Saint-Denis")],
+            postTo: "/admin/import?handler=Apercu"));
+        var applied = await TextAsync(await PostAsync(admin, "/admin/import", [F("Texte", text), F("TerritoireParDefaut", "Gironde")],
+            postTo: "/admin/import?handler=Apercu"));
+
+        Assert.That(WebUtility.HtmlDecode(asked), Does.Contain("Plusieurs territoires correspondent à « Saint-Denis » : choisissez"));
+        Assert.That(asked, Does.Not.Contain("Aperçu"));
+        Assert.That(WebUtility.HtmlDecode(applied), Does.Contain("Aucun territoire reconnu : à compléter ; territoire par défaut de l'import : Gironde (33)"));
+        Assert.That(applied, Does.Contain("name=\"TerritoireParDefaut\" value=\"33\""));
+        admin.Dispose();
+    }
+
+    [Test]
     public async Task UploadCsv_TrustedIssuer_ImportsForOwnOrganisationOnly()
     {
         var (client, user) = await TestUsers.LoggedInAsync(app, trusted: true);

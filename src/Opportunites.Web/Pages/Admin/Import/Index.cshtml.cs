@@ -30,6 +30,19 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
     public string? OwnIssuerName { get; private set; }
     public TerritoryDirectory Territories => territories;
 
+    /// <summary>The territory given to lines none was recognised for; empty: each is to complete in the preview.</summary>
+    public TerritoryFieldModel DefaultField { get; private set; } = Default(TerritorySelection.Empty);
+
+    private static TerritoryFieldModel Default(TerritorySelection selection) => new()
+    {
+        Id = nameof(TerritoireParDefaut),
+        Name = nameof(TerritoireParDefaut),
+        Label = "Territoire des lignes non reconnues (facultatif)",
+        Hint = "Laissé vide, chaque ligne dont le territoire n'est pas reconnu est à compléter dans l'aperçu.",
+        Multiple = false,
+        Selection = selection,
+    };
+
     /// <summary>Line number → its territory field in the preview (new and incomplete lines).</summary>
     public Dictionary<int, TerritoryFieldModel> TerritoryFields { get; } = [];
 
@@ -53,6 +66,16 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
             using var reader = new StreamReader(Fichier.OpenReadStream(), new UTF8Encoding(false));
             Texte = await reader.ReadToEndAsync();
             NomFichier = Path.GetFileName(Fichier.FileName);
+        }
+
+        var fallback = await TerritorySelection.ResolveAsync(finder, Request.Form[nameof(TerritoireParDefaut)], multiple: false,
+            ct: HttpContext.RequestAborted);
+        DefaultField = Default(fallback);
+        TerritoireParDefaut = fallback.Codes.FirstOrDefault();
+        if (!fallback.IsResolved)
+        {
+            Error = string.Join(" ", fallback.Messages);
+            return Page();
         }
 
         if (string.IsNullOrWhiteSpace(Texte))
