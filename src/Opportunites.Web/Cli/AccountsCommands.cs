@@ -34,7 +34,8 @@ public static class AccountsCommands
     public static async Task ImportAsync(IServiceProvider services, string[] args)
     {
         string? file = null;
-        var territory = "FR";
+        // No territory by default: a line whose territory is not recognised is "à compléter", never France silently.
+        string? territory = null;
         for (var i = 1; i < args.Length; i++)
         {
             if (args[i] is "--territoire" or "--territory" && i + 1 < args.Length)
@@ -62,7 +63,7 @@ public static class AccountsCommands
         }
 
         await services.GetRequiredService<Migrator>().MigrateAsync();
-        if (services.GetRequiredService<TerritoryDirectory>().Resolve(territory) is null)
+        if (territory is not null && services.GetRequiredService<TerritoryDirectory>().Resolve(territory) is null)
         {
             await Console.Error.WriteLineAsync($"Territoire inconnu : {territory} (ex. FR, R75, 33).");
             Environment.ExitCode = 2;

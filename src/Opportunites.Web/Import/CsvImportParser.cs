@@ -178,8 +178,7 @@ public static class CsvImportParser
         {
             if (territories.Get(code) is { } t)
             {
-                c.TerritoryCodes = [t.Code];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([t.Code], $"colonne territoire_code « {code} » → {TerritoryGuesser.Describe(t)}", []));
             }
             else
             {
@@ -191,18 +190,26 @@ public static class CsvImportParser
 
         if (name is not null)
         {
-            if (territories.Resolve(name) is { } t)
+            // A name column names a place as people write it: the largest of that name ("Landes" the département, not
+            // the commune of Charente-Maritime), asked only when several of the same level share it ("Saint-Denis").
+            var candidates = territories.Tree.ResolveCandidates(name);
+            var largest = candidates.Where(x => candidates.All(other => other.LevelRank >= x.LevelRank)).ToList();
+            if (largest.Count == 1)
             {
-                c.TerritoryCodes = [t.Code];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([largest[0].Code], $"colonne territoire « {name} » → {TerritoryGuesser.Describe(largest[0])}", []));
                 return;
             }
 
-            var guessed = guesser.Guess(name);
-            if (guessed.Count > 0)
+            if (largest.Count > 1)
             {
-                c.TerritoryCodes = [.. guessed];
-                c.TerritoryKnown = true;
+                c.Apply(new TerritoryGuess([], $"colonne territoire « {name} » : plusieurs territoires portent ce nom ("
+                    + string.Join(", ", largest.Select(x => x.Label)) + ") : à compléter", largest, name));
+                return;
+            }
+
+            if (guesser.Guess(name) is { Known: true } guessed)
+            {
+                c.Apply(guessed);
                 return;
             }
         }

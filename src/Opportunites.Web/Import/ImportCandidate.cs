@@ -1,3 +1,5 @@
+using Opportunites.Web.Territories;
+
 namespace Opportunites.Web.Import;
 
 public enum CandidateState
@@ -29,6 +31,15 @@ public sealed class ImportCandidate
     /// <summary>True when the territory was recognised from the text (or given by a CSV column), false when it must be chosen.</summary>
     public bool TerritoryKnown { get; set; }
 
+    /// <summary>Why these territories, or why none, in French: what the preview and the command line show.</summary>
+    public string TerritoryReason { get; set; } = "";
+
+    /// <summary>Places the line's words may mean (homonyms), for the person who completes it.</summary>
+    public IReadOnlyList<TerritoryInfo> TerritoryCandidates { get; set; } = [];
+
+    /// <summary>The words that name the <see cref="TerritoryCandidates"/>.</summary>
+    public string? TerritoryWords { get; set; }
+
     public string? Url { get; set; }
     public string Description { get; set; } = "";
     public string? Contact { get; set; }
@@ -51,4 +62,13 @@ public sealed class ImportCandidate
     public long? ExistingId { get; set; }
 
     public bool IsValid => Errors.Count == 0;
+
+    public void Apply(TerritoryGuess guess)
+    {
+        TerritoryCodes = [.. guess.Codes];
+        TerritoryKnown = guess.Known;
+        TerritoryReason = guess.Reason;
+        TerritoryCandidates = guess.Candidates;
+        TerritoryWords = guess.Words;
+    }
 }

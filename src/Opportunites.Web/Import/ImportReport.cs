@@ -22,6 +22,19 @@ public static class ImportReport
         }
 
         sb.Append($"Import : {r.CreatedIds.Count} offre(s) créée(s), {r.Duplicates.Count()} doublon(s) ignoré(s), {r.Incomplete.Count()} ligne(s) à compléter, {r.Errors.Count()} ligne(s) en erreur.\n");
+        // Every territory guessed, and why: what a person checks before the list goes out.
+        var readable = r.Candidates.Where(c => c.State is not CandidateState.Error).ToList();
+        if (readable.Count > 0)
+        {
+            sb.Append("Territoires :\n");
+            foreach (var c in readable)
+            {
+                sb.Append("  ligne ").Append(c.LineNumber).Append(" : ")
+                    .Append(c.TerritoryCodes.Count > 0 ? string.Join(", ", c.TerritoryCodes) : "à compléter")
+                    .Append(" — ").Append(c.TerritoryReason).Append('\n');
+            }
+        }
+
         foreach (var c in r.Created)
         {
             sb.Append("  créée      ligne ").Append(c.LineNumber).Append(" : ").Append(Describe(c)).Append('\n');
@@ -42,6 +55,7 @@ public static class ImportReport
         {
             sb.Append("  à compléter ligne ").Append(c.LineNumber).Append(" : ").Append(c.Source).Append(" — manque ")
                 .Append(string.Join(" et ", c.Missing))
+                .Append(c.Missing.Contains("le territoire") ? $" ({c.TerritoryReason})" : "")
                 .Append(c.Kind is null ? " (placez la ligne sous un titre « AAP / AMI » ou « Offres d'emploi »)" : "").Append('\n');
         }
 

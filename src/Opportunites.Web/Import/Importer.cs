@@ -4,12 +4,14 @@ using Opportunites.Web.Moderation;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Import;
 
 /// <summary>How to fill what the text does not say.</summary>
 /// <param name="DefaultTerritory">Territory of lines whose territory was not recognised (the CLI's --territoire); null: must be chosen.</param>
-/// <param name="TerritoryChoices">Line number → territory code or name chosen in the preview.</param>
+/// <param name="TerritoryChoices">Line number → territory codes (comma-separated) chosen in the preview, in place of the
+/// guess; empty when the guess was removed.</param>
 /// <param name="OwnIssuerName">A trusted issuer imports for its own organisation only: every line gets this issuer.</param>
 /// <param name="KindChoices">Line number → kind chosen in the preview, for a line without section heading.</param>
 public sealed record ImportOptions(
@@ -145,17 +147,28 @@ public sealed class Importer(NpgsqlDataSource db, TerritoryDirectory territories
                 }
             }
 
+            if (c.IsValid && options.TerritoryChoices?.TryGetValue(c.LineNumber, out var choice) == true)
+            {
+                // The preview's field replaces the guess, even with nothing (the guess removed: the line is to complete).
+                var chosen = choice.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(territories.Resolve).OfType<TerritoryInfo>().Select(t => t.Code).Distinct().ToList();
+                if (chosen.Count > 0)
+                {
+                    c.Apply(new TerritoryGuess(chosen, "choisi dans l'aperçu", []));
+                }
+                else if (c.TerritoryKnown)
+                {
+                    c.Apply(new TerritoryGuess([], "retiré dans l'aperçu : à compléter", []));
+                }
+            }
+
             if (!c.TerritoryKnown && c.IsValid)
             {
-                var chosen = options.TerritoryChoices?.GetValueOrDefault(c.LineNumber) is { Length: > 0 } choice ? territories.Resolve(choice) : null;
-                if (chosen is not null)
-                {
-                    c.TerritoryCodes = [chosen.Code];
-                }
-                else if (territories.Resolve(options.DefaultTerritory) is { } fallback)
+                if (territories.Resolve(options.DefaultTerritory) is { } fallback)
                 {
                     c.TerritoryCodes = [fallback.Code];
                     c.DefaultTerritoryApplied = true;
+                    c.TerritoryReason += $" ; territoire par défaut de l'import : {fallback.Label}";
                 }
                 else
                 {

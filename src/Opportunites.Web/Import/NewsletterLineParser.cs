@@ -107,10 +107,5 @@ public static class NewsletterLineParser
         }
     }
 
-    internal static void GuessTerritory(ImportCandidate c, TerritoryGuesser guesser)
-    {
-        var guessed = guesser.Guess(c.Issuer + " / " + c.Title);
-        c.TerritoryCodes = [.. guessed];
-        c.TerritoryKnown = guessed.Count > 0;
-    }
+    internal static void GuessTerritory(ImportCandidate c, TerritoryGuesser guesser) => c.Apply(guesser.Guess(c.Issuer, c.Title));
 }

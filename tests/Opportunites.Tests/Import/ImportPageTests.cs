@@ -72,6 +72,24 @@ public sealed class ImportPageTests
     }
 
     [Test]
+    public async Task Preview_DefaultTerritoryField_HomonymAskedThenAppliedToUnrecognisedLines()
+    {
+        var (admin, _) = await TestUsers.LoggedInAsync(app, Policies.AdminRole);
+        var text = $"AAP / AMI\n{TestData.Unique("Association Relais")} / AAP inconnu du guesseur - Jusqu'au 11/10/2030";
+
+        var asked = await TextAsync(await PostAsync(admin, "/admin/import", [F("Texte", text), F("TerritoireParDefaut", "Saint-Denis")],
+            postTo: "/admin/import?handler=Apercu"));
+        var applied = await TextAsync(await PostAsync(admin, "/admin/import", [F("Texte", text), F("TerritoireParDefaut", "Gironde")],
+            postTo: "/admin/import?handler=Apercu"));
+
+        Assert.That(WebUtility.HtmlDecode(asked), Does.Contain("Plusieurs territoires correspondent à « Saint-Denis » : choisissez"));
+        Assert.That(asked, Does.Not.Contain("Aperçu"));
+        Assert.That(WebUtility.HtmlDecode(applied), Does.Contain("Aucun territoire reconnu : à compléter ; territoire par défaut de l'import : Gironde (33)"));
+        Assert.That(applied, Does.Contain("name=\"TerritoireParDefaut\" value=\"33\""));
+        admin.Dispose();
+    }
+
+    [Test]
     public async Task UploadCsv_TrustedIssuer_ImportsForOwnOrganisationOnly()
     {
         var (client, user) = await TestUsers.LoggedInAsync(app, trusted: true);
@@ -141,6 +159,33 @@ public sealed class ImportPageTests
         Assert.That(text, Does.Contain("Territoire non reconnu, territoire par défaut appliqué (à vérifier) :\n  ligne 2 : [Emploi] " + issuer + " / Coordinateur"));
         var offers = await OffersOfAsync(issuer);
         Assert.That(offers.Select(o => o.Codes.Single()), Is.EqualTo(new[] { "R75", "24" }));
+    }
+
+    [Test]
+    public async Task CommandLine_ImportWithoutTerritory_PrintsEachGuessAndLinesToCompleteNotFrance()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var file = Path.Combine(Path.GetTempPath(), $"import-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, $"Offres d'emploi\nMairie de Bègles {suffix} / Coordinateur\nCollectif {suffix} / Animateur\n");
+        var output = new StringWriter();
+        var stdout = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            await AccountsCommands.ImportAsync(app.Services, ["import", file]);
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            File.Delete(file);
+        }
+
+        var text = output.ToString();
+        Assert.That(text, Does.Contain("Import : 1 offre(s) créée(s), 0 doublon(s) ignoré(s), 1 ligne(s) à compléter, 0 ligne(s) en erreur."));
+        Assert.That(text, Does.Contain("Territoires :\n  ligne 2 : C33039 — « Mairie de Bègles » → commune de Bègles (33)\n  ligne 3 : à compléter — aucun territoire reconnu : à compléter\n"));
+        Assert.That(text, Does.Contain($"à compléter ligne 3 : Collectif {suffix} / Animateur — manque le territoire (aucun territoire reconnu : à compléter)"));
+        Assert.That((await OffersOfAsync($"Collectif {suffix}")), Is.Empty);
+        Assert.That((await OffersOfAsync($"Mairie de Bègles {suffix}")).Single().Codes, Is.EqualTo(new[] { "C33039" }));
     }
 
     [Test]

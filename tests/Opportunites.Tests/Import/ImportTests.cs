@@ -37,20 +37,21 @@ public sealed class ImportTests
         {
             var (e, p) = (expected[i], parsed[i]);
             Assert.That((p.Kind, p.Issuer, p.Title, p.DeadlineDate), Is.EqualTo((e.Kind, e.Issuer, e.Title, (DateOnly?)e.Deadline)), p.Source);
+            // The CSV was typed by hand with départements: the guess is that place or one inside it (Limoges Métropole).
             var territory = p.TerritoryKnown ? p.TerritoryCodes.Single() : "FR";
-            Assert.That(territory, Is.EqualTo(e.TerritoryCode), p.Source);
+            Assert.That(territories.Tree.IsWithin(territory, e.TerritoryCode), Is.True, $"{p.Source}: {territory}");
         }
     }
 
     [TestCase("Préfecture de la Gironde / Chef de cabinet - Jusqu'au 31/12/2030", "33")]
-    [TestCase("Bordeaux Métropole / AAP lutte contre la précarité étudiante - Jusqu'au 09/06/2030", "33")]
+    [TestCase("Bordeaux Métropole / AAP lutte contre la précarité étudiante - Jusqu'au 09/06/2030", "E243300316")]
     [TestCase("Préfecture des Deux Sèvres / Délégué du préfet", "79")]
     [TestCase("Préfecture des Deux-Sèvres / Délégué du préfet", "79")]
     [TestCase("DREETS N-A / AMI insertion - Jusqu'au 01/02/2030", "R75")]
     [TestCase("DRAJES NA / AAP vie associative - 12/03/2030", "R75")]
     [TestCase("Conseil départemental de la Somme / Référent RSA", "80")]
     [TestCase("Préfecture du Nord / Chargé de mission", "59")]
-    [TestCase("Ville de Pau / Animateur quartiers nord - lot 2", "")]
+    [TestCase("Ville de Pau / Animateur quartiers nord - lot 2", "C64445")]
     [TestCase("Préfecture de Charente-Maritime / Chargé de mission", "17")]
     [TestCase("Conseil départemental de la Haute-Vienne / Travailleur social", "87")]
     public void Guess_TerritoryFromText(string line, string expected)
@@ -78,7 +79,7 @@ public sealed class ImportTests
 
         Assert.That(rows.Select(r => r.Kind), Is.EqualTo(new string?[] { "ami", "emploi", "ami", null, "emploi", "aap" }));
         Assert.That(rows[1].DeadlineDate, Is.EqualTo(new DateOnly(2030, 6, 2)));
-        Assert.That(rows[1].TerritoryCodes, Is.EqualTo(new[] { "79" }));
+        Assert.That(rows[1].TerritoryCodes, Is.EqualTo(new[] { "C79191" }));
         Assert.That(rows[3].Errors.Single(), Does.StartWith("Ligne non reconnue"));
         Assert.That(rows[4].Errors.Single(), Does.StartWith("Date limite invalide"));
         Assert.That(rows[5].DeadlineDate, Is.Null);
@@ -107,8 +108,9 @@ public sealed class ImportTests
         var stored = (await conn.QueryAsync<(string Kind, string Issuer, string Title, DateOnly? Deadline, string[] Codes, string Status)>("""
             SELECT kind, issuer_name, title, deadline_date, territory_codes, status FROM opportunities WHERE id = ANY (@ids) ORDER BY id
             """, new { ids = first.CreatedIds.ToArray() })).ToList();
-        Assert.That(stored.Select(s => (s.Kind, s.Issuer, s.Title, s.Deadline, s.Codes.Single())),
-            Is.EqualTo(expected.Select(e => (e.Kind, e.Issuer + suffix, e.Title, (DateOnly?)e.Deadline, e.TerritoryCode))));
+        Assert.That(stored.Select(s => (s.Kind, s.Issuer, s.Title, s.Deadline)),
+            Is.EqualTo(expected.Select(e => (e.Kind, e.Issuer + suffix, e.Title, (DateOnly?)e.Deadline))));
+        Assert.That(stored.Zip(expected).Select(x => territories.Tree.IsWithin(x.First.Codes.Single(), x.Second.TerritoryCode)), Has.All.True);
         // Deadlines already past are kept for the archive, not open; the Fonds Vert (2028) is open.
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         Assert.That(stored.Select(s => s.Status), Is.EqualTo(stored.Select(s => s.Deadline < today ? "expired" : "published")));
@@ -140,7 +142,7 @@ public sealed class ImportTests
         var rows = (await conn.QueryAsync<(string Kind, string Title, DateOnly? Deadline, string[] Codes, string? Contract, decimal? Amount)>("""
             SELECT kind, title, deadline_date, territory_codes, contract_type, amount_eur FROM opportunities WHERE id = ANY (@ids) ORDER BY id
             """, new { ids = result.CreatedIds.ToArray() })).ToList();
-        Assert.That(rows[0], Is.EqualTo(("emploi", "Médiateur numérique", (DateOnly?)new DateOnly(2030, 9, 15), new[] { "86" }, (string?)"cdd", (decimal?)null)));
+        Assert.That(rows[0], Is.EqualTo(("emploi", "Médiateur numérique", (DateOnly?)new DateOnly(2030, 9, 15), new[] { "C86194" }, (string?)"cdd", (decimal?)null)));
         Assert.That(rows[1], Is.EqualTo(("aap", "AAP \"Quartiers d'été\"; édition 2030", (DateOnly?)new DateOnly(2030, 7, 1), new[] { "79" }, (string?)null, (decimal?)15000m)));
         Assert.That(rows[2].Codes, Is.EqualTo(new[] { "R75" }));
     }
