@@ -55,6 +55,7 @@ public sealed class WorkPlaceTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await TextAsync(response));
         var id = IdFrom(response);
         Assert.That(await WorkPlaceOfAsync(id), Is.EqualTo(Begles));
+        Assert.That(WebUtility.HtmlDecode(await GetTextAsync(client, response.Headers.Location!.ToString())), Does.Contain("Lieu de travail : Bègles (33)"));
 
         // A Gironde job, found by a search for Bègles alone (without the wider offers) thanks to its place of work,
         // and not by one for Mérignac.
