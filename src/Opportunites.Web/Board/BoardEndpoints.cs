@@ -15,14 +15,18 @@ public sealed record ApiIssuer(long Id, string Name);
 public sealed record ApiTerritory(string Code, string InseeCode, string Name, string Level, string Label,
     string? DepartementCode, string? DepartementName, string? RegionCode, string? RegionName, IReadOnlyList<string> PostalCodes);
 
-public sealed record ApiTerritoryRef(string Code, string Name);
+/// <param name="Label">Le libellé qui distingue les homonymes : « Bègles (33) », « Gironde (33) ».</param>
+public sealed record ApiTerritoryRef(string Code, string Name, string Label);
 
 public sealed record ApiTheme(string Code, string Label);
 
 public sealed record ApiOpportunity(
     long Id, string Type, string TypeLabel, string Title, ApiIssuer Issuer, IReadOnlyList<ApiTerritoryRef> Territories,
     DateOnly? Deadline, string? DeadlineTime, DateTimeOffset? ClosesAt, DateTimeOffset? PublishedAt, bool Closed,
-    string Url, string? ExternalUrl);
+    string Url, string? ExternalUrl, ApiWorkPlace? WorkPlace);
+
+/// <summary>Lieu de travail d'une offre d'emploi : une commune.</summary>
+public sealed record ApiWorkPlace(string Code, string Label);
 
 public sealed record ApiLinks(string Self, string? Next, string? Previous);
 
@@ -33,7 +37,7 @@ public sealed record ApiOpportunityDetail(
     long Id, string Type, string TypeLabel, string Title, ApiIssuer Issuer, IReadOnlyList<ApiTerritoryRef> Territories,
     IReadOnlyList<ApiTheme> Themes, DateOnly? Deadline, string? DeadlineTime, DateTimeOffset? ClosesAt,
     DateTimeOffset? PublishedAt, bool Closed, string Url, string? ExternalUrl, string Description, string DescriptionHtml,
-    string? Contact, string? ContractType, string? Beneficiaries, decimal? AmountEur);
+    string? Contact, string? ContractType, string? Beneficiaries, decimal? AmountEur, ApiWorkPlace? WorkPlace);
 
 /// <summary>The JSON API (/api/v1), the feeds of a search (RSS, ICS, CSV) and the .ics of one offer.</summary>
 public static class BoardEndpoints
@@ -61,7 +65,8 @@ public static class BoardEndpoints
             .WithName("ChercherTerritoires")
             .WithSummary("Territoires (France, régions, départements, intercommunalités, communes) désignés par q : début du nom "
                 + "(sans accents ni tirets requis, « st » pour « saint »), code postal (33130), code INSEE, numéro de département, "
-                + "SIREN d'une intercommunalité. Dix au plus, les plus grands puis les plus peuplés d'abord (autocomplétion).")
+                + "SIREN d'une intercommunalité. Dix au plus, les plus grands puis les plus peuplés d'abord (autocomplétion) ; "
+                + "niveau=commune : seulement des communes.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
         // Unknown API paths answer in JSON too, not with the HTML error page.
@@ -129,9 +134,10 @@ public static class BoardEndpoints
 
     private static ApiOpportunity ToApi(OpportunityListItem o, string baseUrl, DateTimeOffset now) => new(
         o.Id, o.Kind, Kinds.LongLabel(o.Kind), o.Title, new ApiIssuer(o.IssuerId, o.IssuerName),
-        o.TerritoryCodes.Zip(o.TerritoryNames, (c, n) => new ApiTerritoryRef(c, n)).ToList(),
+        [.. o.TerritoryCodes.Select((c, i) => new ApiTerritoryRef(c, o.TerritoryNames[i], o.TerritoryLabels.ElementAtOrDefault(i) ?? o.TerritoryNames[i]))],
         o.DeadlineDate, o.DeadlineTime?.ToString("HH':'mm", CultureInfo.InvariantCulture), Utc(o.ClosesAt), Utc(o.PublishedAt),
-        Deadlines.IsClosed(o.Status, o.ClosesAt, now), baseUrl + o.Path, o.Url);
+        Deadlines.IsClosed(o.Status, o.ClosesAt, now), baseUrl + o.Path, o.Url,
+        o.WorkTerritoryCode is { } w ? new ApiWorkPlace(w, o.WorkTerritoryLabel ?? w) : null);
 
     private static DateTimeOffset? Utc(DateTime? d) =>
         d is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
@@ -155,15 +161,16 @@ public static class BoardEndpoints
         var baseUrl = BaseUrl(request);
         return TypedResults.Ok(new ApiOpportunityDetail(
             o.Id, o.Kind, Kinds.LongLabel(o.Kind), o.Title, new ApiIssuer(o.IssuerId, o.IssuerName),
-            o.TerritoryCodes.Zip(o.TerritoryNames, (c, n) => new ApiTerritoryRef(c, n)).ToList(),
+            [.. o.TerritoryCodes.Select((c, i) => new ApiTerritoryRef(c, o.TerritoryNames[i], o.TerritoryLabels.ElementAtOrDefault(i) ?? o.TerritoryNames[i]))],
             o.ThemeCodes.Zip(o.ThemeLabels, (c, l) => new ApiTheme(c, l)).ToList(),
             o.DeadlineDate, o.DeadlineTime?.ToString("HH':'mm", CultureInfo.InvariantCulture), Utc(o.ClosesAt), Utc(o.PublishedAt),
             Deadlines.IsClosed(o.Status, o.ClosesAt, DateTimeOffset.UtcNow), baseUrl + o.Path, o.Url,
-            o.Description, MarkdownRenderer.ToHtml(o.Description), o.Contact, o.ContractType, o.Beneficiaries, o.AmountEur));
+            o.Description, MarkdownRenderer.ToHtml(o.Description), o.Contact, o.ContractType, o.Beneficiaries, o.AmountEur,
+            o.WorkTerritoryCode is { } w ? new ApiWorkPlace(w, o.WorkTerritoryLabel ?? w) : null));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ApiTerritory>>, ProblemHttpResult>> TerritoriesAsync(
-        [FromQuery] string? q, TerritoryDirectory territories, CancellationToken ct)
+        [FromQuery] string? q, [FromQuery] string? niveau, TerritoryDirectory territories, CancellationToken ct)
     {
         if (q is { Length: > 100 })
         {
@@ -171,7 +178,11 @@ public static class BoardEndpoints
                 detail: "Le nom d'un territoire fait 100 caractères au plus.");
         }
 
-        var rows = string.IsNullOrWhiteSpace(q) ? [] : await territories.SearchAsync(q, 10, ct);
+        // niveau=commune: the place-of-work field; a wider look so that ten communes remain after the larger places.
+        var communesOnly = string.Equals(niveau, "commune", StringComparison.OrdinalIgnoreCase);
+        var rows = string.IsNullOrWhiteSpace(q) ? []
+            : communesOnly ? [.. (await territories.SearchAsync(q, 40, ct)).Where(t => t.Level == "commune").Take(10)]
+            : await territories.SearchAsync(q, 10, ct);
         IReadOnlyList<ApiTerritory> result = rows.Select(t => new ApiTerritory(t.Code, t.InseeCode, t.Name, t.Level, t.Label,
             t.DepartementCode, t.DepartementName, t.RegionCode, t.RegionName, t.PostalCodes)).ToList();
         return TypedResults.Ok(result);

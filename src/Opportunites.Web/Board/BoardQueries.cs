@@ -33,6 +33,13 @@ public sealed class OpportunityListItem
     public string[] TerritoryCodes { get; internal set; } = [];
     public string[] TerritoryNames { get; internal set; } = [];
 
+    /// <summary>The same territories as clients read them: "Bègles (33)", "Gironde (33)" (feeds, export, API).</summary>
+    public string[] TerritoryLabels { get; internal set; } = [];
+
+    /// <summary>A job's place of work (a commune), and its label.</summary>
+    public string? WorkTerritoryCode { get; init; }
+    public string? WorkTerritoryLabel { get; internal set; }
+
     public string Slug => Slugs.From(Title);
     public string Path => $"/offres/{Id}-{Slug}";
 }
@@ -82,7 +89,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     // (TerritoryNames): two subqueries per row over the territories table were 90 % of a page statement's time.
     private const string ColumnsSql = """
         o.id, o.kind, o.title, o.issuer_id, o.issuer_name, o.status, o.deadline_date, o.deadline_time, o.closes_at,
-        o.published_at, o.updated_at, o.closed_at, o.url, o.contract_type, o.territory_codes
+        o.published_at, o.updated_at, o.closed_at, o.url, o.contract_type, o.territory_codes, o.work_territory_code
         """;
 
     private TerritoryOrder? _territories;
@@ -95,6 +102,8 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         foreach (var row in rows)
         {
             (row.TerritoryCodes, row.TerritoryNames) = territories.Sort(row.TerritoryCodes);
+            row.TerritoryLabels = [.. row.TerritoryCodes.Select(c => territories.Label(c)!)];
+            row.WorkTerritoryLabel = territories.Label(row.WorkTerritoryCode);
         }
     }
 
@@ -458,14 +467,17 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     }
 
     // Public = published once; drafts and pending offers stay private (404).
-    private const string DetailSql = """
+    private const string DetailSql = $$"""
         SELECT o.id, o.kind, o.title, o.issuer_id, o.issuer_name, i.type AS issuer_type, o.description, o.url, o.contact,
                o.deadline_date, o.deadline_time, o.closes_at, o.status, o.contract_type, o.beneficiaries, o.amount_eur,
-               o.published_at, o.updated_at, o.closed_at,
+               o.published_at, o.updated_at, o.closed_at, o.work_territory_code,
                ARRAY(SELECT t.code FROM territories t WHERE t.code = ANY (o.territory_codes)
                      ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_codes,
                ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes)
                      ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_names,
+               ARRAY(SELECT {{TerritoryOrder.LabelSql}} FROM territories t WHERE t.code = ANY (o.territory_codes)
+                     ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_labels,
+               (SELECT {{TerritoryOrder.LabelSql}} FROM territories t WHERE t.code = o.work_territory_code) AS work_territory_label,
                ARRAY(SELECT th.code FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
                      WHERE ot.opportunity_id = o.id ORDER BY th.label) AS theme_codes,
                ARRAY(SELECT th.label FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
@@ -506,6 +518,13 @@ public sealed class OpportunityDetail
     public DateTime? ClosedAt { get; init; }
     public string[] TerritoryCodes { get; init; } = [];
     public string[] TerritoryNames { get; init; } = [];
+
+    /// <summary>"Bègles (33)", "Gironde (33)": as clients read them.</summary>
+    public string[] TerritoryLabels { get; init; } = [];
+
+    /// <summary>A job's place of work (a commune) and its label.</summary>
+    public string? WorkTerritoryCode { get; init; }
+    public string? WorkTerritoryLabel { get; init; }
     public string[] ThemeCodes { get; init; } = [];
     public string[] ThemeLabels { get; init; } = [];
 

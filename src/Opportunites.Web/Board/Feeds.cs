@@ -50,7 +50,8 @@ public static class RssFeed
                     w.WriteElementString("pubDate", DateTime.SpecifyKind(published, DateTimeKind.Utc).ToString("r", CultureInfo.InvariantCulture));
                 }
 
-                var summary = $"{o.IssuerName} — {string.Join(", ", o.TerritoryNames)} — {Deadlines.Until(o.DeadlineDate, o.DeadlineTime)}";
+                var place = o.WorkTerritoryLabel is { } work ? $" — Lieu de travail : {work}" : "";
+                var summary = $"{o.IssuerName} — {string.Join(", ", o.TerritoryLabels)}{place} — {Deadlines.Until(o.DeadlineDate, o.DeadlineTime)}";
                 w.WriteElementString("description", summary + "\n\n" + Excerpt(o.Description, 500));
                 w.WriteEndElement();
             }
@@ -88,12 +89,12 @@ public static class IcsCalendar
 
     public static Event? From(OpportunityListItem o, string baseUrl) =>
         o.DeadlineDate is { } d
-            ? new Event(o.Id, o.Kind, o.Title, o.IssuerName, o.TerritoryNames, d, o.DeadlineTime, o.UpdatedAt, baseUrl + o.Path)
+            ? new Event(o.Id, o.Kind, o.Title, o.IssuerName, o.TerritoryLabels, d, o.DeadlineTime, o.UpdatedAt, baseUrl + o.Path)
             : null;
 
     public static Event? From(OpportunityDetail o, string baseUrl) =>
         o.DeadlineDate is { } d
-            ? new Event(o.Id, o.Kind, o.Title, o.IssuerName, o.TerritoryNames, d, o.DeadlineTime, o.UpdatedAt, baseUrl + o.Path)
+            ? new Event(o.Id, o.Kind, o.Title, o.IssuerName, o.TerritoryLabels, d, o.DeadlineTime, o.UpdatedAt, baseUrl + o.Path)
             : null;
 
     public static byte[] Write(IEnumerable<Event> events, string name, string host)
@@ -175,7 +176,7 @@ public static class CsvExport
     public static byte[] Write(IReadOnlyList<OpportunityListItem> items, string baseUrl)
     {
         var sb = new StringBuilder();
-        Row(sb, ["Identifiant", "Type", "Titre", "Émetteur", "Territoires", "Date limite", "Heure limite", "Publiée le", "Statut", "Lien", "Site de l'émetteur"]);
+        Row(sb, ["Identifiant", "Type", "Titre", "Émetteur", "Territoires", "Date limite", "Heure limite", "Publiée le", "Statut", "Lien", "Site de l'émetteur", "Lieu de travail"]);
         foreach (var o in items)
         {
             Row(sb,
@@ -184,13 +185,14 @@ public static class CsvExport
                 Kinds.LongLabel(o.Kind),
                 o.Title,
                 o.IssuerName,
-                string.Join(", ", o.TerritoryNames),
+                string.Join(", ", o.TerritoryLabels),
                 o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : "",
                 o.DeadlineTime is { } t ? t.ToString("HH':'mm", CultureInfo.InvariantCulture) : "",
                 o.PublishedAt is { } p ? ParisTime.FormatDate(new DateTimeOffset(DateTime.SpecifyKind(p, DateTimeKind.Utc))) : "",
                 Deadlines.IsClosed(o.Status, o.ClosesAt, DateTimeOffset.UtcNow) ? "Close" : "Ouverte",
                 baseUrl + o.Path,
                 o.Url ?? "",
+                o.WorkTerritoryLabel ?? "",
             ]);
         }
 

@@ -10,15 +10,30 @@ namespace Opportunites.Web.Board;
 /// </summary>
 public sealed class TerritoryOrder
 {
-    private const string Sql = "SELECT code, name FROM territories ORDER BY array_length(lineage, 1), search_name, code";
+    /// <summary>
+    /// The label of territory <c>t</c> as <see cref="Territories.TerritoryInfo.Label"/> writes it ("Bègles (33)", "Gironde (33)",
+    /// "Nouvelle-Aquitaine (région)"), for statements that name territories in what clients read (feeds, exports, API).
+    /// </summary>
+    public const string LabelSql = """
+        CASE t.level WHEN 'pays' THEN t.name WHEN 'region' THEN t.name || ' (région)'
+          WHEN 'departement' THEN t.name || ' (' || t.code || ')'
+          WHEN 'epci' THEN coalesce(t.name || ' (' || t.parent_code || ')', t.name)
+          ELSE coalesce(t.name || ' (' || t.lineage[3] || ')', t.name) END
+        """;
 
-    private readonly Dictionary<string, (int Rank, string Name)> _byCode;
+    private const string Sql = "SELECT code, name, " + LabelSql + " AS label FROM territories t ORDER BY array_length(lineage, 1), search_name, code";
 
-    private TerritoryOrder(IEnumerable<(string Code, string Name)> inOrder) =>
-        _byCode = inOrder.Select((t, i) => (t.Code, Rank: i, t.Name)).ToDictionary(t => t.Code, t => (t.Rank, t.Name), StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Rank, string Name, string Label)> _byCode;
+
+    private TerritoryOrder(IEnumerable<(string Code, string Name, string Label)> inOrder) =>
+        _byCode = inOrder.Select((t, i) => (t.Code, Rank: i, t.Name, t.Label))
+            .ToDictionary(t => t.Code, t => (t.Rank, t.Name, t.Label), StringComparer.Ordinal);
 
     public static async Task<TerritoryOrder> LoadAsync(NpgsqlConnection conn, CancellationToken ct) =>
-        new(await conn.QueryAsync<(string Code, string Name)>(new CommandDefinition(Sql, cancellationToken: ct)));
+        new(await conn.QueryAsync<(string Code, string Name, string Label)>(new CommandDefinition(Sql, cancellationToken: ct)));
+
+    /// <summary>The label of a known code ("Bègles (33)"); null for null or unknown.</summary>
+    public string? Label(string? code) => code is not null && _byCode.TryGetValue(code, out var t) ? t.Label : null;
 
     /// <summary>The known codes among <paramref name="codes"/>, once each and in order, and their names.</summary>
     public (string[] Codes, string[] Names) Sort(IEnumerable<string> codes)

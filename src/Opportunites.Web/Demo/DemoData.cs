@@ -12,6 +12,8 @@ public sealed record NewsletterRow(string Kind, string Issuer, string Title, Dat
 /// <summary>
 /// Fills an empty demo database: the real opportunities of newsletter N°51, with deadlines shifted so they are open
 /// today, and a few hundred generated ones (all kinds, many territories, some already expired for the archive).
+/// Every organisation has a home territory and publishes within it: a town's offers are the town's, a département's
+/// services stay in their département, national bodies publish for France; many jobs name their place of work.
 /// </summary>
 public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<DemoData> log)
 {
@@ -57,7 +59,8 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
         var count = 0;
         foreach (var row in n51)
         {
-            var issuerId = await OpportunityStore.GetOrCreateIssuerIdAsync(conn, row.Issuer, GuessIssuerType(row.Issuer), tx);
+            var home = N51Homes.GetValueOrDefault(row.Issuer, row.TerritoryCode);
+            var issuerId = await IssuerAsync(conn, tx, row.Issuer, GuessIssuerType(row.Issuer), home);
             await OpportunityStore.CreateAsync(conn, new NewOpportunity(row.Kind, row.Title, issuerId, [row.TerritoryCode],
                 row.Deadline.AddDays(shift),
                 Description: $"Publié dans la lettre d'information Point de convergence n°51 (PQN-A).\n\nTerritoire : {row.TerritoryName}.",
@@ -69,7 +72,7 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
 
         foreach (var o in Generate(today, now, 320))
         {
-            var issuerId = await OpportunityStore.GetOrCreateIssuerIdAsync(conn, o.Issuer, o.IssuerType, tx);
+            var issuerId = await IssuerAsync(conn, tx, o.Issuer, o.IssuerType, o.Home);
             await OpportunityStore.CreateAsync(conn, o.Opportunity with { IssuerId = issuerId }, tx);
             count++;
         }
@@ -82,6 +85,19 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
         await tx.CommitAsync(ct);
         log.LogInformation("Données de démonstration : {Count} offres chargées", count);
         return count;
+    }
+
+    // The N°51 issuers whose home is wider than the territory of their offer there (a regional service's AAP for the Gironde).
+    private static readonly Dictionary<string, string> N51Homes = new(StringComparer.Ordinal) { ["DRAJES NA"] = "R75" };
+
+    // The first home wins: an organisation keeps the territory it was created with.
+    private const string SetHomeSql = "UPDATE issuers SET home_territory_code = @home WHERE id = @id AND home_territory_code IS NULL";
+
+    private static async Task<long> IssuerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string name, string type, string home)
+    {
+        var id = await OpportunityStore.GetOrCreateIssuerIdAsync(conn, name, type, tx);
+        await conn.ExecuteAsync(SetHomeSql, new { id, home }, tx);
+        return id;
     }
 
     private static string GuessIssuerType(string issuer)
@@ -101,15 +117,40 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
         return lower.Contains("fédération") ? "association" : "autre";
     }
 
-    private sealed record Generated(string Issuer, string IssuerType, NewOpportunity Opportunity);
+    private sealed record Generated(string Issuer, string IssuerType, string Home, NewOpportunity Opportunity);
 
-    private static readonly (string Name, string Type)[] Issuers =
+    /// <summary>Where an organisation acts: a commune, its département, France.</summary>
+    private enum Reach
+    {
+        Commune,
+        Departement,
+        National,
+    }
+
+    // {0} the département's name as a phrase ("la Gironde"), {1} the town. A commune's organisations publish for it;
+    // a département's for it (a job there is based in the town); national ones for France.
+    private static readonly (string Name, string Type, Reach Reach)[] Issuers =
     [
-        ("Préfecture de {0}", "etat"), ("Conseil départemental de {0}", "collectivite"), ("Ville de {1}", "collectivite"),
-        ("CAF de {0}", "etat"), ("France Travail {0}", "etat"), ("Mission locale de {1}", "association"),
-        ("Centre social de {1}", "association"), ("Fondation de France", "fondation"), ("Banque des Territoires", "etat"),
-        ("ANCT", "etat"), ("Fondation Abbé Pierre", "fondation"), ("Ligue de l'enseignement", "association"),
-        ("Région Nouvelle-Aquitaine", "collectivite"), ("Bordeaux Métropole", "collectivite"), ("DREETS Nouvelle-Aquitaine", "etat"),
+        ("Préfecture de {0}", "etat", Reach.Departement), ("Conseil départemental de {0}", "collectivite", Reach.Departement),
+        ("Ville de {1}", "collectivite", Reach.Commune), ("CAF de {0}", "etat", Reach.Departement),
+        ("France Travail {0}", "etat", Reach.Departement), ("Mission locale de {1}", "association", Reach.Commune),
+        ("Centre social de {1}", "association", Reach.Commune), ("Fondation de France", "fondation", Reach.National),
+        ("Banque des Territoires", "etat", Reach.National), ("ANCT", "etat", Reach.National),
+        ("Fondation Abbé Pierre", "fondation", Reach.National), ("Ligue de l'enseignement", "association", Reach.National),
+    ];
+
+    // Organisations of Nouvelle-Aquitaine at the level of a commune, an intercommunality or the région, as in the
+    // real newsletter: their offers are for their own territory, their jobs based in their seat.
+    private static readonly (string Name, string Type, string Home, string Seat, string Town)[] LocalIssuers =
+    [
+        ("Ville de Bègles", "collectivite", "C33039", "C33039", "Bègles"),
+        ("Bordeaux Métropole", "collectivite", "E243300316", "C33063", "Bordeaux"),
+        ("CdC Aunis Sud", "collectivite", "E200041614", "C17434", "Surgères"),
+        ("Grand Poitiers", "collectivite", "E200069854", "C86194", "Poitiers"),
+        ("Limoges métropole - Communauté urbaine", "collectivite", "E248719312", "C87085", "Limoges"),
+        ("CA du Grand Guéret", "collectivite", "E200034825", "C23096", "Guéret"),
+        ("Région Nouvelle-Aquitaine", "collectivite", "R75", "C33063", "Bordeaux"),
+        ("DREETS Nouvelle-Aquitaine", "etat", "R75", "C33063", "Bordeaux"),
     ];
 
     private static readonly string[] AapTitles =
@@ -135,16 +176,16 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
         "Agent(e) de développement local", "Directeur(trice) de centre social", "Référent(e) santé",
     ];
 
-    private static readonly (string Code, string Name, string Town)[] Places =
+    private static readonly (string Code, string Name, string Town, string Commune)[] Places =
     [
-        ("33", "la Gironde", "Bordeaux"), ("33", "la Gironde", "Mérignac"), ("40", "des Landes", "Mont-de-Marsan"),
-        ("24", "la Dordogne", "Périgueux"), ("47", "Lot-et-Garonne", "Agen"), ("64", "Pyrénées-Atlantiques", "Pau"),
-        ("17", "Charente-Maritime", "La Rochelle"), ("16", "la Charente", "Angoulême"), ("79", "des Deux-Sèvres", "Niort"),
-        ("86", "la Vienne", "Poitiers"), ("87", "la Haute-Vienne", "Limoges"), ("19", "la Corrèze", "Brive-la-Gaillarde"),
-        ("23", "la Creuse", "Guéret"), ("31", "la Haute-Garonne", "Toulouse"), ("13", "des Bouches-du-Rhône", "Marseille"),
-        ("69", "du Rhône", "Lyon"), ("59", "du Nord", "Roubaix"), ("93", "la Seine-Saint-Denis", "Saint-Denis"),
-        ("75", "Paris", "Paris"), ("44", "la Loire-Atlantique", "Nantes"), ("35", "l'Ille-et-Vilaine", "Rennes"),
-        ("67", "du Bas-Rhin", "Strasbourg"), ("974", "La Réunion", "Saint-Denis de La Réunion"), ("2A", "Corse-du-Sud", "Ajaccio"),
+        ("33", "la Gironde", "Bordeaux", "C33063"), ("33", "la Gironde", "Mérignac", "C33281"), ("40", "des Landes", "Mont-de-Marsan", "C40192"),
+        ("24", "la Dordogne", "Périgueux", "C24322"), ("47", "Lot-et-Garonne", "Agen", "C47001"), ("64", "Pyrénées-Atlantiques", "Pau", "C64445"),
+        ("17", "Charente-Maritime", "La Rochelle", "C17300"), ("16", "la Charente", "Angoulême", "C16015"), ("79", "des Deux-Sèvres", "Niort", "C79191"),
+        ("86", "la Vienne", "Poitiers", "C86194"), ("87", "la Haute-Vienne", "Limoges", "C87085"), ("19", "la Corrèze", "Brive-la-Gaillarde", "C19031"),
+        ("23", "la Creuse", "Guéret", "C23096"), ("31", "la Haute-Garonne", "Toulouse", "C31555"), ("13", "des Bouches-du-Rhône", "Marseille", "C13055"),
+        ("69", "du Rhône", "Lyon", "C69123"), ("59", "du Nord", "Roubaix", "C59512"), ("93", "la Seine-Saint-Denis", "Saint-Denis", "C93066"),
+        ("75", "Paris", "Paris", "C75056"), ("44", "la Loire-Atlantique", "Nantes", "C44109"), ("35", "l'Ille-et-Vilaine", "Rennes", "C35238"),
+        ("67", "du Bas-Rhin", "Strasbourg", "C67482"), ("974", "La Réunion", "Saint-Denis de La Réunion", "C97411"), ("2A", "Corse-du-Sud", "Ajaccio", "C2A004"),
     ];
 
     private static readonly string[] Themes =
@@ -162,31 +203,49 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
         for (var i = 0; i < count; i++)
         {
             var place = Places[rng.Next(Places.Length)];
-            var (issuerPattern, issuerType) = Issuers[rng.Next(Issuers.Length)];
-            var issuer = string.Format(CultureInfo.InvariantCulture, issuerPattern, place.Name, place.Town)
-                .Replace("de des ", "des ").Replace("de du ", "du ");
+            string issuer, issuerType, home, town;
+            string[] territories;
+            string? workPlace;
+            if (rng.Next(5) == 0)
+            {
+                // One offer in five from an organisation of Nouvelle-Aquitaine below or at the région: for its territory.
+                var local = LocalIssuers[rng.Next(LocalIssuers.Length)];
+                (issuer, issuerType, home, town) = (local.Name, local.Type, local.Home, local.Town);
+                territories = [local.Home];
+                workPlace = local.Seat;
+            }
+            else
+            {
+                var (issuerPattern, type, reach) = Issuers[rng.Next(Issuers.Length)];
+                issuer = string.Format(CultureInfo.InvariantCulture, issuerPattern, place.Name, place.Town)
+                    .Replace("de des ", "des ").Replace("de du ", "du ");
+                issuerType = type;
+                town = place.Town;
+                (home, territories, workPlace) = reach switch
+                {
+                    Reach.Commune => (place.Commune, new[] { place.Commune }, place.Commune),
+                    // A département's service: for the département, now and then only for its main town.
+                    Reach.Departement => (place.Code, rng.Next(4) == 0 ? new[] { place.Commune } : [place.Code], place.Commune),
+                    _ => ("FR", ["FR"], null),
+                };
+            }
+
             var roll = rng.Next(100);
             var kind = roll < 40 ? Kinds.Emploi : roll < 80 ? Kinds.Aap : Kinds.Ami;
             var title = kind switch
             {
-                Kinds.Emploi => JobTitles[rng.Next(JobTitles.Length)] + " - " + place.Town,
+                Kinds.Emploi => JobTitles[rng.Next(JobTitles.Length)] + " - " + town,
                 Kinds.Aap => AapTitles[rng.Next(AapTitles.Length)] + " " + (2026 + rng.Next(2)),
                 _ => AmiTitles[rng.Next(AmiTitles.Length)],
             };
-            // National, regional or departmental reach.
-            var scope = rng.Next(10);
-            string[] territories = issuerType == "fondation" || issuer == "ANCT" || scope == 0 ? ["FR"]
-                : scope == 1 ? ["R75"]
-                : scope == 2 ? [place.Code, Places[rng.Next(Places.Length)].Code]
-                : [place.Code];
             // Deadlines over the coming year, a few already passed (the archive), 10 % without deadline.
             DateOnly? deadline = rng.Next(10) == 0 ? null : today.AddDays(rng.Next(-40, 330));
             TimeOnly? time = deadline is not null && rng.Next(6) == 0 ? new TimeOnly(12, 0) : null;
             var themes = new[] { Themes[rng.Next(Themes.Length)], Themes[rng.Next(Themes.Length)] };
             var description = kind == Kinds.Emploi
-                ? $"## Missions\n\n- Piloter les actions du contrat de ville à {place.Town}\n- Animer le réseau des partenaires (associations, bailleurs, services de l'État)\n- Suivre les **indicateurs** et rendre compte\n\n## Profil\n\nExpérience de la politique de la ville appréciée. Poste basé à {place.Town}."
-                : $"## Objectifs\n\nSoutenir les projets associatifs qui renforcent la cohésion sociale à {place.Town} et dans les quartiers prioritaires.\n\n## Qui peut candidater ?\n\nAssociations loi 1901, collectivités, structures de l'ESS.\n\n## Financement\n\nJusqu'à {rng.Next(5, 80) * 1000:N0} € par projet.";
-            yield return new Generated(issuer, issuerType, new NewOpportunity(
+                ? $"## Missions\n\n- Piloter les actions du contrat de ville à {town}\n- Animer le réseau des partenaires (associations, bailleurs, services de l'État)\n- Suivre les **indicateurs** et rendre compte\n\n## Profil\n\nExpérience de la politique de la ville appréciée. Poste basé à {town}."
+                : $"## Objectifs\n\nSoutenir les projets associatifs qui renforcent la cohésion sociale à {town} et dans les quartiers prioritaires.\n\n## Qui peut candidater ?\n\nAssociations loi 1901, collectivités, structures de l'ESS.\n\n## Financement\n\nJusqu'à {rng.Next(5, 80) * 1000:N0} € par projet.";
+            yield return new Generated(issuer, issuerType, home, new NewOpportunity(
                 kind, title, 0, territories, deadline, time,
                 Description: description,
                 Url: "https://www.example.org/offres/" + (1000 + i),
@@ -196,7 +255,9 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
                 Beneficiaries: kind == Kinds.Emploi ? null : "Associations, collectivités, bailleurs sociaux",
                 AmountEur: kind == Kinds.Aap ? rng.Next(5, 80) * 1000 : null,
                 PublishedAt: now.AddDays(-rng.Next(0, 60)).AddMinutes(-rng.Next(0, 1440)),
-                CreatedAt: now.AddDays(-60)));
+                CreatedAt: now.AddDays(-60),
+                // A national job has no single place; the others are based in their town (two in three say so).
+                WorkTerritoryCode: kind == Kinds.Emploi && rng.Next(3) > 0 ? workPlace : null));
         }
     }
 }

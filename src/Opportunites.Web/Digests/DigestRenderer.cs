@@ -148,6 +148,12 @@ public static class DigestRenderer
         }
 
         query.AddRange(prefs.Themes.Select(t => "theme=" + Uri.EscapeDataString(t)));
+        // The board shows what the digest holds: without the wider offers when the subscriber left them out.
+        if (!prefs.IncludeWider)
+        {
+            query.Add("portee=local");
+        }
+
         return "/offres?" + string.Join("&", query);
     }
 

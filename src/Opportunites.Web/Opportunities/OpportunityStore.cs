@@ -20,7 +20,8 @@ public sealed record NewOpportunity(
     string? Beneficiaries = null,
     decimal? AmountEur = null,
     DateTimeOffset? PublishedAt = null,
-    DateTimeOffset? CreatedAt = null);
+    DateTimeOffset? CreatedAt = null,
+    string? WorkTerritoryCode = null);
 
 public static class OpportunityStore
 {
@@ -51,10 +52,12 @@ public static class OpportunityStore
     private const string InsertSql = """
         WITH o AS (
           INSERT INTO opportunities (kind, title, issuer_id, description, url, contact, deadline_date, deadline_time,
-                                     status, contract_type, beneficiaries, amount_eur, created_at, updated_at, published_at)
+                                     status, contract_type, beneficiaries, amount_eur, created_at, updated_at, published_at,
+                                     work_territory_code)
           VALUES (@Kind, @Title, @IssuerId, @Description, @Url, @Contact, @DeadlineDate, @DeadlineTime,
                   @Status, @ContractType, @Beneficiaries, @AmountEur, @CreatedAt, @CreatedAt,
-                  CASE WHEN @Status = 'published' THEN coalesce(@PublishedAt, @CreatedAt) ELSE @PublishedAt END)
+                  CASE WHEN @Status = 'published' THEN coalesce(@PublishedAt, @CreatedAt) ELSE @PublishedAt END,
+                  @WorkTerritoryCode)
           RETURNING id),
         t AS (
           INSERT INTO opportunity_territories (opportunity_id, territory_code)
@@ -85,6 +88,7 @@ public static class OpportunityStore
             o.AmountEur,
             CreatedAt = o.CreatedAt ?? now,
             o.PublishedAt,
+            o.WorkTerritoryCode,
             TerritoryCodes = o.TerritoryCodes.Distinct().ToArray(),
             ThemeCodes = (o.ThemeCodes ?? []).Distinct().ToArray(),
         }, tx);

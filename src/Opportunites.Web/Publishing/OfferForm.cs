@@ -15,6 +15,9 @@ public sealed class OfferInput
     public string? Deadline { get; set; }
     public string? DeadlineTime { get; set; }
     public string[] Territories { get; set; } = [];
+
+    /// <summary>A job's place of work: one commune, from the territory field (a code, or a name typed without JavaScript).</summary>
+    public string[] WorkPlace { get; set; } = [];
     public string[] Themes { get; set; } = [];
     public string? ContractType { get; set; }
     public string? Beneficiaries { get; set; }
@@ -34,7 +37,8 @@ public sealed record OfferData(
     string? Beneficiaries,
     decimal? AmountEur,
     TimeOnly? DeadlineTime = null,
-    IReadOnlyList<string>? ThemeCodes = null)
+    IReadOnlyList<string>? ThemeCodes = null,
+    string? WorkTerritoryCode = null)
 {
     public IReadOnlyList<string> Themes => ThemeCodes ?? [];
 }
@@ -153,6 +157,24 @@ public static partial class OfferForm
             errors[nameof(OfferInput.Territories)] = "Choisissez au moins un territoire.";
         }
 
+        // A job's place of work is a commune (where one goes to work); wider places are what "Territoire(s)" is for.
+        string? workPlace = null;
+        if (kind == Kinds.Emploi && input.WorkPlace.FirstOrDefault(w => !string.IsNullOrWhiteSpace(w)) is { } placeText)
+        {
+            if (territories.Resolve(placeText) is not { } place)
+            {
+                errors[nameof(OfferInput.WorkPlace)] = $"Lieu de travail inconnu : « {placeText.Trim()} ». Choisissez une commune dans la liste.";
+            }
+            else if (place.Level != "commune")
+            {
+                errors[nameof(OfferInput.WorkPlace)] = $"Le lieu de travail doit être une commune (par exemple Bègles), pas {LevelArticle(place.Level)} « {place.Label} ».";
+            }
+            else
+            {
+                workPlace = place.Code;
+            }
+        }
+
         string? contractType = null;
         string? beneficiaries = null;
         decimal? amount = null;
@@ -203,8 +225,17 @@ public static partial class OfferForm
         return errors.Count > 0
             ? (null, errors)
             : (new OfferData(kind!, title, description, url, contact, deadline, codes.Distinct().ToList(), contractType,
-                beneficiaries, amount, deadlineTime, themes), errors);
+                beneficiaries, amount, deadlineTime, themes, workPlace), errors);
     }
+
+    private static string LevelArticle(string level) => level switch
+    {
+        "pays" => "le pays",
+        "region" => "la région",
+        "departement" => "le département",
+        "epci" => "l'intercommunalité",
+        _ => "le territoire",
+    };
 
     public static string NormalizeLineBreaks(string text) => text.Replace("\r\n", "\n").Replace('\r', '\n');
 
@@ -247,6 +278,7 @@ public static partial class OfferForm
         Deadline = o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : null,
         DeadlineTime = o.DeadlineTime?.ToString("HH:mm", CultureInfo.InvariantCulture),
         Territories = [.. o.TerritoryCodes],
+        WorkPlace = o.WorkTerritoryCode is { } w ? [w] : [],
         Themes = [.. o.Themes],
         ContractType = o.ContractType,
         Beneficiaries = o.Beneficiaries,
@@ -263,6 +295,7 @@ public static partial class OfferForm
         Deadline = o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : null,
         DeadlineTime = o.DeadlineTime?.ToString("HH:mm", CultureInfo.InvariantCulture),
         Territories = o.TerritoryCodes,
+        WorkPlace = o.WorkTerritoryCode is { } w ? [w] : [],
         Themes = o.ThemeCodes,
         ContractType = o.ContractType,
         Beneficiaries = o.Beneficiaries,

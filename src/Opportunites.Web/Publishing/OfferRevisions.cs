@@ -41,6 +41,8 @@ public static class OfferRevisions
         Add("Date limite", Deadline(before), Deadline(after));
         Add("Territoires", string.Join(", ", before.TerritoryCodes.Order(StringComparer.Ordinal).Select(territoryName)),
             string.Join(", ", after.TerritoryCodes.Order(StringComparer.Ordinal).Select(territoryName)));
+        Add("Lieu de travail", before.WorkTerritoryCode is { } bw ? territoryName(bw) : null,
+            after.WorkTerritoryCode is { } aw ? territoryName(aw) : null);
         Add("Thèmes", string.Join(", ", before.Themes.Order(StringComparer.Ordinal).Select(themeLabel)),
             string.Join(", ", after.Themes.Order(StringComparer.Ordinal).Select(themeLabel)));
         Add("Description", before.Description, after.Description);

@@ -26,6 +26,7 @@ public sealed class OfferDetail
     public string? Beneficiaries { get; init; }
     public decimal? AmountEur { get; init; }
     public string[] TerritoryCodes { get; init; } = [];
+    public string? WorkTerritoryCode { get; init; }
     public string[] ThemeCodes { get; init; } = [];
     public string? ModerationNote { get; init; }
     public DateTime CreatedAt { get; init; }
@@ -41,7 +42,7 @@ public sealed class OfferDetail
 
     /// <summary>This version as the form's checked data (to compare with a revision, or to submit a draft).</summary>
     public OfferData ToData() => new(Kind, Title, Description, Url, Contact, DeadlineDate, TerritoryCodes, ContractType,
-        Beneficiaries, AmountEur, DeadlineTime, ThemeCodes);
+        Beneficiaries, AmountEur, DeadlineTime, ThemeCodes, WorkTerritoryCode);
 }
 
 /// <summary>What saving the form did, for the message the issuer reads.</summary>
@@ -70,7 +71,7 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
     private const string SelectDetail = """
         SELECT o.id, o.kind, o.title, o.issuer_id, i.name AS issuer_name, i.trusted AS issuer_trusted, o.description,
                o.url, o.contact, o.deadline_date, o.closes_at, o.status, o.contract_type, o.beneficiaries, o.amount_eur,
-               o.territory_codes, o.moderation_note, o.created_at, o.updated_at, o.published_at, o.deadline_time,
+               o.territory_codes, o.work_territory_code, o.moderation_note, o.created_at, o.updated_at, o.published_at, o.deadline_time,
                ARRAY(SELECT th.theme_code FROM opportunity_themes th WHERE th.opportunity_id = o.id ORDER BY th.theme_code) AS theme_codes,
                (SELECT r.data::text FROM opportunity_revisions r WHERE r.opportunity_id = o.id) AS revision_json
         FROM opportunities o JOIN issuers i ON i.id = o.issuer_id
@@ -150,7 +151,7 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
         var id = await OpportunityStore.CreateAsync(conn, new NewOpportunity(data.Kind, data.Title, user.IssuerId!.Value,
             data.TerritoryCodes, data.DeadlineDate, data.DeadlineTime, status, data.Description, data.Url, data.Contact,
             ThemeCodes: data.Themes, ContractType: data.ContractType, Beneficiaries: data.Beneficiaries, AmountEur: data.AmountEur,
-            PublishedAt: status == Statuses.Published ? clock.GetUtcNow() : null), tx);
+            WorkTerritoryCode: data.WorkTerritoryCode, PublishedAt: status == Statuses.Published ? clock.GetUtcNow() : null), tx);
         await AuditLog.WriteAsync(conn, tx, user.Actor, "opportunity.created", "opportunity", id, $"{data.Title} ({Statuses.Label(status)})");
         await tx.CommitAsync();
         return id;
@@ -167,7 +168,7 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
         UPDATE opportunities SET
           kind = @Kind, title = @Title, description = @Description, url = @Url, contact = @Contact,
           deadline_date = @DeadlineDate, deadline_time = @DeadlineTime, contract_type = @ContractType,
-          beneficiaries = @Beneficiaries, amount_eur = @AmountEur,
+          beneficiaries = @Beneficiaries, amount_eur = @AmountEur, work_territory_code = @WorkTerritoryCode,
           status = @status, updated_at = now(),
           published_at = CASE WHEN @status = 'published' THEN coalesce(published_at, now()) ELSE published_at END,
           closed_at = NULL
@@ -233,6 +234,7 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
             data.ContractType,
             data.Beneficiaries,
             data.AmountEur,
+            data.WorkTerritoryCode,
             status,
         }, tx);
         var codes = data.TerritoryCodes.ToArray();
@@ -250,12 +252,12 @@ public sealed class OfferStore(NpgsqlDataSource db, TimeProvider clock)
     private const string DuplicateSql = """
         WITH o AS (
           INSERT INTO opportunities (kind, title, issuer_id, description, url, contact, deadline_date, deadline_time,
-                                     status, contract_type, beneficiaries, amount_eur)
+                                     status, contract_type, beneficiaries, amount_eur, work_territory_code)
           -- "Copie de …" until the issuer edits it: two offers with one title look like a mistake on the board.
           SELECT kind, left('Copie de ' || title, 300), issuer_id, description, url, contact,
                  CASE WHEN deadline_date >= @today THEN deadline_date END,
                  CASE WHEN deadline_date >= @today THEN deadline_time END,
-                 'draft', contract_type, beneficiaries, amount_eur
+                 'draft', contract_type, beneficiaries, amount_eur, work_territory_code
           FROM opportunities WHERE id = @id
           RETURNING id),
         t AS (

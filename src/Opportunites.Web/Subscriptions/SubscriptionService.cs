@@ -47,6 +47,7 @@ public sealed class ManagedSubscriber
     public string[]? Themes { get; init; }
     public string? Frequency { get; init; }
     public DateTime? PausedAt { get; init; }
+    public bool IncludeWider { get; init; } = true;
     public IReadOnlyList<ManagedReminder> Reminders { get; set; } = [];
 
     public bool HasDigest => TerritoryCodes is not null;
@@ -92,11 +93,11 @@ public sealed class SubscriptionService(
     }
 
     private const string UpsertDigestSql = """
-        INSERT INTO digest_subscriptions (subscriber_id, territory_codes, kinds, themes, frequency, created_at, updated_at)
-        VALUES (@id, @territories, @kinds, @themes, @frequency, @now, @now)
+        INSERT INTO digest_subscriptions (subscriber_id, territory_codes, kinds, themes, frequency, include_wider, created_at, updated_at)
+        VALUES (@id, @territories, @kinds, @themes, @frequency, @includeWider, @now, @now)
         ON CONFLICT (subscriber_id) DO UPDATE
           SET territory_codes = excluded.territory_codes, kinds = excluded.kinds, themes = excluded.themes,
-              frequency = excluded.frequency, updated_at = excluded.updated_at
+              frequency = excluded.frequency, include_wider = excluded.include_wider, updated_at = excluded.updated_at
         """;
 
     private const string MarkConfirmationSentSql = "UPDATE subscribers SET last_confirmation_sent_at = @now WHERE id = @id";
@@ -219,7 +220,8 @@ public sealed class SubscriptionService(
     }
 
     private const string GetManagedSql = """
-        SELECT s.id, s.email, s.confirmed_at, d.territory_codes, d.kinds, d.themes, d.frequency, d.paused_at
+        SELECT s.id, s.email, s.confirmed_at, d.territory_codes, d.kinds, d.themes, d.frequency, d.paused_at,
+               coalesce(d.include_wider, true) AS include_wider
         FROM subscribers s LEFT JOIN digest_subscriptions d ON d.subscriber_id = s.id
         WHERE s.id = @id;
         SELECT r.id, o.id AS opportunity_id, o.title, o.deadline_date
@@ -376,7 +378,8 @@ public sealed class SubscriptionService(
         var themes = prefs.Themes.Count == 0
             ? "tous"
             : string.Join(", ", (await catalog.GetThemesAsync(ct)).Where(t => prefs.Themes.Contains(t.Code)).Select(t => t.Label));
-        return $"Veille {Frequencies.Label(prefs.Frequency).ToLower(ParisTime.French)} sur : {territories}\n"
+        var scope = prefs.IncludeWider ? "avec les offres régionales et nationales" : "seulement ces territoires et ce qu'ils contiennent";
+        return $"Veille {Frequencies.Label(prefs.Frequency).ToLower(ParisTime.French)} sur : {territories} ({scope})\n"
             + $"Types d'offre : {string.Join(", ", prefs.Kinds.Select(Kinds.LongLabel))}\n"
             + $"Thèmes : {themes}";
     }
@@ -388,6 +391,7 @@ public sealed class SubscriptionService(
         kinds = p.Kinds.ToArray(),
         themes = p.Themes.ToArray(),
         frequency = p.Frequency,
+        includeWider = p.IncludeWider,
         now,
     };
 

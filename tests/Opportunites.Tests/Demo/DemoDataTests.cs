@@ -49,6 +49,29 @@ public sealed class DemoDataTests
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM opportunities WHERE status = 'expired'"), Is.GreaterThan(0));
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT kind) FROM opportunities"), Is.EqualTo(3));
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT c) FROM opportunities, unnest(territory_codes) c"), Is.GreaterThan(15));
+
+            // Coherent: every organisation has a home, and its offers (and their places of work) lie within it.
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM issuers WHERE home_territory_code IS NULL"), Is.Zero);
+            Assert.That(await conn.ExecuteScalarAsync<int>("""
+                SELECT count(*) FROM opportunities o JOIN issuers i ON i.id = o.issuer_id
+                WHERE EXISTS (SELECT 1 FROM unnest(o.territory_codes || o.work_territory_code) c JOIN territories t ON t.code = c
+                              WHERE NOT i.home_territory_code = ANY (t.lineage))
+                """), Is.Zero);
+            // Commune- and intercommunality-level offers in Nouvelle-Aquitaine, as in the real newsletter; jobs with a place of work.
+            var levels = (await conn.QueryAsync<string>("""
+                SELECT DISTINCT t.level FROM opportunities o, unnest(o.territory_codes) c JOIN territories t ON t.code = c
+                WHERE 'R75' = ANY (t.lineage)
+                """)).ToList();
+            Assert.That(levels, Does.Contain("commune").And.Contain("epci"));
+            Assert.That(await conn.ExecuteScalarAsync<int>("""
+                SELECT count(*) FROM opportunities o JOIN issuers i ON i.id = o.issuer_id
+                WHERE i.name = 'Ville de Bègles' AND o.territory_codes = '{C33039}'
+                """), Is.GreaterThan(0));
+            Assert.That(await conn.ExecuteScalarAsync<string>("""
+                SELECT o.territory_codes[1] FROM opportunities o WHERE o.title = 'Chargé(e) de mission Emploi - Entreprises'
+                """), Is.EqualTo("E248719312"));
+            Assert.That(await conn.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM opportunities WHERE kind = 'emploi' AND work_territory_code IS NOT NULL"), Is.GreaterThan(10));
         }
         finally
         {

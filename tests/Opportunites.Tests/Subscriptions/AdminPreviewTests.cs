@@ -59,6 +59,24 @@ public sealed class AdminPreviewTests
     }
 
     [Test]
+    public async Task AdminPreview_LocalScope_LeavesOutTheRegionalOffers()
+    {
+        var day = ParisDay(DateTimeOffset.UtcNow);
+        var local = TestData.Unique("AMI de la Creuse pour l'aperçu");
+        var regional = TestData.Unique("AMI régional pour l'aperçu");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, local, ["23"], Kinds.Ami, day.AddDays(40), themes: ["sante"], publishedAt: DateTimeOffset.UtcNow.AddDays(-1));
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, regional, ["R75"], Kinds.Ami, day.AddDays(40), themes: ["sante"], publishedAt: DateTimeOffset.UtcNow.AddDays(-1));
+        using var client = await AdminClientAsync();
+
+        var wide = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/alertes?territoire=23&type=ami&theme=sante"));
+        var near = WebUtility.HtmlDecode(await client.GetStringAsync("/admin/alertes?territoire=23&type=ami&theme=sante&portee=local"));
+
+        Assert.That(wide, Does.Contain(local).And.Contain(regional));
+        Assert.That(near, Does.Contain(local).And.Not.Contain(regional));
+        Assert.That(near, Does.Match("""value="local" checked"""));
+    }
+
+    [Test]
     public async Task AdminPreview_Anonymous_RedirectedToLogin()
     {
         using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

@@ -245,6 +245,55 @@ public sealed class AlertPagesTests
     }
 
     [Test]
+    public async Task BoardLink_LocalScope_PrefillsTheChoiceSavedAndChangedOnTheManagePage()
+    {
+        var monday = NextMonday0700();
+        var day = ParisDay(monday);
+        var local = TestData.Unique("AAP de la Corrèze");
+        var regional = TestData.Unique("AAP de Nouvelle-Aquitaine");
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, local, ["19"], Kinds.Aap, day.AddDays(40), publishedAt: monday.AddDays(-1));
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, regional, ["R75"], Kinds.Aap, day.AddDays(40), publishedAt: monday.AddDays(-1));
+        var email = UniqueEmail("portee");
+        using var client = Client();
+
+        // The board's own link, followed as a visitor would: the form says "seulement ce territoire".
+        var board = await client.GetStringAsync("/offres?territoire=19&portee=local");
+        var formUrl = PageLinks.Named(board, "Recevoir ces offres par email");
+        var form = await client.GetStringAsync(formUrl);
+        Assert.That(form, Does.Match("""value="local" checked"""));
+        Assert.That(form, Does.Not.Match("""value="tout" checked"""));
+
+        var posted = await client.PostAsync("/alertes", new FormUrlEncodedContent(
+            [F("__RequestVerificationToken", AntiforgeryToken(form)), F("Email", email), F("territoire", "19"), F("Kinds", "aap"),
+             F("Frequency", "weekly"), F("portee", "local")]));
+        Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        var confirmation = (await OutboxAsync(email)).Single();
+        Assert.That(confirmation.TextBody, Does.Contain("seulement ces territoires et ce qu'ils contiennent"));
+        var confirmLink = confirmation.Link("/alertes/confirmer");
+        var confirmPage = await client.GetStringAsync(confirmLink);
+        await client.PostAsync(confirmLink, new FormUrlEncodedContent([F("__RequestVerificationToken", AntiforgeryToken(confirmPage))]));
+        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
+        var id = await conn.ExecuteScalarAsync<long>("SELECT id FROM subscribers WHERE email = @email", new { email });
+
+        await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [id]);
+        var first = (await DigestsAsync(email)).Single();
+        Assert.That(first.TextBody, Does.Contain(local).And.Not.Contain(regional));
+        Assert.That(first.TextBody, Does.Contain("territoire=19&type=aap&portee=local"));
+
+        // The manage page shows the saved choice; choosing the wider offers brings the regional one.
+        var manage = first.Link("/alertes/gerer");
+        var page = await client.GetStringAsync(manage);
+        Assert.That(page, Does.Match("""value="local" checked""").And.Not.Match("""value="tout" checked"""));
+        var saved = await client.PostAsync(manage + "&handler=Save", new FormUrlEncodedContent(
+            [F("__RequestVerificationToken", AntiforgeryToken(page)), F("territoire", "19"), F("Kinds", "aap"), F("Frequency", "weekly"), F("portee", "tout")]));
+        Assert.That(saved.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(await client.GetStringAsync(manage), Does.Match("""value="tout" checked"""));
+        await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, regional + " bis", ["R75"], Kinds.Aap, day.AddDays(40), publishedAt: monday.AddDays(2));
+        await Runner(app.Services).RunAsync(monday.AddDays(7), Frequencies.Weekly, [id]);
+        Assert.That((await DigestsAsync(email))[1].TextBody, Does.Contain(regional + " bis"));
+    }
+
+    [Test]
     public async Task ManagePage_DeleteEverything_RemovesTheRows()
     {
         var monday = NextMonday0700();

@@ -242,6 +242,69 @@ public sealed class DigestSmtpTests
         Assert.That(_smtp.MessagesTo(email), Has.Count.EqualTo(2), "la confirmation et le rappel J-7 seulement");
     }
 
+    [Test]
+    public async Task WeeklyDigest_CommuneSubscriber_LocalFirstThenWiderOrOnlyLocalAsChosen()
+    {
+        var monday = NextMonday0700();
+        var published = monday.AddDays(-2);
+        var deadline = ParisDay(monday).AddDays(40);
+        async Task<string> OfferInAsync(string what, string territory)
+        {
+            var title = TestData.Unique("AAP " + what);
+            await TestData.CreateOpportunityAsync(_db.DataSource, title, [territory], Kinds.Aap, deadline, publishedAt: published);
+            return title;
+        }
+
+        // Published oldest first: were the digest only "newest first", the local one would come last.
+        var begles = await OfferInAsync("Ville de Bègles", "C33039");
+        published = published.AddMinutes(10);
+        var metropole = await OfferInAsync("Bordeaux Métropole", "E243300316");
+        published = published.AddMinutes(10);
+        var gironde = await OfferInAsync("Gironde", "33");
+        published = published.AddMinutes(10);
+        var region = await OfferInAsync("Nouvelle-Aquitaine", "R75");
+        var france = await OfferInAsync("France", "FR");
+        var merignac = await OfferInAsync("Ville de Mérignac", "C33281");
+        var wide = UniqueEmail("begles-tout");
+        var near = UniqueEmail("begles-local");
+        using var browser = WebForms.CreateClient(_app);
+
+        foreach (var (email, portee) in new[] { (wide, "tout"), (near, "local") })
+        {
+            var posted = await WebForms.PostAsync(browser, "/alertes",
+            [
+                WebForms.F("Email", email), WebForms.F("territoire", "Bègles"), WebForms.F("Kinds", Kinds.Aap),
+                WebForms.F("Frequency", Frequencies.Weekly), WebForms.F("portee", portee),
+            ]);
+            Assert.That(posted.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+            await DeliverAsync();
+            await ConfirmAsync(browser, _smtp.MessagesTo(email).Single());
+        }
+
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            var ids = (await conn.QueryAsync<long>("SELECT id FROM subscribers WHERE email = ANY (@emails)", new { emails = new[] { wide, near } })).ToArray();
+            await Runner(_app.Services).RunAsync(monday, Frequencies.Weekly, ids);
+        }
+
+        await DeliverAsync();
+        var toWide = Digests(wide).Single().Text!;
+        var toNear = Digests(near).Single().Text!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(toWide, Does.Contain(begles).And.Contain(metropole).And.Contain(gironde).And.Contain(region).And.Contain(france));
+            Assert.That(toWide, Does.Not.Contain(merignac));
+            // The commune's own offer first, before those of the territories containing it.
+            Assert.That(toWide.IndexOf(begles, StringComparison.Ordinal), Is.LessThan(toWide.IndexOf(metropole, StringComparison.Ordinal)));
+            Assert.That(toWide.IndexOf(begles, StringComparison.Ordinal), Is.LessThan(toWide.IndexOf(gironde, StringComparison.Ordinal)));
+            // "Seulement ce territoire et ce qu'il contient": none of the wider offers, nor the neighbour's.
+            Assert.That(toNear, Does.Contain(begles));
+            Assert.That(toNear, Does.Not.Contain(region).And.Not.Contain(france).And.Not.Contain(merignac));
+            Assert.That(toNear, Does.Not.Contain(metropole).And.Not.Contain(gironde));
+            Assert.That(toNear, Does.Contain("portee=local"));
+        });
+    }
+
     /// <summary>Subscribes through the /alertes form, receives the confirmation email over SMTP and confirms from its link.</summary>
     private async Task<ReceivedMessage> SubscribeThroughFormAsync(HttpClient client, string email, string territory)
     {

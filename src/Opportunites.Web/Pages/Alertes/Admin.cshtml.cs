@@ -29,6 +29,12 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Terr
     [BindProperty(SupportsGet = true, Name = "frequence")]
     public string? Frequency { get; set; }
 
+    /// <summary>"local": only the territories and what they contain, as a subscriber may choose.</summary>
+    [BindProperty(SupportsGet = true, Name = "portee")]
+    public string? Portee { get; set; }
+
+    public bool IncludeWider => PreferenceFields.ReadIncludeWider(Portee);
+
     public TerritoryFieldModel TerritoryField { get; private set; } = Field(TerritorySelection.Empty);
     public IReadOnlyList<TerritorySubscriberCount> Counts { get; private set; } = [];
     public DigestPreviewResult? Result { get; private set; }
@@ -50,7 +56,7 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Terr
         {
             var selection = await TerritorySelection.ResolveAsync(territories, Territories, ct: ct);
             TerritoryField = Field(selection);
-            var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
+            var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
             var errors = selection.IsResolved ? await catalog.ValidateAsync(prefs, ct) : [.. selection.Messages];
             if (errors.Count > 0)
             {

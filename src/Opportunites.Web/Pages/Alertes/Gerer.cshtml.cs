@@ -26,6 +26,12 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
     [BindProperty]
     public string Frequency { get; set; } = Frequencies.Weekly;
 
+    /// <summary>"local": only the territories and what they contain; anything else: the wider offers too.</summary>
+    [BindProperty(Name = "portee")]
+    public string? Portee { get; set; }
+
+    public bool IncludeWider => PreferenceFields.ReadIncludeWider(Portee);
+
     public ManagedSubscriber? Subscriber { get; private set; }
     public TerritoryFieldModel TerritoryField { get; private set; } = PreferenceFields.TerritoryField(TerritorySelection.Empty, null);
 
@@ -50,6 +56,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         Kinds = [.. Subscriber!.Kinds ?? [.. Opportunities.Kinds.All]];
         Themes = [.. Subscriber.Themes ?? []];
         Frequency = Subscriber.Frequency ?? Frequencies.Weekly;
+        Portee = Subscriber.IncludeWider ? "tout" : "local";
         Message = ok switch
         {
             "enregistre" => "Vos préférences sont enregistrées : elles s'appliquent dès la prochaine veille.",
@@ -69,7 +76,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         }
 
         var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
-        var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
+        var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
         var errors = new List<string>(selection.Messages);
         if (!Request.Form["Kinds"].Any(k => !string.IsNullOrWhiteSpace(k)))
         {

@@ -28,6 +28,12 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
     [BindProperty]
     public string Frequency { get; set; } = Frequencies.Weekly;
 
+    /// <summary>"local": only the territories and what they contain; anything else: the wider offers too (default).</summary>
+    [BindProperty(Name = "portee")]
+    public string? Portee { get; set; }
+
+    public bool IncludeWider => PreferenceFields.ReadIncludeWider(Portee);
+
     public TerritoryFieldModel TerritoryField { get; private set; } = PreferenceFields.TerritoryField(TerritorySelection.Empty, null);
     public IReadOnlyList<ThemeOption> ThemeOptions { get; private set; } = [];
     public IReadOnlyList<string> Errors { get; private set; } = [];
@@ -47,7 +53,7 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
 
     /// <summary>
     /// The form, prefilled from a board search when it links here ("Recevoir ces offres par email"): its territories,
-    /// kinds and themes use the board's own parameters (?territoire=33&amp;type=aap&amp;theme=numerique).
+    /// kinds, themes and scope use the board's own parameters (?territoire=33&amp;type=aap&amp;theme=numerique&amp;portee=local).
     /// </summary>
     public async Task OnGetAsync(string? demande, string? heure, CancellationToken ct)
     {
@@ -56,6 +62,7 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
         ResendFrom = Throttled && heure is not null && TimeParameter().IsMatch(heure) ? heure : null;
         ThemeOptions = await catalog.GetThemesAsync(ct);
         var query = Request.Query;
+        Portee = query["portee"].FirstOrDefault();
         var kinds = query["type"].Select(k => k?.Trim().ToLowerInvariant()).Where(Opportunities.Kinds.IsValid).ToList();
         if (kinds.Count > 0)
         {
@@ -91,7 +98,7 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
 
         var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
         errors.AddRange(selection.Messages);
-        var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency);
+        var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
         var invalid = await catalog.ValidateAsync(prefs, ct);
         // A name still to choose already says what to do: "at least one territory" would only repeat it.
         var territoryError = selection.IsResolved ? invalid.FirstOrDefault(DigestPreferences.IsTerritoryError) : null;

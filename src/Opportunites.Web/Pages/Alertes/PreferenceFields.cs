@@ -9,8 +9,12 @@ public sealed record PreferenceFields(
     IReadOnlyList<ThemeOption> ThemeOptions,
     IReadOnlyList<string> Kinds,
     IReadOnlyList<string> Themes,
-    string Frequency)
+    string Frequency,
+    bool IncludeWider = true)
 {
+    /// <summary>The form value of "portee" (the board's own parameter): "local" keeps only the territories and their contents.</summary>
+    public static bool ReadIncludeWider(string? portee) => !string.Equals(portee?.Trim(), "local", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The alert forms' territory field: several territories of any level, sent as repeated "territoire".</summary>
     public static TerritoryFieldModel TerritoryField(TerritorySelection selection, string? error) => new()
     {
@@ -18,7 +22,7 @@ public sealed record PreferenceFields(
         Name = "territoire",
         Label = "Territoires",
         Hint = "Commune, code postal, intercommunalité, département ou région ; ajoutez-en autant que vous voulez. "
-            + "Un territoire inclut ce qu'il contient, et les offres régionales et nationales qui le couvrent.",
+            + "Un territoire inclut ce qu'il contient (une intercommunalité, ses communes).",
         Selection = selection,
         Error = error,
     };

@@ -24,7 +24,11 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
     /// <summary>The territory field (combobox, or text resolved here without JavaScript) as the form shows it.</summary>
     public TerritoryFieldModel TerritoryField { get; private set; } = Field(TerritorySelection.Empty, null);
 
+    /// <summary>A job's place of work: the same territory field, one commune.</summary>
+    public TerritoryFieldModel WorkPlaceField { get; private set; } = WorkField(TerritorySelection.Empty, null);
+
     private TerritorySelection? selection;
+    private TerritorySelection? workSelection;
     public IReadOnlyList<Theme> ThemeOptions { get; private set; } = [];
     public Publishing.TerritoryDirectory Territories => territories;
     public CurrentUser Me => CurrentUser.From(User)!;
@@ -59,12 +63,21 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
         selection = await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
             Input.Territories, ct: HttpContext.RequestAborted);
         Input.Territories = [.. selection.Codes];
+        workSelection = await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
+            Input.WorkPlace, multiple: false, ct: HttpContext.RequestAborted);
+        Input.WorkPlace = [.. workSelection.Codes];
         await LoadThemesAsync();
         var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories,
             ThemeOptions.Select(t => t.Code).ToHashSet(), draft: !Submit && !EditingLive, detailsOptional: imported);
         if (!selection.IsResolved)
         {
             errors[nameof(OfferInput.Territories)] = string.Join(" ", selection.Messages);
+            data = null;
+        }
+
+        if (!workSelection.IsResolved && Input.Kind == Opportunities.Kinds.Emploi)
+        {
+            errors[nameof(OfferInput.WorkPlace)] = string.Join(" ", workSelection.Messages);
             data = null;
         }
 
@@ -112,6 +125,12 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
                 ? e.Errors[0].ErrorMessage
                 : null;
             TerritoryField = Field(selection, selection.IsResolved ? error : null);
+            workSelection ??= await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
+                Input.WorkPlace, multiple: false, ct: HttpContext.RequestAborted);
+            var workError = ModelState.TryGetValue($"{nameof(Input)}.{nameof(OfferInput.WorkPlace)}", out var w) && w.Errors.Count > 0
+                ? w.Errors[0].ErrorMessage
+                : null;
+            WorkPlaceField = WorkField(workSelection, workSelection.IsResolved ? workError : null);
         }
     }
 
@@ -124,5 +143,17 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
             + "Une offre pour un territoire est montrée aussi à ceux qui cherchent dans ce qu'il contient.",
         Selection = selection,
         Error = error,
+    };
+
+    private static TerritoryFieldModel WorkField(TerritorySelection selection, string? error) => new()
+    {
+        Id = "Input_WorkPlace",
+        Name = "Input.WorkPlace",
+        Label = "Lieu de travail (facultatif)",
+        Hint = "La commune où se trouve le poste ; l'offre est trouvée par qui cherche dans cette commune.",
+        Multiple = false,
+        Selection = selection,
+        Error = error,
+        ApiUrl = "/api/v1/territoires?niveau=commune",
     };
 }

@@ -10,12 +10,13 @@ using Microsoft.AspNetCore.WebUtilities;
 using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Offres;
 
 /// <summary>/offres/{id}-{slug}: one offer, open or archived; a wrong or missing slug redirects to the canonical URL.</summary>
 [EnableRateLimiting(ReadConcurrencyPolicy.Name)]
-public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) : PageModel
+public sealed partial class DetailModel(BoardQueries board, Publishing.TerritoryDirectory territories, TimeProvider clock) : PageModel
 {
     [GeneratedRegex(@"^(\d{1,18})(?:-(.*))?$")]
     private static partial Regex Key();
@@ -36,7 +37,7 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
     public string BackLink { get; private set; } = "/offres";
 
     private static readonly HashSet<string> BoardKeys =
-        ["q", "type", "territoire", "theme", "emetteur", "cloture", "limite", "archives", "tri", "page", "apres", "avant"];
+        ["q", "type", "territoire", "portee", "theme", "emetteur", "cloture", "limite", "archives", "tri", "page", "apres", "avant"];
 
     internal static string BackLinkFrom(string? retour)
     {
@@ -82,7 +83,7 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
         DescriptionHtml = MarkdownRenderer.ToHtml(offer.Description);
         if (offer.Kind == Kinds.Emploi)
         {
-            JobPostingJson = JobPosting(offer, BoardEndpoints.BaseUrl(Request));
+            JobPostingJson = JobPosting(offer, BoardEndpoints.BaseUrl(Request), territories.Tree);
         }
 
         return Page();
@@ -98,8 +99,11 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
         Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
     };
 
-    internal static string JobPosting(OpportunityDetail o, string baseUrl)
+    internal static string JobPosting(OpportunityDetail o, string baseUrl, TerritoryTree tree)
     {
+        // Where the job is: its place of work when given, else its territories. A commune gives a full postal address;
+        // an EPCI or a département the département (no single postal code fits it); a région or France only those.
+        string[] places = o.WorkTerritoryCode is { } work ? [work] : o.TerritoryCodes;
         var data = new Dictionary<string, object?>
         {
             ["@context"] = "https://schema.org/",
@@ -109,10 +113,10 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
             ["datePosted"] = o.PublishedAt is { } p ? ParisTime.ToParis(new DateTimeOffset(DateTime.SpecifyKind(p, DateTimeKind.Utc))).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
             ["validThrough"] = o.ClosesAt is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : null,
             ["hiringOrganization"] = new Dictionary<string, object?> { ["@type"] = "Organization", ["name"] = o.IssuerName },
-            ["jobLocation"] = o.TerritoryNames.Select(n => new Dictionary<string, object?>
+            ["jobLocation"] = places.Select(c => tree.Get(c)).OfType<TerritoryInfo>().Select(t => new Dictionary<string, object?>
             {
                 ["@type"] = "Place",
-                ["address"] = new Dictionary<string, object?> { ["@type"] = "PostalAddress", ["addressRegion"] = n, ["addressCountry"] = "FR" },
+                ["address"] = Address(t, tree),
             }).ToList(),
             ["employmentType"] = o.ContractType switch
             {
@@ -125,6 +129,28 @@ public sealed partial class DetailModel(BoardQueries board, TimeProvider clock) 
             ["url"] = baseUrl + o.Path,
         };
         return JsonSerializer.Serialize(data, JsonLdOptions);
+    }
+
+    private static Dictionary<string, object?> Address(TerritoryInfo t, TerritoryTree tree)
+    {
+        var address = new Dictionary<string, object?> { ["@type"] = "PostalAddress" };
+        switch (t.Level)
+        {
+            case "commune":
+                address["addressLocality"] = t.Name;
+                address["postalCode"] = t.PostalCodes.FirstOrDefault();
+                address["addressRegion"] = tree.Get(t.RegionCode)?.Name;
+                break;
+            case "epci" or "departement":
+                address["addressRegion"] = tree.Get(t.DepartementCode)?.Name;
+                break;
+            case "region":
+                address["addressRegion"] = t.Name;
+                break;
+        }
+
+        address["addressCountry"] = "FR";
+        return address;
     }
 
     public static string ContractLabel(string? type) => type switch

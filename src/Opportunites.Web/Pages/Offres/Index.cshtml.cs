@@ -72,13 +72,14 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         + (Filter.IncludeClosed ? 1 : 0) + (Filter.IssuerId is null ? 0 : 1);
 
     /// <summary>
-    /// The same search on /alertes: territories, kinds and themes as repeated parameters (what an alert can hold),
+    /// The same search on /alertes: territories, kinds, themes as repeated parameters and the scope (what an alert can hold),
     /// so that "Recevoir ces offres par email" opens the form already filled in.
     /// </summary>
     public string AlertQuery => QueryString.Create(
         Filter.Territories.Select(t => new KeyValuePair<string, string?>("territoire", t.Code))
             .Concat(Filter.Kinds.Select(k => new KeyValuePair<string, string?>("type", k)))
-            .Concat(Filter.Themes.Select(t => new KeyValuePair<string, string?>("theme", t)))).ToString();
+            .Concat(Filter.Themes.Select(t => new KeyValuePair<string, string?>("theme", t)))
+            .Concat(Filter.Territories.Count > 0 && !Filter.IncludeWider ? [new KeyValuePair<string, string?>("portee", "local")] : [])).ToString();
 
     /// <summary>This page of this search, carried to each offer so that its back link returns here.</summary>
     public string ReturnQuery => Filter.ToQueryString(page: Filter.Page, after: Filter.After, before: Filter.Before).TrimStart('?');

@@ -182,7 +182,7 @@
   Field.prototype.search = function (q, moveToFirst) {
     var self = this;
     var ticket = ++this.request;
-    fetch(this.api + '?q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' } })
+    fetch(this.api + (this.api.indexOf('?') < 0 ? '?' : '&') + 'q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (items) {
         // A slower answer to an older text never replaces the newer one.
