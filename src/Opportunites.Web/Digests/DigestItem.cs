@@ -13,7 +13,7 @@ public sealed class DigestItem
     public DateTime? ClosesAt { get; init; }
     public DateTime? PublishedAt { get; init; }
     public bool IsNew { get; init; }
-    public string[] TerritoryNames { get; init; } = [];
+    public string[] TerritoryLabels { get; init; } = [];
 
     /// <summary>This item's lines as DigestRenderer last wrote them (an item shared by many groups' digests is written
     /// once per run: its link's slug and the HTML escaping were most of a digest run's rendering time).</summary>

@@ -21,7 +21,7 @@ public sealed class DigestCandidate
     public string[] TerritoryScope { get; init; } = [];
 
     /// <summary>In the board's order (<see cref="Board.TerritoryOrder"/>): larger territories first, then by name.</summary>
-    public string[] TerritoryNames { get; internal set; } = [];
+    public string[] TerritoryLabels { get; internal set; } = [];
     public string[] ThemeCodes { get; init; } = [];
 
     /// <summary>Position in the run's list: marks "already seen for this group" without a set per group.</summary>
@@ -197,7 +197,7 @@ public sealed class DigestOffers
         }, commandTimeout: 0, cancellationToken: ct))).AsList();
         foreach (var c in candidates)
         {
-            c.TerritoryNames = order.Sort(c.TerritoryCodes).Names;
+            c.TerritoryLabels = [.. order.Sort(c.TerritoryCodes).Codes.Select(code => order.Label(code)!)];
         }
 
         return new DigestOffers(candidates, tree);
@@ -319,6 +319,6 @@ public sealed class DigestOffers
         ClosesAt = c.ClosesAt,
         PublishedAt = c.PublishedAt,
         IsNew = isNew,
-        TerritoryNames = c.TerritoryNames,
+        TerritoryLabels = c.TerritoryLabels,
     };
 }

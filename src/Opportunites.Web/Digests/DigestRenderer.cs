@@ -199,7 +199,7 @@ public static class DigestRenderer
     private static DigestItemLines ItemLines(DigestItem i, AlertSettings settings)
     {
         var url = settings.Url(OfferLinks.DetailPath(i.Id, i.Title));
-        var territory = string.Join(", ", i.TerritoryNames);
+        var territory = string.Join(", ", i.TerritoryLabels);
         var text = new StringBuilder()
             .Append("- ").Append(i.Title).Append('\n')
             .Append("  ").Append(i.IssuerName).Append(" · ").Append(territory).Append(" · ").Append(DeadlineLabel(i)).Append('\n')

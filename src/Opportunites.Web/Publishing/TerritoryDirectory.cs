@@ -22,7 +22,8 @@ public sealed class TerritoryDirectory(TerritoryTree tree)
     /// <summary>A code ("33", "R75", "C33039"), a postal code, a name ("Gironde", "deux sevres", "Bègles") or a label to its territory.</summary>
     public TerritoryInfo? Resolve(string? text) => string.IsNullOrWhiteSpace(text) ? null : tree.Resolve(text);
 
-    public string Name(string code) => Get(code)?.Name ?? code;
+    /// <summary>How every page names a territory: "Bègles (33)", "Gironde (33)" (<see cref="TerritoryInfo.Label"/>).</summary>
+    public string Label(string code) => Get(code)?.Label ?? code;
 
     public IEnumerable<TerritoryInfo> Regions => All.Where(t => t.Level == "region").OrderBy(t => t.Name, StringComparer.Create(CultureInfo.GetCultureInfo("fr-FR"), true));
 

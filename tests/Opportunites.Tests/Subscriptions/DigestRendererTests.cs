@@ -22,7 +22,7 @@ public sealed class DigestRendererTests
         IssuerName = "Fondation Élan Solidarité",
         DeadlineDate = new DateOnly(2026, 12, 15),
         IsNew = true,
-        TerritoryNames = ["Gironde"],
+        TerritoryLabels = ["Gironde (33)"],
     };
 
     private static RenderedDigest Render(params DigestItem[] items) =>
