@@ -135,7 +135,7 @@ public sealed class ApercuModel(OfferStore offers, Publishing.TerritoryDirectory
         ThemeLabels = (await themes.GetAllAsync()).ToDictionary(t => t.Code, t => t.Label);
         if (offer.Revision is { } revision)
         {
-            PendingChanges = OfferRevisions.Diff(offer.ToData(), revision, territories.Name,
+            PendingChanges = OfferRevisions.Diff(offer.ToData(), revision, territories.Label,
                 c => ThemeLabels.GetValueOrDefault(c, c));
         }
 

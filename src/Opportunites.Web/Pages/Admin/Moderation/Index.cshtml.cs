@@ -113,7 +113,7 @@ public sealed class IndexModel(ModerationService moderation, OrganisationService
     /// <summary>What an edit changes, field by field, names instead of codes.</summary>
     public IReadOnlyList<FieldChange> Changes(QueueItem item) =>
         item is { RevisionJson: { } json, Current: { } current }
-            ? OfferRevisions.Diff(current.ToData(), OfferRevisions.Read(json), territories.Name, c => ThemeLabels.GetValueOrDefault(c, c))
+            ? OfferRevisions.Diff(current.ToData(), OfferRevisions.Read(json), territories.Label, c => ThemeLabels.GetValueOrDefault(c, c))
             : [];
 
     public static string ReasonLabel(QueueReason reason) => reason switch
