@@ -145,10 +145,12 @@ public sealed class MessageBuilder
         text.ContentType.Charset = "utf-8";
         html.ContentType.Charset = "utf-8";
         var message = new MimeMessage { Subject = subject.Replace("\r", "").Replace("\n", " "), Body = new MultipartAlternative { text, html } };
-        message.From.Add(_from);
+        // A copy each time: an address list subscribes to its addresses' Changed event, so one MailboxAddress shared by
+        // every message kept every message ever built alive (~40 KB per digest group, 700 MB in a 100,000 digest).
+        message.From.Add(new MailboxAddress(_from.Name, _from.Address));
         if (_replyTo is not null)
         {
-            message.ReplyTo.Add(_replyTo);
+            message.ReplyTo.Add(new MailboxAddress(_replyTo.Name, _replyTo.Address));
         }
 
         return message;

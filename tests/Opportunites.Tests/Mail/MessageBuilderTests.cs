@@ -133,6 +133,48 @@ public sealed class MessageBuilderTests
         Assert.That(ex!.Message, Does.StartWith("Adresse invalide"));
     }
 
+    [Test]
+    public void Build_ManyDigestGroups_EarlierGroupsMessagesAreCollected()
+    {
+        var builder = new MessageBuilder(
+            new SmtpSettings { From = "ne-pas-repondre@opportunites.test", FromName = "Opportunités", ReplyTo = "equipe@opportunites.test" },
+            new MailSettings());
+        var first = BuildGroupMessage(builder);
+        for (var i = 0; i < 3; i++)
+        {
+            BuildGroupMessage(builder);
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.That(first.IsAlive, Is.False, "the message of a finished digest group is garbage once the builder moved on");
+    }
+
+    // Not inlined: the message must not stay alive in a local of the test.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference BuildGroupMessage(MessageBuilder builder)
+    {
+        var body = new OutboxDelivery.SharedBody
+        {
+            Id = Guid.NewGuid(),
+            Placeholders = Placeholders,
+            TextBody = Encoding.UTF8.GetBytes("Bonjour\n{{lien-gerer}}\n{{lien-desinscription}}\n"),
+            HtmlBody = Encoding.UTF8.GetBytes("<p>{{lien-gerer}} {{lien-desinscription}}</p>\n"),
+        }.Prepare();
+        var message = builder.Build(new OutboxDelivery.OutboxRow
+        {
+            MessageId = $"<{Guid.NewGuid()}@opportunites.test>",
+            ToAddress = "abonne@exemple.fr",
+            Subject = "Votre veille",
+            BodyId = body.Id,
+            Body = body,
+            Personal = ["https://opportunites.test/g", "https://opportunites.test/d"],
+        });
+        return new WeakReference(message);
+    }
+
     private static MimeMessage Parse(MimeMessage message)
     {
         using var stream = new MemoryStream();
