@@ -98,7 +98,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     private async Task NameTerritoriesAsync(NpgsqlConnection conn, List<OpportunityListItem> rows, CancellationToken ct)
     {
         // Fixed data (migrations only): read once per process.
-        var territories = _territories ??= await TerritoryOrder.LoadAsync(conn, ct);
+        var territories = _territories ??= await TerritoryOrder.LoadAsync(conn, await TerritoryTree.LoadAsync(db), ct);
         foreach (var row in rows)
         {
             (row.TerritoryCodes, row.TerritoryNames) = territories.Sort(row.TerritoryCodes);
@@ -467,7 +467,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     }
 
     // Public = published once; drafts and pending offers stay private (404).
-    private const string DetailSql = $$"""
+    private const string DetailSql = """
         SELECT o.id, o.kind, o.title, o.issuer_id, o.issuer_name, i.type AS issuer_type, o.description, o.url, o.contact,
                o.deadline_date, o.deadline_time, o.closes_at, o.status, o.contract_type, o.beneficiaries, o.amount_eur,
                o.published_at, o.updated_at, o.closed_at, o.work_territory_code,
@@ -475,9 +475,6 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
                      ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_codes,
                ARRAY(SELECT t.name FROM territories t WHERE t.code = ANY (o.territory_codes)
                      ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_names,
-               ARRAY(SELECT {{TerritoryOrder.LabelSql}} FROM territories t WHERE t.code = ANY (o.territory_codes)
-                     ORDER BY array_length(t.lineage, 1), t.search_name) AS territory_labels,
-               (SELECT {{TerritoryOrder.LabelSql}} FROM territories t WHERE t.code = o.work_territory_code) AS work_territory_label,
                ARRAY(SELECT th.code FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
                      WHERE ot.opportunity_id = o.id ORDER BY th.label) AS theme_codes,
                ARRAY(SELECT th.label FROM opportunity_themes ot JOIN themes th ON th.code = ot.theme_code
@@ -491,7 +488,15 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     public async Task<OpportunityDetail?> GetDetailAsync(long id, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<OpportunityDetail>(new CommandDefinition(DetailSql, new { id }, cancellationToken: ct));
+        var detail = await conn.QuerySingleOrDefaultAsync<OpportunityDetail>(new CommandDefinition(DetailSql, new { id }, cancellationToken: ct));
+        if (detail is not null)
+        {
+            var tree = await TerritoryTree.LoadAsync(db);
+            detail.TerritoryLabels = [.. detail.TerritoryCodes.Select(c => tree.Get(c)?.Label ?? c)];
+            detail.WorkTerritoryLabel = tree.Get(detail.WorkTerritoryCode)?.Label;
+        }
+
+        return detail;
     }
 }
 
@@ -520,11 +525,11 @@ public sealed class OpportunityDetail
     public string[] TerritoryNames { get; init; } = [];
 
     /// <summary>"Bègles (33)", "Gironde (33)": as clients read them.</summary>
-    public string[] TerritoryLabels { get; init; } = [];
+    public string[] TerritoryLabels { get; internal set; } = [];
 
     /// <summary>A job's place of work (a commune) and its label.</summary>
     public string? WorkTerritoryCode { get; init; }
-    public string? WorkTerritoryLabel { get; init; }
+    public string? WorkTerritoryLabel { get; internal set; }
     public string[] ThemeCodes { get; init; } = [];
     public string[] ThemeLabels { get; init; } = [];
 

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -10,18 +11,7 @@ namespace Opportunites.Web.Board;
 /// </summary>
 public sealed class TerritoryOrder
 {
-    /// <summary>
-    /// The label of territory <c>t</c> as <see cref="Territories.TerritoryInfo.Label"/> writes it ("Bègles (33)", "Gironde (33)",
-    /// "Nouvelle-Aquitaine (région)"), for statements that name territories in what clients read (feeds, exports, API).
-    /// </summary>
-    public const string LabelSql = """
-        CASE t.level WHEN 'pays' THEN t.name WHEN 'region' THEN t.name || ' (région)'
-          WHEN 'departement' THEN t.name || ' (' || t.code || ')'
-          WHEN 'epci' THEN coalesce(t.name || ' (' || t.parent_code || ')', t.name)
-          ELSE coalesce(t.name || ' (' || t.lineage[3] || ')', t.name) END
-        """;
-
-    private const string Sql = "SELECT code, name, " + LabelSql + " AS label FROM territories t ORDER BY array_length(lineage, 1), search_name, code";
+    private const string Sql = "SELECT code, name FROM territories t ORDER BY array_length(lineage, 1), search_name, code";
 
     private readonly Dictionary<string, (int Rank, string Name, string Label)> _byCode;
 
@@ -29,8 +19,10 @@ public sealed class TerritoryOrder
         _byCode = inOrder.Select((t, i) => (t.Code, Rank: i, t.Name, t.Label))
             .ToDictionary(t => t.Code, t => (t.Rank, t.Name, t.Label), StringComparer.Ordinal);
 
-    public static async Task<TerritoryOrder> LoadAsync(NpgsqlConnection conn, CancellationToken ct) =>
-        new(await conn.QueryAsync<(string Code, string Name, string Label)>(new CommandDefinition(Sql, cancellationToken: ct)));
+    /// <summary>The order from the database's collation; labels from the tree (<see cref="TerritoryInfo.Label"/>, their one definition).</summary>
+    public static async Task<TerritoryOrder> LoadAsync(NpgsqlConnection conn, TerritoryTree tree, CancellationToken ct) =>
+        new((await conn.QueryAsync<(string Code, string Name)>(new CommandDefinition(Sql, cancellationToken: ct)))
+            .Select(t => (t.Code, t.Name, tree.Get(t.Code)?.Label ?? t.Name)));
 
     /// <summary>The label of a known code ("Bègles (33)"); null for null or unknown.</summary>
     public string? Label(string? code) => code is not null && _byCode.TryGetValue(code, out var t) ? t.Label : null;

@@ -184,7 +184,7 @@ public sealed class DigestOffers
         DateTimeOffset since, DateTimeOffset until, DateTimeOffset closingUntil, IReadOnlyCollection<string>? territories,
         CancellationToken ct)
     {
-        var order = await TerritoryOrder.LoadAsync(conn, ct);
+        var order = await TerritoryOrder.LoadAsync(conn, tree, ct);
         var scopeKeys = territories is null ? [] : ScopeKeys.All(KeysOf(tree, territories, includeWider: true));
         var candidates = (await conn.QueryAsync<DigestCandidate>(new CommandDefinition(CandidatesSql, new
         {
