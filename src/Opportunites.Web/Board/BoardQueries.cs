@@ -136,41 +136,49 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
 
     // Open offers of a territory come through the match table (0050, keys of 0082): pages and counts read short btree
     // ranges of (key, kind, deadline) instead of every open offer overlapping the territory. One key (France, or a
-    // territory without its wider offers) is one range; more (a commune and the '=' keys of its EPCI, département,
-    // région and France) are one range each, merged in deadline order by the planner (Merge Append under the LIMIT).
-    // An offer may hold several of the keys ({Bègles, France} for Gironde: 33 and =FR): each range after the first
-    // skips the offers an earlier one has, by the match table's primary key. Not with words: probing each offer of
-    // the range for them cost 9,000 probes for a count in Gironde; the GIN of 0082 intersects words, scope and kind
-    // in the index. The archive overlaps the scope in a GIN too.
-    private static string MatchesJoinSql(BoardFilter f) => ScopeKeys.All(MatchKeys(f)).Length == 1
-        ? "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id"
-        : $"opportunities o JOIN {MatchRangesSql(f)} ON m.opportunity_id = o.id";
+    // territory without its wider offers) is one range. More (a commune and the '=' keys of its EPCI, département,
+    // région and France) are read each as a one-key search would be, in the page's order and no further than the
+    // rows the page needs; the page is the first rows of their union (an offer holding two of the keys, {Bègles,
+    // France} for Gironde, comes from two ranges and is kept once): the first rows of a union lie among the first rows
+    // of each part. Merging whole ranges with an anti-join each was planned as hashes over every row and a sort,
+    // ~30 ms a page at commune scale (docs/benchmarks.md). Not with words: probing each offer of the range for them
+    // cost 9,000 probes for a count in Gironde; the GIN of 0082 intersects words, scope and kind in the index. The
+    // archive overlaps the scope in a GIN too.
+    private const string MatchJoinSql = "opportunities o JOIN opportunity_territory_matches m ON m.opportunity_id = o.id";
 
-    /// <summary>The match rows of several keys, one range each, without repeating an offer: "(… UNION ALL …) m".</summary>
-    private static string MatchRangesSql(BoardFilter f)
+    private static string[] Keys(BoardFilter f) => ScopeKeys.All(MatchKeys(f));
+
+    private static bool SeveralRanges(BoardFilter f, bool broad = false) => UsesMatches(f, broad) && Keys(f).Length > 1;
+
+    // Territory, kind and deadline are all in the match table: only other filters (and other orders) need the offers.
+    private static bool MatchesAlone(BoardFilter f) => f.Themes.Count == 0 && f.IssuerId is null
+        && f.ClosingWithinDays is null && f.DeadlineBy is null && f.Query is null;
+
+    /// <summary>
+    /// "(SELECT columns FROM … WHERE m.territory_code = @key0 AND … LIMIT n) UNION ALL (… @key1 …)": each key's range
+    /// under the search's conditions, in <paramref name="order"/> when given, at most <paramref name="limit"/> rows.
+    /// </summary>
+    private static string RangesSql(BoardFilter f, string columns, string from, string where, string? order, string limit)
     {
-        var keys = ScopeKeys.All(MatchKeys(f));
-        var sql = new StringBuilder("(");
-        for (var i = 0; i < keys.Length; i++)
+        var sql = new StringBuilder();
+        for (var i = 0; i < Keys(f).Length; i++)
         {
-            var k = Literal(i);
-            sql.Append(i == 0 ? "" : " UNION ALL ")
-                .Append("SELECT x").Append(k).Append(".opportunity_id, x").Append(k).Append(".kind, x").Append(k)
-                .Append(".deadline_sort FROM opportunity_territory_matches x").Append(k)
-                .Append(" WHERE x").Append(k).Append(".territory_code = @key").Append(k);
-            if (i > 0)
+            sql.Append(i == 0 ? "(" : " UNION ALL (").Append("SELECT ").Append(columns).Append(" FROM ").Append(from)
+                .Append(" WHERE m.territory_code = @key").Append(Literal(i)).Append(" AND ").Append(where);
+            if (order is not null)
             {
-                sql.Append(" AND NOT EXISTS (SELECT 1 FROM opportunity_territory_matches e WHERE e.opportunity_id = x").Append(k)
-                    .Append(".opportunity_id AND e.territory_code = ANY (@keysBefore").Append(k).Append("))");
+                sql.Append(" ORDER BY ").Append(order);
             }
+
+            sql.Append(" LIMIT ").Append(limit).Append(')');
         }
 
-        return sql.Append(") m").ToString();
+        return sql.ToString();
     }
 
     private static void AddKeyParameters(BoardFilter f, DynamicParameters p)
     {
-        var keys = ScopeKeys.All(MatchKeys(f));
+        var keys = Keys(f);
         if (keys.Length == 1)
         {
             p.Add("territory", keys[0]);
@@ -180,10 +188,6 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         for (var i = 0; i < keys.Length; i++)
         {
             p.Add("key" + Literal(i), keys[i]);
-            if (i > 0)
-            {
-                p.Add("keysBefore" + Literal(i), keys[..i]);
-            }
         }
     }
 
@@ -194,11 +198,11 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     // With words, the match rows still give the best page when the words are common (known from a capped count):
     // walking the territory's range in deadline order finds 21 offers with them after a few dozen probes, where the
     // GIN would fetch and sort every one of the thousand-plus offers matching both.
-    // Several territories are several ranges, an offer matching two of them read once (MatchRangesSql).
+    // Several territories are several ranges, an offer matching two of them kept once (RangesSql).
     private static bool UsesMatches(BoardFilter f, bool broad = false) =>
         !f.IncludeClosed && f.Territories.Count > 0 && (f.Query is null || broad);
 
-    private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchesJoinSql(f) : "opportunities o";
+    private static string FromSql(BoardFilter f, bool broad = false) => UsesMatches(f, broad) ? MatchJoinSql : "opportunities o";
 
     // In a fixed order, so that "type=ami&type=aap" and "type=aap&type=ami" share one statement text (and one prepared
     // statement: Npgsql prepares at most Max Auto Prepare texts per connection).
@@ -220,8 +224,8 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
             // m.deadline_sort > now() excludes: the offer's own status, kind and deadline conditions would be redundant, and repeating them
             // makes the planner multiply correlated selectivities (19 rows expected for 906) and sort instead of
             // reading the (territory, kind, deadline) index in order.
-            // Several keys: each range of the join already holds one key; the conditions below reach each range.
-            sql.Append(ScopeKeys.All(MatchKeys(f)).Length == 1 ? "m.territory_code = @territory AND " : "")
+            // Several keys: RangesSql writes each range's key before these conditions.
+            sql.Append(Keys(f).Length == 1 ? "m.territory_code = @territory AND " : "")
                 .Append("m.deadline_sort > now()");
             if (f.Kinds.Count > 0)
             {
@@ -243,7 +247,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         {
             // Both ways, through the GIN on the scope of 0082: the territory's key and its ancestors' '=' keys.
             sql.Append(" AND o.territory_scope && @scopeKeys");
-            p.Add("scopeKeys", ScopeKeys.All(MatchKeys(f)));
+            p.Add("scopeKeys", Keys(f));
         }
 
         if (f.Sort == BoardSort.Relevance && f.Territories.Count > 0 && f.IncludeWider)
@@ -324,17 +328,21 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
 
     /// <summary>The statement of one page (pageSize + 1 rows, to know whether another page follows).</summary>
     /// <param name="broad">The search is known to match more than <see cref="CountCap"/> offers.</param>
-    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize, bool broad = false)
+    internal static (string Sql, DynamicParameters Parameters) BuildPageQuery(BoardFilter f, int pageSize, bool broad = false) =>
+        BuildRowsQuery(f, ColumnsSql, pageSize, pageSize + 1, broad);
+
+    /// <summary>The first <paramref name="rows"/> rows of a search after its cursor or page, with <paramref name="columns"/>.</summary>
+    private static (string Sql, DynamicParameters Parameters) BuildRowsQuery(BoardFilter f, string columns, int pageSize, int rows, bool broad)
     {
         var (where, p) = BuildWhere(f, broad);
-        var (order, keyset) = Ordering(f.Sort, backwards: f.Before is not null, matched: UsesMatches(f, broad), LocalFirst(f));
+        var backwards = f.Before is not null;
         var cursor = f.After ?? f.Before;
-        var sql = new StringBuilder();
-        sql.Append("SELECT ").Append(ColumnsSql).Append(" FROM ").Append(FromSql(f, broad)).Append(" WHERE ").Append(where);
+        var matched = UsesMatches(f, broad);
+        var (order, keyset) = Ordering(f.Sort, backwards, matched, LocalFirst(f));
         if (cursor is not null)
         {
             // An unknown cursor id makes the subqueries NULL: an empty page, never an error.
-            sql.Append(" AND ").Append(keyset);
+            where += " AND " + keyset;
             p.Add("cursor", cursor.Value);
         }
 
@@ -343,14 +351,39 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
         // running it (pg_stat_statements with track_planning, board benchmark without the page cache): a generic plan
         // assumes LIMIT keeps a tenth of the rows. Now planned once per connection. Statements with a territory still
         // are, PostgreSQL preferring a plan for each code (docs/benchmarks.md).
-        sql.Append(" ORDER BY ").Append(order).Append(" LIMIT ").Append(Literal(pageSize + 1));
+        var limit = " LIMIT " + Literal(rows);
+        var offset = "";
         if (cursor is null && f.Page > 1)
         {
-            sql.Append(" OFFSET @offset");
+            offset = " OFFSET @offset";
             p.Add("offset", (long)(f.Page - 1) * pageSize);
         }
 
-        return (sql.ToString(), p);
+        var sql = new StringBuilder("SELECT ").Append(columns);
+        if (SeveralRanges(f, broad))
+        {
+            // Each range in the page's order up to the rows the page needs (offset included); then the page of their
+            // union, and only its rows are read from the offers.
+            var rangeLimit = offset.Length == 0 ? Literal(rows) : $"({Literal(rows)} + @offset)";
+            if (f.Sort == BoardSort.Deadline)
+            {
+                var from = MatchesAlone(f) ? "opportunity_territory_matches m" : MatchJoinSql;
+                return (sql.Append(" FROM opportunities o JOIN (SELECT DISTINCT m.opportunity_id, m.deadline_sort FROM (")
+                    .Append(RangesSql(f, "m.opportunity_id, m.deadline_sort", from, where, order, rangeLimit))
+                    .Append(") m ORDER BY ").Append(order).Append(limit).Append(offset)
+                    .Append(") m ON m.opportunity_id = o.id ORDER BY ").Append(order).ToString(), p);
+            }
+
+            var (outerOrder, _) = Ordering(f.Sort, backwards, matched: false, LocalFirst(f));
+            sql.Append(" FROM opportunities o WHERE o.id IN (").Append(RangesSql(f, "m.opportunity_id", MatchJoinSql, where, order, rangeLimit))
+                .Append(") ORDER BY ").Append(outerOrder);
+        }
+        else
+        {
+            sql.Append(" FROM ").Append(FromSql(f, broad)).Append(" WHERE ").Append(where).Append(" ORDER BY ").Append(order);
+        }
+
+        return (sql.Append(limit).Append(offset).ToString(), p);
     }
 
     /// <summary>
@@ -365,23 +398,26 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     }
 
     /// <summary>
-    /// The count of a search, up to <see cref="CountCap"/> + 1 rows. Territory (and kind) alone: an index-only range
-    /// of the match table, which holds published offers only; any other filter needs the offers' columns, through the
-    /// same join as the page.
+    /// The count of a search, up to <see cref="CountCap"/> + 1 rows. Territory (and kind) alone: index-only ranges of
+    /// the match table, which holds published offers only; any other filter needs the offers' columns, through the
+    /// same join as the page. Several keys: at most CountCap + 1 rows of each range, counted once each; when one range
+    /// is cut there, it alone passes the cap.
     /// </summary>
     private static string CountSql(BoardFilter f)
     {
-        var limit = $"LIMIT {Literal(CountCap + 1)}) c";
-        if (UsesMatches(f) && f.Themes.Count == 0 && f.IssuerId is null && f.ClosingWithinDays is null
-            && f.DeadlineBy is null)
+        var cap = Literal(CountCap + 1);
+        var simple = UsesMatches(f) && MatchesAlone(f);
+        var where = simple
+            ? "m.deadline_sort > now()" + (f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "")
+            : BuildWhere(f).Where;
+        var from = simple ? "opportunity_territory_matches m" : FromSql(f);
+        if (SeveralRanges(f))
         {
-            var kinds = f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "";
-            return ScopeKeys.All(MatchKeys(f)).Length == 1
-                ? $"SELECT count(*) FROM (SELECT 1 FROM opportunity_territory_matches m WHERE m.territory_code = @territory AND m.deadline_sort > now(){kinds} {limit}"
-                : $"SELECT count(*) FROM (SELECT 1 FROM {MatchRangesSql(f)} WHERE m.deadline_sort > now(){kinds} {limit}";
+            return $"SELECT count(DISTINCT r.opportunity_id) FROM ({RangesSql(f, "m.opportunity_id", from, where, order: null, cap)}) r";
         }
 
-        return $"SELECT count(*) FROM (SELECT 1 FROM {FromSql(f)} WHERE {BuildWhere(f).Where} {limit}";
+        var key = simple ? "m.territory_code = @territory AND " : "";
+        return $"SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {key}{where} LIMIT {cap}) c";
     }
 
     /// <summary>
@@ -448,9 +484,7 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     /// <summary>Rows for feeds and exports: the same search, first <paramref name="limit"/> rows, with descriptions.</summary>
     public async Task<IReadOnlyList<OpportunityListItem>> GetForExportAsync(BoardFilter f, int limit, CancellationToken ct = default)
     {
-        var (where, p) = BuildWhere(f);
-        var (order, _) = Ordering(f.Sort, backwards: false, matched: UsesMatches(f), LocalFirst(f));
-        var sql = $"SELECT {ColumnsSql}, o.description FROM {FromSql(f)} WHERE {where} ORDER BY {order} LIMIT {Literal(limit)}";
+        var (sql, p) = BuildRowsQuery(f with { Page = 1, After = null, Before = null }, ColumnsSql + ", o.description", limit, limit, broad: false);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = (await conn.QueryAsync<OpportunityListItem>(new CommandDefinition(sql, p, cancellationToken: ct))).AsList();
         await NameTerritoriesAsync(conn, rows, ct);

@@ -346,6 +346,80 @@ public sealed class BoardQueriesTests
         Assert.That(page2.HasNext, Is.False);
     }
 
+    // Several scope keys are read as one range each, cut at the rows a page needs, then merged (BoardQueries.RangesSql):
+    // every page, in every order and paging mode, must be the plain definition's, an offer under two keys once.
+    [TestCase("&portee=local", "")]
+    [TestCase("&portee=local", "&type=aap")]
+    [TestCase("&portee=local", "&tri=recent")]
+    [TestCase("&portee=local", "&type=aap&type=emploi")]
+    [TestCase("", "")]
+    [TestCase("", "&tri=recent")]
+    [TestCase("", "&theme=jeunesse")]
+    public async Task Search_SeveralScopeKeys_EveryPageIsThePlainDefinitions(string scope, string more)
+    {
+        // Two communes of one EPCI nobody else's test uses; with wider offers, the issuer filter isolates this test.
+        await using var conn = await Db.OpenConnectionAsync();
+        var epci = await conn.QuerySingleAsync<string>("""
+            SELECT lineage[4] FROM territories WHERE level = 'commune' AND array_length(lineage, 1) = 5
+            GROUP BY lineage[4] HAVING count(*) >= 3 ORDER BY random() LIMIT 1
+            """);
+        var (c1, c2) = await conn.QuerySingleAsync<(string, string)>("""
+            SELECT min(code), max(code) FROM (SELECT code FROM territories WHERE level = 'commune' AND lineage[4] = @epci
+                                              ORDER BY random() LIMIT 2) c
+            """, new { epci });
+        var issuer = await IssuerAsync();
+        var now = DateTimeOffset.UtcNow;
+        string[][] places = [[c1], [c2], [c1, c2], [epci], [c1, "FR"], [epci, c2], ["FR"], ["33"], [c2, "R75"]];
+        for (var i = 0; i < 36; i++)
+        {
+            // Equal deadlines and publication times on purpose, so that ids decide.
+            await OfferAsync(issuer, $"Plages {i}", places[i % places.Length], kind: i % 4 == 0 ? Kinds.Emploi : Kinds.Aap,
+                daysLeft: 5 + (i % 7), themes: i % 3 == 0 ? ["jeunesse"] : null, publishedAt: now.AddHours(-(i % 5)));
+        }
+
+        var query = $"?emetteur={issuer}&territoire={c1}&territoire={c2}{scope}{more}";
+        var filter = await FilterAsync(query);
+        var keys = BoardQueries.MatchKeys(filter);
+        string[] all = [.. keys.Local, .. keys.Wider];
+        var newest = more.Contains("recent", StringComparison.Ordinal);
+        var expected = (await conn.QueryAsync<long>($"""
+            SELECT o.id FROM opportunities o
+            WHERE o.issuer_id = @issuer AND o.status = 'published' AND o.deadline_sort > now() AND o.territory_scope && @all
+              AND (cardinality(@kinds) = 0 OR o.kind = ANY (@kinds))
+              AND (cardinality(@themes) = 0 OR EXISTS (SELECT 1 FROM opportunity_themes t WHERE t.opportunity_id = o.id AND t.theme_code = ANY (@themes)))
+            ORDER BY {(newest ? "o.published_at DESC, o.id DESC" : "o.deadline_sort, o.id")}
+            """, new { issuer, all, kinds = filter.Kinds.ToArray(), themes = filter.Themes.ToArray() })).AsList();
+        Assert.That(expected, Has.Count.GreaterThan(10), "the places above give every case three pages or more");
+
+        var board = Queries();
+        const int size = 5;
+        var byNumber = new List<long>();
+        for (var n = 1; n <= expected.Count / size + 1; n++)
+        {
+            byNumber.AddRange((await board.SearchAsync(filter with { Page = n }, size)).Items.Select(o => o.Id));
+        }
+
+        var byCursor = new List<long>();
+        var pages = new List<BoardPage>();
+        for (var page = await board.SearchAsync(filter, size); ; page = await board.SearchAsync(filter with { After = page.LastId }, size))
+        {
+            pages.Add(page);
+            byCursor.AddRange(page.Items.Select(o => o.Id));
+            if (!page.HasNext)
+            {
+                break;
+            }
+        }
+
+        Assert.That(byNumber, Is.EqualTo(expected), "pages by number");
+        Assert.That(byCursor, Is.EqualTo(expected), "pages after a cursor");
+        Assert.That(pages.Select(p => p.Total).Distinct(), Is.EqualTo(new[] { (long)expected.Count }), "count");
+        var back = await board.SearchAsync(filter with { Before = pages[^1].FirstId }, size);
+        Assert.That(back.Items.Select(o => o.Id), Is.EqualTo(pages[^2].Items.Select(o => o.Id)), "page before a cursor");
+        var feed = await board.GetForExportAsync(filter, 100);
+        Assert.That(feed.Select(o => o.Id), Is.EqualTo(expected), "feed and export rows");
+    }
+
     [Test]
     public async Task Parse_ControlCharacters_RemovedBeforeTheDatabase()
     {
