@@ -52,7 +52,8 @@ public sealed class MessageBuilderTests
                 var written = Bytes(prepared.Personalise(buffer, values, offset));
                 Assert.That(Encoding.ASCII.GetString(written), Is.EqualTo(Encoding.ASCII.GetString(whole)), $"modèle n° {n} : {template}");
                 Assert.That(Decode(written), Is.EqualTo(expected), $"modèle n° {n} : {template}");
-                Assert.That(Encoding.ASCII.GetString(written).Split('\n').Select(l => l.Length), Is.All.LessThanOrEqualTo(76));
+                Assert.That(Encoding.ASCII.GetString(written).Split("\r\n").Select(l => l.Length), Is.All.LessThanOrEqualTo(76));
+                Assert.That(Encoding.ASCII.GetString(written).Replace("\r\n", ""), Does.Not.Contain('\r').And.Not.Contain('\n'));
             }
         }
     }
@@ -122,6 +123,53 @@ public sealed class MessageBuilderTests
         });
     }
 
+    // EncodedTextPart writes its encoded body as it is: the bytes must be those MimeKit writes for the same body held as
+    // content, in a whole message, with CRLF (SMTP, pickup) and with '\n' line ends, and DKIM's body hash must match.
+    [TestCase(NewLineFormat.Dos)]
+    [TestCase(NewLineFormat.Unix)]
+    public void EncodedTextPart_SameBytesAsMimeKitsOwnPart(NewLineFormat lineEnds)
+    {
+        var text = "Bonjour,\nAppel à projets « cohésion »\n.ligne qui commence par un point\n" + new string('x', 200) + "\nfin 😀\n";
+        var html = "<p>Gérer : <a href=\"https://o.test/g\">ici</a></p>\n";
+        MimeMessage Message(Func<string, string, MimePart> part) => new()
+        {
+            Subject = "Sujet accentué é",
+            MessageId = "m@o.test",
+            Date = new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.FromHours(1)),
+            From = { new MailboxAddress("Opportunités", "veille@o.test") },
+            To = { new MailboxAddress("", "abonne@example.org") },
+            Body = new MultipartAlternative { part("plain", text), part("html", html) },
+        };
+        MimePart Own(string subtype, string body)
+        {
+            var p = new TextPart(subtype) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+            p.ContentType.Charset = "utf-8";
+            var qp = new QuotedPrintableEncoder(74);
+            var input = Encoding.UTF8.GetBytes(body);
+            var output = new byte[qp.EstimateOutputLength(input.Length)];
+            p.Content = new MimeContent(new MemoryStream(output, 0, qp.Flush(input, 0, input.Length, output)), ContentEncoding.QuotedPrintable);
+            return p;
+        }
+
+        MimePart Ours(string subtype, string body) =>
+            new EncodedTextPart(subtype) { Encoded = PreparedBody.Encode(Encoding.UTF8.GetBytes(body)) };
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = lineEnds;
+        string Written(MimeMessage m)
+        {
+            using var stream = new MemoryStream();
+            m.WriteTo(format, stream);
+            return Encoding.UTF8.GetString(stream.ToArray());
+        }
+
+        var own = Message(Own);
+        var ours = Message(Ours);
+        ((Multipart)ours.Body!).Boundary = ((Multipart)own.Body!).Boundary!;
+
+        Assert.That(Written(ours), Is.EqualTo(Written(own)));
+        Assert.That(Written(ours), Does.Contain("Content-Transfer-Encoding: quoted-printable"));
+    }
+
     [TestCase("x>,<intrus@example.org")]
     [TestCase("a b@example.org")]
     public void Build_AddressThatWouldChangeTheEnvelope_Refused(string address)
@@ -183,19 +231,14 @@ public sealed class MessageBuilderTests
         return MimeMessage.Load(stream);
     }
 
-    private static byte[] Bytes(MimeContent content)
-    {
-        using var copy = new MemoryStream();
-        content.Stream!.Position = 0;
-        content.Stream.CopyTo(copy);
-        return copy.ToArray();
-    }
+    private static byte[] Bytes(ReadOnlyMemory<byte> content) => content.ToArray();
 
+    // The parts hold CRLF line ends, as on the wire; the texts they encode have '\n'.
     private static string Decode(byte[] qp)
     {
         var decoder = new QuotedPrintableDecoder();
         var output = new byte[decoder.EstimateOutputLength(qp.Length)];
         var n = decoder.Decode(qp, 0, qp.Length, output);
-        return Encoding.UTF8.GetString(output, 0, n);
+        return Encoding.UTF8.GetString(output, 0, n).Replace("\r\n", "\n");
     }
 }
