@@ -39,8 +39,6 @@ public sealed class AuthorizationMatrixTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
-
     private static Outcome Classify(HttpResponseMessage r)
     {
         var location = r.Headers.Location?.ToString() ?? "";

@@ -10,6 +10,10 @@ public static partial class WebForms
     public static HttpClient CreateClient(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app) =>
         app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
+    /// <summary>A date <paramref name="days"/> from today as the forms take it (JJ/MM/AAAA).</summary>
+    public static string InDays(int days) =>
+        DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string GetAntiforgeryToken(string html)
     {
         var m = TokenRegex().Match(html);

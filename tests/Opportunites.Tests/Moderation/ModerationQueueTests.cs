@@ -22,8 +22,6 @@ public sealed class ModerationQueueTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
-
     private static string S(long id) => id.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The queue entry of one offer: from its title to the next entry.</summary>

@@ -17,8 +17,6 @@ public sealed class ModerationTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture);
-
     private async Task<(HttpClient Client, TestUser User, long Id, string Title)> PendingOfferAsync()
     {
         var (client, user) = await TestUsers.LoggedInAsync(app);

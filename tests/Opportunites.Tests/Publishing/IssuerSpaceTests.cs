@@ -20,8 +20,6 @@ public sealed partial class IssuerSpaceTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", CultureInfo.InvariantCulture);
-
     private static long IdFrom(HttpResponseMessage r) => long.Parse(r.Headers.Location!.ToString().Split('/')[3], CultureInfo.InvariantCulture);
 
     private static string S(long id) => id.ToString(CultureInfo.InvariantCulture);

@@ -15,8 +15,6 @@ public sealed class PostingTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture);
-
     public static List<KeyValuePair<string, string>> AapFields(string title, string deadline, string territory = "33", string action = "soumettre") =>
     [
         F("Input.Kind", "aap"), F("Input.Title", title), F("Input.Territories", territory), F("Input.Deadline", deadline),

@@ -21,8 +21,6 @@ public sealed class WorkPlaceTests
     [OneTimeTearDown]
     public async Task Stop() => await app.DisposeAsync();
 
-    private static string InDays(int days) => DateTime.UtcNow.AddDays(days).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture);
-
     private static List<KeyValuePair<string, string>> JobFields(string title, string workPlace, string territory = "33") =>
     [
         F("Input.Kind", "emploi"), F("Input.Title", title), F("Input.Territories", territory), F("Input.Deadline", InDays(30)),
