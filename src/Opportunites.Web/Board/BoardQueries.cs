@@ -406,18 +406,11 @@ public sealed partial class BoardQueries(NpgsqlDataSource db, TimeProvider clock
     private static string CountSql(BoardFilter f)
     {
         var cap = Literal(CountCap + 1);
-        var simple = UsesMatches(f) && MatchesAlone(f);
-        var where = simple
-            ? "m.deadline_sort > now()" + (f.Kinds.Count > 0 ? $" AND m.kind IN ({KindListSql(f)})" : "")
-            : BuildWhere(f).Where;
-        var from = simple ? "opportunity_territory_matches m" : FromSql(f);
-        if (SeveralRanges(f))
-        {
-            return $"SELECT count(DISTINCT r.opportunity_id) FROM ({RangesSql(f, "m.opportunity_id", from, where, order: null, cap)}) r";
-        }
-
-        var key = simple ? "m.territory_code = @territory AND " : "";
-        return $"SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {key}{where} LIMIT {cap}) c";
+        var where = BuildWhere(f).Where;
+        var from = UsesMatches(f) && MatchesAlone(f) ? "opportunity_territory_matches m" : FromSql(f);
+        return SeveralRanges(f)
+            ? $"SELECT count(DISTINCT r.opportunity_id) FROM ({RangesSql(f, "m.opportunity_id", from, where, order: null, cap)}) r"
+            : $"SELECT count(*) FROM (SELECT 1 FROM {from} WHERE {where} LIMIT {cap}) c";
     }
 
     /// <summary>
