@@ -224,8 +224,11 @@ public sealed partial class AdminJobsPagesTests
         long id;
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
-            id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", to, "Sujet <b>", "t", "<p>h</p>")))!.Value;
-            await conn.ExecuteAsync("UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'SMTP 550 boîte inconnue' WHERE id = @id", new { id });
+            // One transaction: this node runs the delivery sweep, which must never see the row still queued.
+            await using var tx = await conn.BeginTransactionAsync();
+            id = (await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("verification", to, "Sujet <b>", "t", "<p>h</p>")))!.Value;
+            await conn.ExecuteAsync("UPDATE outbox SET status = 'failed', attempts = 8, last_error = 'SMTP 550 boîte inconnue' WHERE id = @id", new { id }, tx);
+            await tx.CommitAsync();
         }
 
         var client = Client();
@@ -253,12 +256,15 @@ public sealed partial class AdminJobsPagesTests
         var to = $"reprise-{Guid.NewGuid():N}@example.org";
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
-            var id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", to, "Sujet <i>", "t", "<p>h</p>")))!.Value;
+            // One transaction: this node runs the delivery sweep, which must never see the row due now.
+            await using var tx = await conn.BeginTransactionAsync();
+            var id = (await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("verification", to, "Sujet <i>", "t", "<p>h</p>")))!.Value;
             // As the delivery job leaves a row after a 451: still queued, attempts counted, next try later.
             await conn.ExecuteAsync("""
                 UPDATE outbox SET attempts = 3, last_error = 'SMTP 451 4.3.0 Essayez plus tard', next_attempt_at = now() + interval '1 hour'
                 WHERE id = @id
-                """, new { id });
+                """, new { id }, tx);
+            await tx.CommitAsync();
         }
 
         var client = Client();
@@ -278,8 +284,10 @@ public sealed partial class AdminJobsPagesTests
         await using (var conn = await _db.DataSource.OpenConnectionAsync())
         {
             // Deferred (as after a 451): still in the backlog, not sent by this node meanwhile.
-            var id = await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
-            await conn.ExecuteAsync("UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE id = @id", new { id });
+            await using var tx = await conn.BeginTransactionAsync();
+            var id = await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("verification", $"sante-{Guid.NewGuid():N}@example.org", "S", "t", "h"));
+            await conn.ExecuteAsync("UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE id = @id", new { id }, tx);
+            await tx.CommitAsync();
         }
 
         // The Hangfire server announces itself once the host has started: until then the node says so (degraded).

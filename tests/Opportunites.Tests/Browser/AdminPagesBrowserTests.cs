@@ -24,15 +24,18 @@ public sealed class AdminPagesBrowserTests : BrowserTest
     {
         var address = $"prenom.nom-tres-long-{Guid.NewGuid():N}@une-association-au-nom-interminable.example.org";
         await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
-        var id = (await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("alert_confirmation", address,
+        // One transaction: a delivery sweep on the shared database must never see the row still queued.
+        await using var tx = await conn.BeginTransactionAsync();
+        var id = (await Outbox.EnqueueAsync(conn, tx, new OutgoingEmail("alert_confirmation", address,
             "Confirmez votre alerte Opportunités", "texte", "<p>html</p>")))!.Value;
         await using var cmd = new Npgsql.NpgsqlCommand("""
             UPDATE outbox SET status = 'failed', attempts = 5,
                    last_error = '550-5.1.1 The email account that you tried to reach does not exist: https://support.example.org/mail/?p=NoSuchUser'
             WHERE id = @id
-            """, conn);
+            """, conn, tx);
         cmd.Parameters.AddWithValue("id", id);
         await cmd.ExecuteNonQueryAsync();
+        await tx.CommitAsync();
         var issuer = await TestData.CreateIssuerAsync(SharedDatabase.DataSource, TestData.Unique("Communauté d'agglomération du Grand-Villeneuvois"));
         await TestData.CreateOpportunityAsync(SharedDatabase.DataSource,
             TestData.Unique("Appel à manifestation d'intérêt « Tiers-lieux nourriciers et alimentation durable »"), ["47"],
