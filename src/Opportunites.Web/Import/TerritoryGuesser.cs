@@ -154,6 +154,11 @@ public sealed class TerritoryGuesser(TerritoryDirectory territories)
                 var by = context.First(c => Tree.IsWithin(inContext[0].Code, c.Place.Code)).Words;
                 found.Add(new Found(inContext, $"« {f.Words} » → {Describe(inContext[0])}, d'après « {by} »", f.Words));
             }
+            else if (Dominant(inContext.Count > 1 ? inContext : f.Places) is { } town)
+            {
+                found.Add(new Found([town.Place], $"« {f.Words} » → {Describe(town.Place)}, de loin la plus peuplée des communes "
+                    + $"de ce nom ({town.Others})", f.Words));
+            }
             else
             {
                 candidates.AddRange(inContext.Count > 1 ? inContext : f.Places);
@@ -178,6 +183,24 @@ public sealed class TerritoryGuesser(TerritoryDirectory territories)
 
         var reasons = found.Where(f => f.Places.Any(p => kept.Contains(p.Code))).Select(f => f.Reason).Distinct();
         return new TerritoryGuess(kept, string.Join(" ; ", reasons), []);
+    }
+
+    // "Ville de La Rochelle" is the préfecture of Charente-Maritime (77,000 people), not its Haute-Saône homonym (40):
+    // a commune ten times as populous as every homonym is the one meant; the reason names the others for correction.
+    private static (TerritoryInfo Place, string Others)? Dominant(IReadOnlyList<TerritoryInfo> places)
+    {
+        if (places.Count < 2 || places.Any(p => p.Level != "commune"))
+        {
+            return null;
+        }
+
+        var byPopulation = places.OrderByDescending(p => p.Population ?? 0).ToList();
+        if ((byPopulation[0].Population ?? 0) < 10L * (byPopulation[1].Population ?? 0) || (byPopulation[0].Population ?? 0) < 1000)
+        {
+            return null;
+        }
+
+        return (byPopulation[0], "autres : " + string.Join(", ", byPopulation.Skip(1).Select(p => p.Label)));
     }
 
     private void ReadKeywords(string text, List<Token> tokens, bool[] used, List<Found> found,

@@ -121,6 +121,16 @@ public sealed class TerritoryGuesserTests
             .And.Contain("Saint-Denis (93)").And.Contain("Saint-Denis (974)").And.EndWith(") : à compléter"));
     }
 
+    [Test]
+    public void Guess_HomonymTenTimesAsPopulous_ThatCommuneNamingTheOthers()
+    {
+        var guess = GuessLine("Ville de La Rochelle / Chargé de mission politique de la ville");
+
+        Assert.That(guess.Codes, Is.EqualTo(new[] { "C17300" }), guess.Reason);
+        Assert.That(guess.Reason, Does.StartWith("« Ville de La Rochelle » → commune de La Rochelle (17)")
+            .And.Contain("de loin la plus peuplée").And.Contain("La Rochelle (70)"));
+    }
+
     [TestCase("Ville de Saint-Denis / Animateur jeunesse à La Réunion", "C97411", "d'après « La Réunion »")]
     [TestCase("Ville de Saint-Denis / AAP en Seine-Saint-Denis", "C93066", "d'après « Seine-Saint-Denis »")]
     [TestCase("Mairie de Saint-Denis (93) / Animateur", "C93066", "d'après « (93) »")]
