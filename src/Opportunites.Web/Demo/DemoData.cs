@@ -244,7 +244,7 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
             var themes = new[] { Themes[rng.Next(Themes.Length)], Themes[rng.Next(Themes.Length)] };
             var description = kind == Kinds.Emploi
                 ? $"## Missions\n\n- Piloter les actions du contrat de ville à {town}\n- Animer le réseau des partenaires (associations, bailleurs, services de l'État)\n- Suivre les **indicateurs** et rendre compte\n\n## Profil\n\nExpérience de la politique de la ville appréciée. Poste basé à {town}."
-                : $"## Objectifs\n\nSoutenir les projets associatifs qui renforcent la cohésion sociale à {town} et dans les quartiers prioritaires.\n\n## Qui peut candidater ?\n\nAssociations loi 1901, collectivités, structures de l'ESS.\n\n## Financement\n\nJusqu'à {rng.Next(5, 80) * 1000:N0} € par projet.";
+                : $"## Objectifs\n\nSoutenir les projets associatifs qui renforcent la cohésion sociale à {town} et dans les quartiers prioritaires.\n\n## Qui peut candidater ?\n\nAssociations loi 1901, collectivités, structures de l'ESS.\n\n## Financement\n\nJusqu'à {(rng.Next(5, 80) * 1000).ToString("N0", ParisTime.French)} € par projet.";
             yield return new Generated(issuer, issuerType, home, new NewOpportunity(
                 kind, title, 0, territories, deadline, time,
                 Description: description,

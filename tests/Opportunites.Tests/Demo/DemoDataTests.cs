@@ -50,6 +50,10 @@ public sealed class DemoDataTests
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT kind) FROM opportunities"), Is.EqualTo(3));
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT c) FROM opportunities, unnest(territory_codes) c"), Is.GreaterThan(15));
 
+            // Amounts written the French way ("68 000 €"), whatever the culture of the process that loads them.
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM opportunities WHERE description ~ '[0-9],[0-9]{3} €'"), Is.Zero);
+            Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM opportunities WHERE description ~ '[0-9]\u202F[0-9]{3} €'"), Is.GreaterThan(0));
+
             // Coherent: every organisation has a home, and its offers (and their places of work) lie within it.
             Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM issuers WHERE home_territory_code IS NULL"), Is.Zero);
             Assert.That(await conn.ExecuteScalarAsync<int>("""
