@@ -329,7 +329,7 @@ public sealed class SubscriptionService(
     }
 
     private const string ReminderTargetSql = """
-        SELECT o.title FROM opportunities o
+        SELECT o.title, o.deadline_date FROM opportunities o
         WHERE o.id = @opportunityId AND o.status = 'published' AND o.deadline_date IS NOT NULL AND o.closes_at > @now
         """;
 
@@ -344,11 +344,20 @@ public sealed class SubscriptionService(
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var title = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(ReminderTargetSql, new { opportunityId, now }, tx, cancellationToken: ct));
-        if (title is null)
+        var target = await conn.QuerySingleOrDefaultAsync<(string Title, DateOnly Deadline)?>(new CommandDefinition(ReminderTargetSql,
+            new { opportunityId, now }, tx, cancellationToken: ct));
+        if (target is not { } found)
         {
             return "Cette offre n'a pas de date limite à venir : aucun rappel n'est possible.";
         }
+
+        // The reminder job runs in the morning: on the deadline day itself a reminder would come too late, if at all.
+        if (found.Deadline <= ParisTime.Today(clock))
+        {
+            return "La date limite de cette offre est aujourd'hui : il est trop tard pour un rappel.";
+        }
+
+        var title = found.Title;
 
         var s = await conn.QuerySingleAsync<UpsertedSubscriber>(new CommandDefinition(UpsertSubscriberSql,
             new { email, now, ip = Truncate(ip) }, tx, cancellationToken: ct));

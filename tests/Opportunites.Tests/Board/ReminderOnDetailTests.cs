@@ -32,4 +32,19 @@ public sealed class ReminderOnDetailTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Not.Contain("Me rappeler la date limite"));
     }
+
+    [Test]
+    public async Task Detail_OfferClosingToday_NoReminderFormButTheAgendaLink()
+    {
+        var today = Opportunites.Web.Shared.ParisTime.Today(TimeProvider.System);
+        var id = await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, TestData.Unique("AAP dernier jour"), ["33"],
+            deadline: today, deadlineTime: new TimeOnly(23, 59));
+        await using var app = new AppFactory();
+        using var client = app.CreateClient();
+
+        var html = await client.GetStringAsync($"/offres/{id}");
+
+        Assert.That(html, Does.Not.Contain("Me rappeler la date limite"));
+        Assert.That(html, Does.Contain($"/offres/{id}/agenda.ics"), "the offer is still open");
+    }
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Digests;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
 using static Opportunites.Tests.Subscriptions.AlertTestKit;
 
@@ -162,6 +163,21 @@ public sealed class ReminderTests
         var error = await app.Services.GetRequiredService<SubscriptionService>().RequestReminderAsync(email, offer, null);
 
         Assert.That(error, Does.Contain("pas de date limite"));
+        Assert.That(await OutboxAsync(email), Is.Empty);
+    }
+
+    [Test]
+    public async Task Reminder_OfferClosingToday_TooLateFrenchError()
+    {
+        var today = ParisTime.Today(TimeProvider.System);
+        var offer = await TestData.CreateOpportunityAsync(SharedDatabase.DataSource, TestData.Unique("AAP dernier jour"), ["31"],
+            deadline: today, deadlineTime: new TimeOnly(23, 59));
+        var email = UniqueEmail("dernierjour");
+
+        var error = await app.Services.GetRequiredService<SubscriptionService>().RequestReminderAsync(email, offer, null);
+
+        Assert.That(error, Is.EqualTo("La date limite de cette offre est aujourd'hui : il est trop tard pour un rappel."));
+        Assert.That(await RemindersAsync(email), Is.Empty);
         Assert.That(await OutboxAsync(email), Is.Empty);
     }
 }
