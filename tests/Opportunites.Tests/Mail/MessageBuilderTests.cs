@@ -182,45 +182,48 @@ public sealed class MessageBuilderTests
     }
 
     [Test]
-    public void Build_ManyDigestGroups_EarlierGroupsMessagesAreCollected()
+    public void Build_RowsOfSeveralDigestGroups_EachMessageHasItsGroupsSubjectAndBody()
     {
         var builder = new MessageBuilder(
             new SmtpSettings { From = "ne-pas-repondre@opportunites.test", FromName = "Opportunités", ReplyTo = "equipe@opportunites.test" },
             new MailSettings());
-        var first = BuildGroupMessage(builder);
-        for (var i = 0; i < 3; i++)
+        OutboxDelivery.OutboxRow Row(int i, string subject, string offer)
         {
-            BuildGroupMessage(builder);
+            var body = new OutboxDelivery.SharedBody
+            {
+                Id = Guid.NewGuid(),
+                Placeholders = Placeholders,
+                TextBody = Encoding.UTF8.GetBytes($"{offer}\n{{{{lien-gerer}}}}\n{{{{lien-desinscription}}}}\n"),
+                HtmlBody = Encoding.UTF8.GetBytes($"<p>{offer}</p>\n<p>{{{{lien-gerer}}}} {{{{lien-desinscription}}}}</p>\n"),
+            }.Prepare();
+            return new()
+            {
+                MessageId = $"<g{i}@opportunites.test>",
+                ToAddress = $"abonne{i}@exemple.fr",
+                Subject = subject,
+                BodyId = body.Id,
+                Body = body,
+                Personal = [$"https://o.test/g/{i}", $"https://o.test/d/{i}", $"https://o.test/g/{i}", $"https://o.test/d/{i}"],
+            };
         }
 
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
+        var gironde = Parse(builder.Build(Row(1, "Veille : 3 offres en Gironde", "Animateur à Bègles")));
+        var creuse = Parse(builder.Build(Row(2, "Veille : 1 offre en Creuse\r\nBcc: intrus@example.org", "AAP à Guéret")));
+        var girondeAgain = Parse(builder.Build(Row(3, "Veille : 3 offres en Gironde", "Animateur à Bègles")));
 
-        Assert.That(first.IsAlive, Is.False, "the message of a finished digest group is garbage once the builder moved on");
-    }
-
-    // Not inlined: the message must not stay alive in a local of the test.
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static WeakReference BuildGroupMessage(MessageBuilder builder)
-    {
-        var body = new OutboxDelivery.SharedBody
+        Assert.Multiple(() =>
         {
-            Id = Guid.NewGuid(),
-            Placeholders = Placeholders,
-            TextBody = Encoding.UTF8.GetBytes("Bonjour\n{{lien-gerer}}\n{{lien-desinscription}}\n"),
-            HtmlBody = Encoding.UTF8.GetBytes("<p>{{lien-gerer}} {{lien-desinscription}}</p>\n"),
-        }.Prepare();
-        var message = builder.Build(new OutboxDelivery.OutboxRow
-        {
-            MessageId = $"<{Guid.NewGuid()}@opportunites.test>",
-            ToAddress = "abonne@exemple.fr",
-            Subject = "Votre veille",
-            BodyId = body.Id,
-            Body = body,
-            Personal = ["https://opportunites.test/g", "https://opportunites.test/d"],
+            Assert.That(gironde.Subject, Is.EqualTo("Veille : 3 offres en Gironde"));
+            Assert.That(gironde.TextBody, Does.Contain("Animateur à Bègles").And.Contain("https://o.test/g/1"));
+            Assert.That(creuse.Subject, Is.EqualTo("Veille : 1 offre en Creuse Bcc: intrus@example.org"), "one line: no header injected");
+            Assert.That(creuse.Bcc, Is.Empty);
+            Assert.That(creuse.TextBody, Does.Contain("AAP à Guéret").And.Not.Contain("Bègles").And.Contain("https://o.test/d/2"));
+            Assert.That(creuse.HtmlBody, Does.Contain("<p>AAP à Guéret</p>").And.Not.Contain("Bègles"));
+            Assert.That(creuse.To.Mailboxes.Single().Address, Is.EqualTo("abonne2@exemple.fr"));
+            Assert.That(creuse.ReplyTo.Mailboxes.Single().Address, Is.EqualTo("equipe@opportunites.test"));
+            Assert.That(girondeAgain.Subject, Is.EqualTo("Veille : 3 offres en Gironde"));
+            Assert.That(girondeAgain.TextBody, Does.Contain("Animateur à Bègles").And.Contain("https://o.test/g/3").And.Not.Contain("Guéret"));
         });
-        return new WeakReference(message);
     }
 
     private static MimeMessage Parse(MimeMessage message)
