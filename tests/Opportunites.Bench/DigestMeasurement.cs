@@ -28,7 +28,7 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
 
     public double CpuMicrosPerMessage => Sent == 0 ? 0 : AppCpuSeconds * 1e6 / Sent;
 
-    /// <summary>Distinct bodies the run wrote (outbox_bodies: one per preference group with content, shared by its messages).</summary>
+    /// <summary>Distinct bodies the run wrote (outbox_bodies: one per distinct content, shared by the groups that render it).</summary>
     public long Bodies { get; init; }
 
     /// <summary>Where the subscribers' territories are: "départements" (earlier runs) or "communes" (issue 22).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Security.Cryptography;
 using System.Text;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
@@ -7,22 +8,42 @@ using Opportunites.Web.Subscriptions;
 namespace Opportunites.Web.Digests;
 
 /// <summary>
-/// A digest body shared by every subscriber with the same preferences; personal links are placeholders. The bodies are
-/// kept as UTF-8, what the outbox stores and the message is encoded from (<see cref="Text"/> and <see cref="Html"/>
-/// decode them for the previews).
+/// A digest body shared by every subscriber with the same preferences; personal links are placeholders, and so is the
+/// link to the board search of the group's preferences (<see cref="BoardUrl"/>): groups whose offers are the same
+/// (neighbouring communes without offers of their own) render the same bytes, stored once. The bodies are kept as UTF-8,
+/// what the outbox stores and the message is encoded from (<see cref="Text"/> and <see cref="Html"/> decode them for the
+/// previews).
 /// </summary>
-public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] HtmlUtf8, int NewCount, int ClosingCount)
+public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] HtmlUtf8, int NewCount, int ClosingCount, string BoardUrl)
 {
     public const string ManagePlaceholder = "{{lien-gerer}}";
     public const string UnsubscribePlaceholder = "{{lien-desinscription}}";
+    public const string BoardPlaceholder = "{{lien-selection}}";
+
+    /// <summary>The placeholders of every digest body, in the order of each email's values.</summary>
+    public static readonly string[] Placeholders = [ManagePlaceholder, UnsubscribePlaceholder, BoardPlaceholder];
 
     public string Text => Encoding.UTF8.GetString(TextUtf8);
 
     public string Html => Encoding.UTF8.GetString(HtmlUtf8);
 
+    /// <summary>The body's identity: equal bytes, equal id, whichever groups rendered them (SHA-256, 128 bits kept).</summary>
+    public Guid ContentId()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(Subject + "\n"));
+        hash.AppendData(TextUtf8);
+        hash.AppendData("\n"u8);
+        hash.AppendData(HtmlUtf8);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return new Guid(digest[..16]);
+    }
+
     public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl) =>
-        (Text.Replace(ManagePlaceholder, manageUrl).Replace(UnsubscribePlaceholder, unsubscribeUrl),
-         Html.Replace(ManagePlaceholder, MailHtml.Encode(manageUrl)).Replace(UnsubscribePlaceholder, MailHtml.Encode(unsubscribeUrl)));
+        (Text.Replace(ManagePlaceholder, manageUrl).Replace(UnsubscribePlaceholder, unsubscribeUrl).Replace(BoardPlaceholder, BoardUrl),
+         Html.Replace(ManagePlaceholder, MailHtml.Encode(manageUrl)).Replace(UnsubscribePlaceholder, MailHtml.Encode(unsubscribeUrl))
+             .Replace(BoardPlaceholder, MailHtml.Encode(BoardUrl)));
 }
 
 /// <summary>French html + text digest from one model, grouped by kind.</summary>
@@ -64,7 +85,6 @@ public static class DigestRenderer
         IReadOnlyList<DigestItem> newItems, IReadOnlyList<DigestItem> closingItems, int newTotal, int closingTotal, AlertSettings settings)
     {
         var subject = Subject(prefs.Frequency, periodStart, newTotal, closingTotal);
-        var boardUrl = settings.Url(BoardPath(prefs));
         // The document is written around the body in the same builder.
         MailHtml.DocumentStart(html, subject);
         var heading = prefs.Frequency == Frequencies.Daily
@@ -76,25 +96,27 @@ public static class DigestRenderer
         if (newItems.Count > 0)
         {
             var title = newTotal == 1 ? "Nouvelle opportunité" : "Nouvelles opportunités";
-            Section(text, html, $"{title} ({newTotal})", newItems, newTotal, boardUrl, settings);
+            Section(text, html, $"{title} ({newTotal})", newItems, newTotal, settings);
         }
 
         if (closingItems.Count > 0)
         {
-            Section(text, html, $"Clôture imminente ({closingTotal})", closingItems, closingTotal, boardUrl, settings);
+            Section(text, html, $"Clôture imminente ({closingTotal})", closingItems, closingTotal, settings);
         }
 
-        text.Append("Toutes les offres de votre sélection : ").Append(boardUrl).Append("\n\n");
+        // The board link is a placeholder, as the personal links: each email carries its group's (RenderedDigest.BoardUrl).
+        text.Append("Toutes les offres de votre sélection : ").Append(RenderedDigest.BoardPlaceholder).Append("\n\n");
         text.Append("Gérer mon alerte (territoires, types, thèmes, fréquence, pause) : ").Append(RenderedDigest.ManagePlaceholder).Append('\n');
         text.Append("Me désinscrire : ").Append(RenderedDigest.UnsubscribePlaceholder).Append('\n');
         text.Append("\nVous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.\n");
 
-        html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append("\">Toutes les offres de votre sélection</a></p>\n");
+        html.Append("<p><a href=\"").Append(RenderedDigest.BoardPlaceholder).Append("\">Toutes les offres de votre sélection</a></p>\n");
         html.Append("<hr>\n<p style=\"font-size:13px;color:#555\">Vous recevez ce message car vous vous êtes abonné à la veille d'Opportunités.<br>")
             .Append("<a href=\"").Append(RenderedDigest.ManagePlaceholder).Append("\">Gérer mon alerte</a> · ")
             .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désinscrire</a></p>\n");
 
-        return new RenderedDigest(subject, ToUtf8(text), ToUtf8(MailHtml.DocumentEnd(html)), newTotal, closingTotal);
+        return new RenderedDigest(subject, ToUtf8(text), ToUtf8(MailHtml.DocumentEnd(html)), newTotal, closingTotal,
+            settings.Url(BoardPath(prefs)));
     }
 
     /// <summary>The builder's text as UTF-8, in an array of exactly its size (a pair of characters split between two
@@ -163,7 +185,7 @@ public static class DigestRenderer
     private static string DayLabel(DateOnly day) => day.ToString("d MMMM", ParisTime.French);
 
     private static void Section(StringBuilder text, StringBuilder html, string title, IReadOnlyList<DigestItem> items, int total,
-        string boardUrl, AlertSettings settings)
+        AlertSettings settings)
     {
         text.Append("== ").Append(title).Append(" ==\n\n");
         html.Append("<h2 style=\"font-size:18px\">").Append(MailHtml.Encode(title)).Append("</h2>\n");
@@ -191,8 +213,8 @@ public static class DigestRenderer
         if (total > items.Count)
         {
             var more = total - items.Count;
-            text.Append($"… et {more} autre(s) : ").Append(boardUrl).Append("\n\n");
-            html.Append("<p><a href=\"").Append(MailHtml.Encode(boardUrl)).Append($"\">… et {more} autre(s) sur le site</a></p>\n");
+            text.Append($"… et {more} autre(s) : ").Append(RenderedDigest.BoardPlaceholder).Append("\n\n");
+            html.Append("<p><a href=\"").Append(RenderedDigest.BoardPlaceholder).Append($"\">… et {more} autre(s) sur le site</a></p>\n");
         }
     }
 

@@ -144,7 +144,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                     {
                         currentKey = key;
                         current = Render(offers, key, frequency, periodStart, now);
-                        currentBodyId = Guid.NewGuid();
+                        // Stored once per content, not per group: neighbouring communes without offers of their own
+                        // often get the same offers (at commune level, 48,000 groups rendered 22,000 distinct bodies).
+                        currentBodyId = current?.ContentId() ?? Guid.Empty;
                         groups++;
                     }
 
@@ -361,13 +363,15 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
             var manageUrl = subscriptions.ManageUrl(s.Id);
             var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
-            emails.Add(new TemplatedEmail(ledger.OutboxId, template, s.Email, manageUrl, unsubscribeUrl, MailHtml.Encode(manageUrl),
-                MailHtml.Encode(unsubscribeUrl), AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
+            // In the order of RenderedDigest.Placeholders.
+            emails.Add(new TemplatedEmail(ledger.OutboxId, template, s.Email, [manageUrl, unsubscribeUrl, digest.BoardUrl],
+                [MailHtml.Encode(manageUrl), MailHtml.Encode(unsubscribeUrl), MailHtml.Encode(digest.BoardUrl)],
+                AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
         }
 
         // Each group's body stored once, each subscriber's row holding only its links (a personalised copy of a
         // ~45 KB body per subscriber, written then read back, was the run's main cost).
-        var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", (RenderedDigest.ManagePlaceholder, RenderedDigest.UnsubscribePlaceholder),
+        var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", RenderedDigest.Placeholders,
             templates, emails, storedBodies, ct);
         var unlinked = claimed.Values.Where(c => !written.Contains(c.OutboxId)).Select(c => c.Id).ToArray();
         if (unlinked.Length > 0)

@@ -62,9 +62,9 @@ public static class Outbox
         INSERT INTO outbox (id, message_id, category, dedupe_key, to_address, subject, body_id, personal, headers)
         OVERRIDING SYSTEM VALUE
         SELECT b.id, b.message_id, @category, b.dedupe_key, b.to_address, t.subject, t.body_id,
-               ARRAY[b.text1, b.text2, b.html1, b.html2], b.headers::jsonb
-        FROM unnest(@ids, @messageIds, @dedupeKeys, @toAddresses, @templates, @texts1, @texts2, @htmls1, @htmls2, @headers)
-             AS b(id, message_id, dedupe_key, to_address, template, text1, text2, html1, html2, headers)
+               (@personal::text[])[(b.n - 1) * @perEmail + 1 : b.n * @perEmail], b.headers::jsonb
+        FROM unnest(@ids, @messageIds, @dedupeKeys, @toAddresses, @templates, @headers) WITH ORDINALITY
+             AS b(id, message_id, dedupe_key, to_address, template, headers, n)
         JOIN unnest(@subjects, @bodyIds) WITH ORDINALITY AS t(subject, body_id, n) ON t.n = b.template + 1
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id
@@ -74,12 +74,12 @@ public static class Outbox
     /// Queues many emails of one category (the digest's batches), on the caller's connection and transaction: each
     /// template's bodies are stored once (<see cref="MailTemplate.BodyId"/>; skipped when listed in
     /// <paramref name="storedBodies"/>, already committed by an earlier batch), and each email names one of
-    /// <paramref name="templates"/> (its index) and the values of the two placeholders, already escaped for HTML in
-    /// <see cref="TemplatedEmail.Html1"/> and <see cref="TemplatedEmail.Html2"/>.
+    /// <paramref name="templates"/> (its index) and the values of the <paramref name="placeholders"/>, in their order, plain
+    /// (<see cref="TemplatedEmail.Texts"/>) and already escaped for HTML (<see cref="TemplatedEmail.Htmls"/>).
     /// </summary>
     /// <returns>The ids written (each email's own, from the outbox sequence): an email whose dedupe key was already queued is not.</returns>
     public static async Task<IReadOnlySet<long>> EnqueueManyAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string category,
-        (string First, string Second) placeholders, IReadOnlyList<MailTemplate> templates, IReadOnlyList<TemplatedEmail> emails,
+        IReadOnlyList<string> placeholders, IReadOnlyList<MailTemplate> templates, IReadOnlyList<TemplatedEmail> emails,
         IReadOnlySet<Guid>? storedBodies = null, CancellationToken ct = default)
     {
         if (emails.Count == 0)
@@ -87,12 +87,17 @@ public static class Outbox
             return new HashSet<long>();
         }
 
+        if (emails.Any(e => e.Texts.Count != placeholders.Count || e.Htmls.Count != placeholders.Count))
+        {
+            throw new ArgumentException("Chaque courriel donne une valeur texte et une valeur HTML par espace réservé.", nameof(emails));
+        }
+
         var toStore = templates.Where(t => storedBodies is null || !storedBodies.Contains(t.BodyId)).ToArray();
         if (toStore.Length > 0)
         {
             await conn.ExecuteAsync(new CommandDefinition(InsertBodiesSql, new
             {
-                placeholders = new[] { placeholders.First, placeholders.Second },
+                placeholders = placeholders.ToArray(),
                 ids = toStore.Select(t => t.BodyId).ToArray(),
                 textBodies = toStore.Select(t => t.TextBody).ToArray(),
                 htmlBodies = toStore.Select(t => t.HtmlBody).ToArray(),
@@ -107,10 +112,9 @@ public static class Outbox
             dedupeKeys = emails.Select(e => e.DedupeKey).ToArray(),
             toAddresses = emails.Select(e => e.ToAddress).ToArray(),
             templates = emails.Select(e => e.Template).ToArray(),
-            texts1 = emails.Select(e => e.Text1).ToArray(),
-            texts2 = emails.Select(e => e.Text2).ToArray(),
-            htmls1 = emails.Select(e => e.Html1).ToArray(),
-            htmls2 = emails.Select(e => e.Html2).ToArray(),
+            // Each email's values one after the other (texts then HTML, as outbox.personal holds them), sliced back per row.
+            personal = emails.SelectMany(e => e.Texts.Concat(e.Htmls)).ToArray(),
+            perEmail = 2 * placeholders.Count,
             headers = emails.Select(e => JsonSerializer.Serialize(e.Headers ?? new Dictionary<string, string>())).ToArray(),
             subjects = templates.Select(t => t.Subject).ToArray(),
             bodyIds = templates.Select(t => t.BodyId).ToArray(),
@@ -138,5 +142,5 @@ public static class Outbox
 public sealed record MailTemplate(Guid BodyId, string Subject, byte[] TextBody, byte[] HtmlBody);
 
 /// <summary>One recipient of a <see cref="MailTemplate"/> (by index) and its placeholder values, plain and HTML-escaped.</summary>
-public sealed record TemplatedEmail(long Id, int Template, string ToAddress, string Text1, string Text2, string Html1, string Html2,
+public sealed record TemplatedEmail(long Id, int Template, string ToAddress, IReadOnlyList<string> Texts, IReadOnlyList<string> Htmls,
     IReadOnlyDictionary<string, string>? Headers = null, string? DedupeKey = null);

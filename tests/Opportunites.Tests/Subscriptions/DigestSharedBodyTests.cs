@@ -80,7 +80,7 @@ public sealed class DigestSharedBodyTests
             FROM outbox WHERE category = 'digest' AND to_address = ANY (@emails)
             """, new { emails = subscribers.Values.ToArray() })).ToList();
         Assert.That(rows, Has.Count.EqualTo(n));
-        Assert.That(rows.Select(r => (r.HasOwnBody, r.Personal)), Is.All.EqualTo((false, 4)));
+        Assert.That(rows.Select(r => (r.HasOwnBody, r.Personal)), Is.All.EqualTo((false, 6)), "three links, plain and for HTML");
         var bodyIds = rows.Select(r => r.BodyId).Distinct().ToArray();
         Assert.That(bodyIds, Has.Length.EqualTo(1).And.All.Not.Null, "un seul corps pour le groupe, sur trois lots");
         Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox_bodies WHERE id = @id", new { id = bodyIds[0] }),
@@ -116,6 +116,50 @@ public sealed class DigestSharedBodyTests
         var viewed = await conn.QuerySingleAsync<string>(
             "SELECT text_body FROM outbox_messages WHERE category = 'digest' AND to_address = @email", new { email = first.Value });
         Assert.That(viewed, Does.Contain(_smtp.MessagesTo(first.Value).Single(m => m.Header("List-Id") is not null).Link("/alertes/desinscription").ToString()));
+    }
+
+    [Test]
+    public async Task RunAsync_TwoCommunesWithTheSameOffers_OneBodyEachEmailLinksToItsOwnCommune()
+    {
+        // Bastia and Corte have no offer of their own: both see the Haute-Corse one, in the same body.
+        var offer = TestData.Unique("AAP Haute-Corse pour toutes les communes");
+        await TestData.CreateOpportunityAsync(_db.DataSource, offer, ["2B"], Kinds.Aap,
+            ParisDay(DateTimeOffset.UtcNow).AddDays(60), publishedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
+        var communes = new Dictionary<string, string>
+        {
+            [UniqueEmail("bastia1")] = "C2B033",
+            [UniqueEmail("bastia2")] = "C2B033",
+            [UniqueEmail("corte")] = "C2B096",
+        };
+        var ids = new List<long>();
+        foreach (var (email, commune) in communes)
+        {
+            ids.Add(await SubscribeAsync(email, commune));
+        }
+
+        var result = await _app.Services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, Frequencies.Weekly, ids);
+
+        Assert.That((result.Groups, result.Queued), Is.EqualTo((2, 3)));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var bodyIds = (await conn.QueryAsync<Guid>("SELECT DISTINCT body_id FROM outbox WHERE category = 'digest' AND to_address = ANY (@emails)",
+            new { emails = communes.Keys.ToArray() })).ToList();
+        Assert.That(bodyIds, Has.Count.EqualTo(1), "same offers, same bytes: one body for both groups");
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox_bodies WHERE id = @id", new { id = bodyIds[0] }), Is.EqualTo(1));
+
+        var counts = await _app.Services.GetRequiredService<OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
+        Assert.That(counts.Retried + counts.Failed, Is.Zero);
+        foreach (var (email, commune) in communes)
+        {
+            var digest = _smtp.MessagesTo(email).Single(m => m.Header("List-Id") is not null);
+            var board = digest.Links.First(u => u.AbsolutePath == "/offres");
+            Assert.Multiple(() =>
+            {
+                Assert.That(digest.Text, Does.Contain(offer).And.Not.Contain("{{"));
+                Assert.That(digest.Html, Does.Not.Contain("{{"));
+                Assert.That(HttpUtility.ParseQueryString(board.Query).GetValues("territoire"), Is.EqualTo(new[] { commune }), email);
+                Assert.That(digest.HtmlLinks, Does.Contain(board), "the HTML part links to the same search");
+            });
+        }
     }
 
     [Test]
