@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
@@ -40,10 +41,18 @@ public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] Html
         return new Guid(digest[..16]);
     }
 
-    public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl) =>
-        (Text.Replace(ManagePlaceholder, manageUrl).Replace(UnsubscribePlaceholder, unsubscribeUrl).Replace(BoardPlaceholder, BoardUrl),
-         Html.Replace(ManagePlaceholder, MailHtml.Encode(manageUrl)).Replace(UnsubscribePlaceholder, MailHtml.Encode(unsubscribeUrl))
-             .Replace(BoardPlaceholder, MailHtml.Encode(BoardUrl)));
+    /// <summary>One email's values of <see cref="Placeholders"/>, plain for the text part and escaped for the HTML one.</summary>
+    public (string[] Texts, string[] Htmls) Values(string manageUrl, string unsubscribeUrl) =>
+        ([manageUrl, unsubscribeUrl, BoardUrl], [MailHtml.Encode(manageUrl), MailHtml.Encode(unsubscribeUrl), _boardUrlHtml]);
+
+    // Shared by the group's emails: escaped once.
+    private readonly string _boardUrlHtml = MailHtml.Encode(BoardUrl);
+
+    public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl)
+    {
+        var (texts, htmls) = Values(manageUrl, unsubscribeUrl);
+        return (Outbox.Personalise(Text, Placeholders, texts, 0), Outbox.Personalise(Html, Placeholders, htmls, 0));
+    }
 }
 
 /// <summary>French html + text digest from one model, grouped by kind.</summary>

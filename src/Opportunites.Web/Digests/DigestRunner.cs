@@ -361,15 +361,13 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                 templates.Add(new MailTemplate(bodyId, digest.Subject, digest.TextUtf8, digest.HtmlUtf8));
             }
 
-            var manageUrl = subscriptions.ManageUrl(s.Id);
             var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
-            // In the order of RenderedDigest.Placeholders.
-            emails.Add(new TemplatedEmail(ledger.OutboxId, template, s.Email, [manageUrl, unsubscribeUrl, digest.BoardUrl],
-                [MailHtml.Encode(manageUrl), MailHtml.Encode(unsubscribeUrl), MailHtml.Encode(digest.BoardUrl)],
+            var (texts, htmls) = digest.Values(subscriptions.ManageUrl(s.Id), unsubscribeUrl);
+            emails.Add(new TemplatedEmail(ledger.OutboxId, template, s.Email, texts, htmls,
                 AlertEmails.UnsubscribeHeaders(unsubscribeUrl), $"digest:{s.Id}:{period}"));
         }
 
-        // Each group's body stored once, each subscriber's row holding only its links (a personalised copy of a
+        // Each distinct body stored once, each subscriber's row holding only its links (a personalised copy of a
         // ~45 KB body per subscriber, written then read back, was the run's main cost).
         var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", RenderedDigest.Placeholders,
             templates, emails, storedBodies, ct);

@@ -195,7 +195,8 @@ public sealed class TerritoryGuesser(TerritoryDirectory territories)
         }
 
         var byPopulation = places.OrderByDescending(p => p.Population ?? 0).ToList();
-        if ((byPopulation[0].Population ?? 0) < 10L * (byPopulation[1].Population ?? 0) || (byPopulation[0].Population ?? 0) < 1000)
+        var (first, second) = (byPopulation[0].Population ?? 0, byPopulation[1].Population ?? 0);
+        if (first < 1000 || first < 10L * second)
         {
             return null;
         }

@@ -94,13 +94,14 @@ public sealed class MessageBuilder
         else
         {
             var body = row.Body ?? throw new ArgumentException($"Corps partagé {bodyId} introuvable");
+            var subject = OneLine(row.Subject);
             if (_shared is null)
             {
-                _shared = NewMessage(row.Subject, out _sharedText, out _sharedHtml);
+                _shared = NewMessage(subject, out _sharedText, out _sharedHtml);
             }
-            else if (_shared.Subject != OneLine(row.Subject))
+            else if (_shared.Subject != subject)
             {
-                _shared.Subject = OneLine(row.Subject);
+                _shared.Subject = subject;
             }
 
             message = _shared;

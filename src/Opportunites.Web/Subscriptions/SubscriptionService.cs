@@ -357,15 +357,13 @@ public sealed class SubscriptionService(
             return "La date limite de cette offre est aujourd'hui : il est trop tard pour un rappel.";
         }
 
-        var title = found.Title;
-
         var s = await conn.QuerySingleAsync<UpsertedSubscriber>(new CommandDefinition(UpsertSubscriberSql,
             new { email, now, ip = Truncate(ip) }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(InsertReminderSql, new { subscriberId = s.Id, opportunityId, now }, tx, cancellationToken: ct));
         if (s.ConfirmedAt is null)
         {
             await SendConfirmationAsync(conn, tx, s.Id, email, s.LastConfirmationSentAt,
-                $"Rappel de la date limite de « {title} » (7 jours avant et la veille).", now);
+                $"Rappel de la date limite de « {found.Title} » (7 jours avant et la veille).", now);
         }
 
         await tx.CommitAsync(ct);
