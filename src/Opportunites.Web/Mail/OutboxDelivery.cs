@@ -116,6 +116,7 @@ public sealed class OutboxDelivery(
             FullMode = BoundedChannelFullMode.Wait,
         });
         await using var marks = new SentMarks(db, parallel);
+        await marks.OpenAsync();
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);

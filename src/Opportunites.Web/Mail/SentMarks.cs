@@ -35,12 +35,42 @@ internal sealed class SentMarks : IAsyncDisposable
     private readonly NpgsqlDataSource _db;
     private readonly Task _writer;
     private int _sessions;
+    private NpgsqlConnection? _opened;
 
     public SentMarks(NpgsqlDataSource db, int sessions)
     {
         _db = db;
         _sessions = sessions;
         _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>
+    /// Opens the marks' connection before the first message is sent. Opened at the first mark instead, a new process's
+    /// first mark waited for a new PostgreSQL backend while the next message went out: a kill landing then left two
+    /// accepted-but-unmarked messages on one connection, sent twice (DigestCrashTests).
+    /// </summary>
+    public async Task OpenAsync() => Volatile.Write(ref _opened, await OpenSessionAsync());
+
+    private async Task<NpgsqlConnection> OpenSessionAsync()
+    {
+        var conn = await _db.OpenConnectionAsync();
+        try
+        {
+            // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only
+            // a database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never
+            // a loss. One plan for the run, through the primary key whatever the table's statistics say: a plan
+            // kept from the first marks of a run, when the outbox held a batch or two, scanned the whole table
+            // (sequential scan) for every mark once it held 100,000 rows (3.9 ms a statement instead of 0.9), and
+            // planning each group instead was 0.67 s of PostgreSQL's time for 12,800 groups (pg_stat_statements,
+            // 100,000-subscriber digest). With sequential scans priced out, the generic plan reads the key.
+            await conn.ExecuteAsync(SessionSql);
+            return conn;
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Completes when the row's mark is committed; faults with the database's error if it could not be.</summary>
@@ -102,13 +132,13 @@ internal sealed class SentMarks : IAsyncDisposable
                     }
                 }
 
-                conn = await WriteAsync(conn, group);
+                conn = await WriteAsync(conn ?? Interlocked.Exchange(ref _opened, null), group);
                 group.Clear();
             }
         }
         finally
         {
-            await ReleaseAsync(conn);
+            await ReleaseAsync(conn ?? Interlocked.Exchange(ref _opened, null));
         }
     }
 
@@ -144,18 +174,7 @@ internal sealed class SentMarks : IAsyncDisposable
     {
         try
         {
-            if (conn is null)
-            {
-                conn = await _db.OpenConnectionAsync();
-                // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only
-                // a database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never
-                // a loss. One plan for the run, through the primary key whatever the table's statistics say: a plan
-                // kept from the first marks of a run, when the outbox held a batch or two, scanned the whole table
-                // (sequential scan) for every mark once it held 100,000 rows (3.9 ms a statement instead of 0.9), and
-                // planning each group instead was 0.67 s of PostgreSQL's time for 12,800 groups (pg_stat_statements,
-                // 100,000-subscriber digest). With sequential scans priced out, the generic plan reads the key.
-                await conn.ExecuteAsync(SessionSql);
-            }
+            conn ??= await OpenSessionAsync();
 
             var ids = new long[group.Count];
             for (var i = 0; i < ids.Length; i++)

@@ -164,4 +164,28 @@ public sealed class SentMarksTests
         Assert.That(finished, Is.SameAs(mark));
         Assert.That(async () => await mark, Throws.InstanceOf<NpgsqlException>());
     }
+
+    [Test]
+    public async Task Open_WhenTheDatabaseIsUnreachable_FailsBeforeAnyMessageIsSent()
+    {
+        // The delivery opens the marks' connection first: a run that could not mark what it sends sends nothing.
+        var unreachable = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Port = 1, Timeout = 2 };
+        await using var source = NpgsqlDataSource.Create(unreachable.ConnectionString);
+        await using var marks = new SentMarks(source, sessions: 1);
+
+        Assert.That(marks.OpenAsync, Throws.InstanceOf<NpgsqlException>());
+    }
+
+    [Test]
+    public async Task Open_ThenMarks_AllWrittenAndTheConnectionReleased()
+    {
+        var ids = await EnqueueAsync(3);
+        await using (var marks = new SentMarks(_db.DataSource, sessions: 3))
+        {
+            await marks.OpenAsync();
+            await Task.WhenAll(ids.Select(marks.MarkAsync));
+        }
+
+        Assert.That((await StatesAsync(ids)).Select(s => s.Status), Is.All.EqualTo("sent"));
+    }
 }
