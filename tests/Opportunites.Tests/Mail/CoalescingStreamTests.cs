@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using Opportunites.Web.Mail;
+
+namespace Opportunites.Tests.Mail;
+
+/// <summary>The socket stream MailKit writes to: its 4 KB blocks leave in one write at a flush, never before a reply is read.</summary>
+public sealed class CoalescingStreamTests
+{
+    [Test]
+    public async Task Write_BlocksThenFlush_NothingSentBeforeTheFlushThenEverythingInOrder()
+    {
+        var (stream, server) = await PairAsync();
+        using (stream)
+        using (server)
+        {
+            var blocks = Enumerable.Range(0, 12).Select(i => Enumerable.Repeat((byte)('a' + i), 4096).ToArray()).ToList();
+            foreach (var block in blocks)
+            {
+                stream.Write(block, 0, block.Length);
+            }
+
+            // Nothing has reached the other end yet.
+            Assert.That(server.Poll(200_000, SelectMode.SelectRead), Is.False);
+
+            stream.Flush();
+            var received = await ReceiveAsync(server, blocks.Sum(b => b.Length));
+            Assert.That(received, Is.EqualTo(blocks.SelectMany(b => b).ToArray()));
+        }
+    }
+
+    [Test]
+    public async Task Read_WithBytesGathered_SendsThemFirstSoTheReplyCanCome()
+    {
+        var (stream, server) = await PairAsync();
+        using (stream)
+        using (server)
+        {
+            stream.Write("DATA\r\n"u8);
+            var reply = Task.Run(async () =>
+            {
+                var command = await ReceiveAsync(server, 6);
+                await server.SendAsync("354 go\r\n"u8.ToArray());
+                return command;
+            });
+
+            var buffer = new byte[64];
+            stream.ReadTimeout = 5000;
+            var n = stream.Read(buffer, 0, buffer.Length);
+
+            Assert.That(System.Text.Encoding.ASCII.GetString(await reply), Is.EqualTo("DATA\r\n"));
+            Assert.That(System.Text.Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("354 go\r\n"));
+        }
+    }
+
+    private static async Task<(SmtpMailSender.CoalescingStream Stream, Socket Server)> PairAsync()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var accepted = listener.AcceptSocketAsync();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        return (new SmtpMailSender.CoalescingStream(client), await accepted);
+    }
+
+    private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        var got = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (got < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(got), SocketFlags.None, timeout.Token);
+            Assert.That(n, Is.GreaterThan(0), "connexion fermée avant la fin");
+            got += n;
+        }
+
+        return buffer;
+    }
+}
