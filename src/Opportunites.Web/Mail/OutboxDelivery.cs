@@ -411,14 +411,22 @@ public sealed class DeliveryJob(OutboxDelivery delivery, NpgsqlDataSource db) : 
 
     // One delivery run in the cluster at a time: the sweep and a run queued on commit would otherwise each open
     // Mail:Connections sessions. A run waits for the one before (skipping could miss a row committed as that one
-    // found nothing more to claim). A session lock, so a killed node's lock goes with its connection.
-    private const string LockSql = "SELECT pg_advisory_lock(hashtext('opportunites.deliver'))";
+    // found nothing more to claim). A session lock, so a killed node's lock goes with its connection. Tried, not waited
+    // for inside PostgreSQL: a statement waiting in pg_advisory_lock keeps its snapshot, so the runs queued behind a
+    // digest's delivery held back the xmin horizon for the whole digest; no outbox row version could be pruned and every
+    // claim walked all of them again (docs/benchmarks.md, 04/12).
+    private const string TryLockSql = "SELECT pg_try_advisory_lock(hashtext('opportunites.deliver'))";
     private const string UnlockSql = "SELECT pg_advisory_unlock(hashtext('opportunites.deliver'))";
+    private static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(200);
 
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(LockSql, cancellationToken: ct, commandTimeout: 0));
+        while (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TryLockSql, cancellationToken: ct)))
+        {
+            await Task.Delay(LockRetry, ct);
+        }
+
         try
         {
             return (await delivery.DeliverDueAsync(ct)).ToDictionary();

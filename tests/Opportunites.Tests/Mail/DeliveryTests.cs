@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Jobs;
 using Opportunites.Web.Mail;
 
 namespace Opportunites.Tests.Mail;
@@ -131,6 +132,38 @@ public sealed class DeliveryTests
         Assert.That(state.Status, Is.EqualTo("sent"));
         Assert.That(state.Attempts, Is.EqualTo(1));
         Assert.That(state.SentAt, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task DeliveryJob_WhileAnotherRunHoldsTheLock_WaitsWithoutASnapshotThenDelivers()
+    {
+        var to = $"attente-{Guid.NewGuid():N}@example.org";
+        var (id, _) = await EnqueueAsync(to);
+        var job = new DeliveryJob(Delivery(Smtp(_server), Mail()), _db.DataSource);
+        await using var other = await _db.DataSource.OpenConnectionAsync();
+        await other.ExecuteAsync("SELECT pg_advisory_lock(hashtext('opportunites.deliver'))");
+
+        var run = job.RunAsync(new JobRunContext(DeliveryJob.Name, DateTimeOffset.UtcNow, "cli", "tests"), CancellationToken.None);
+        await Task.Delay(600);
+
+        // Waiting, the run keeps no snapshot: one would hold back the xmin horizon, so that no row version written
+        // meanwhile could be pruned (the outbox of a whole digest, walked again by every claim).
+        await using (var conn = await _db.DataSource.OpenConnectionAsync())
+        {
+            var holders = await conn.ExecuteScalarAsync<long>("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+                """);
+            Assert.That(holders, Is.Zero);
+        }
+
+        Assert.That(run.IsCompleted, Is.False);
+        Assert.That((await StateAsync(id)).Status, Is.EqualTo("queued"));
+        await other.ExecuteAsync("SELECT pg_advisory_unlock(hashtext('opportunites.deliver'))");
+        var counts = await run.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.That(counts["envoyes"], Is.EqualTo(1));
+        Assert.That((await StateAsync(id)).Status, Is.EqualTo("sent"));
     }
 
     [Test]
