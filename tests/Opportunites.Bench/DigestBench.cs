@@ -215,7 +215,9 @@ internal static class DigestBench
                 gc.PauseMs / 1000, "s de pause");
         }
 
-        report.Add($"{label} : smtp-source -d -s {f.SourceSessions} -l {f.AverageSize}", "même sink, même nombre, même taille", f.SourceRate, "msg/s");
+        report.Add($"{label} : smtp-source -d -s {f.SourceSessions} -l {f.AverageSize}",
+            $"même sink, même nombre, même taille ; médiane de {f.SourceRates.Count} exécutions : "
+            + string.Join(" / ", f.SourceRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture))) + " msg/s", f.SourceRate, "msg/s");
         if (n >= RatioScale)
         {
             report.Check($"{label} : ratio veille / smtp-source", f.Ratio, "", $"≥ {RatioTarget:0.00}", f.Ratio >= RatioTarget);

@@ -76,7 +76,9 @@ internal sealed class SentMarks : IAsyncDisposable
     /// <summary>Completes when the row's mark is committed; faults with the database's error if it could not be.</summary>
     public Task MarkAsync(long id)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Continuations run on the writer as it completes the group: all they do is count the row and release the session
+        // thread waiting for it (a hop through the thread pool per message saved).
+        var done = new TaskCompletionSource();
         if (!_marks.Writer.TryWrite((id, done)))
         {
             done.SetException(new InvalidOperationException("Marquage demandé après la fin de l'envoi"));

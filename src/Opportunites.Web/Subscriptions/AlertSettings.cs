@@ -29,8 +29,12 @@ public sealed class AlertSettings
     /// <summary>Items shown per section of a digest; the board link shows the rest.</summary>
     public int MaxItemsPerSection { get; set; } = 40;
 
-    /// <summary>Subscribers written per transaction by the digest run.</summary>
-    public int DigestBatchSize { get; set; } = 200;
+    /// <summary>
+    /// Subscribers written per transaction by the digest run. Two batches are alive at once (one written, one rendered),
+    /// each with its groups' bodies as .NET strings: at commune level, 100,000 subscribers, 200 peaked at 300 MB RSS and
+    /// 100 at 274 MB, with a higher rate (docs/benchmarks.md, 04/12).
+    /// </summary>
+    public int DigestBatchSize { get; set; } = 100;
 
     /// <summary>Due subscribers fetched at a time from the digest run's cursor.</summary>
     public int DigestFetchSize { get; set; } = 1000;
