@@ -317,7 +317,7 @@ public static class DigestMeasurement
         var size = await AverageMessageSizeAsync(db);
 
         // The reference: same sink, same count, same average size, same number of reused connections. Its median of three
-        // runs: on this 2-core machine one run of smtp-source, limited by the sink's single core, gave from 1,700 to 2,950
+        // runs: on this 2-core machine one run of smtp-source, limited by the sink's single core, gave from 1,600 to 2,950
         // msg/s for the same sink and size (the figure moved more than what it is compared with).
         var sessions = Math.Max(1, Math.Min(connections, used.Distinct));
         var sourceRates = new List<double>();

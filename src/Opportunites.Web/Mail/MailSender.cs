@@ -102,7 +102,7 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
             var security = settings.ImplicitTls ? SecureSocketOptions.SslOnConnect
                 : settings.StartTls ? SecureSocketOptions.StartTls
                 : SecureSocketOptions.None;
-            client.Connect(new CoalescingStream(socket), settings.Host, settings.Port, security, ct);
+            client.Connect(SocketStream(socket, timeout), settings.Host, settings.Port, security, ct);
             // Against a server announcing SIZE, MailKit writes every message twice (once to measure it).
             client.Capabilities &= ~SmtpCapabilities.Size;
             if (!string.IsNullOrEmpty(settings.User))
@@ -121,138 +121,14 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
     }
 
     /// <summary>
-    /// The socket as MailKit sees it, writes gathered until a flush: MailKit writes a message in blocks of 4 KB, one
-    /// send(2) each (a dozen per digest), and flushes after each command group and after the message's final dot. Reads
-    /// and timeouts go to the socket as MailKit would do them itself.
+    /// The socket as MailKit sees it: MailKit writes a message in blocks of 4 KB, one send(2) each (a dozen per digest),
+    /// and flushes after each command group and after the message's final dot. A BufferedStream gathers the blocks until
+    /// that flush and sends what waits before any read; it hides the socket's timeouts from MailKit, so they are set here.
     /// </summary>
-    internal sealed class CoalescingStream(Socket socket) : Stream
+    internal static Stream SocketStream(Socket socket, TimeSpan timeout)
     {
-        // Above this, gathered bytes are written at once (a message with large attachments is not kept whole in memory).
-        private const int MaxGathered = 256 * 1024;
-
-        private readonly NetworkStream _inner = new(socket, ownsSocket: true);
-        private byte[] _pending = new byte[16 * 1024];
-        private int _count;
-
-        public override bool CanRead => true;
-
-        public override bool CanWrite => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanTimeout => true;
-
-        public override int ReadTimeout
-        {
-            get => _inner.ReadTimeout;
-            set => _inner.ReadTimeout = value;
-        }
-
-        public override int WriteTimeout
-        {
-            get => _inner.WriteTimeout;
-            set => _inner.WriteTimeout = value;
-        }
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            // A reply is only awaited after what it answers has gone: never wait with bytes still here.
-            Flush();
-            return _inner.Read(buffer);
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await FlushAsync(cancellationToken);
-            return await _inner.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            if (_count + buffer.Length > MaxGathered)
-            {
-                Flush();
-                _inner.Write(buffer);
-                return;
-            }
-
-            Gather(buffer);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_count + buffer.Length > MaxGathered)
-            {
-                await FlushAsync(cancellationToken);
-                await _inner.WriteAsync(buffer, cancellationToken);
-                return;
-            }
-
-            Gather(buffer.Span);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private void Gather(ReadOnlySpan<byte> buffer)
-        {
-            if (_count + buffer.Length > _pending.Length)
-            {
-                Array.Resize(ref _pending, Math.Min(MaxGathered, Math.Max(_pending.Length * 2, _count + buffer.Length)));
-            }
-
-            buffer.CopyTo(_pending.AsSpan(_count));
-            _count += buffer.Length;
-        }
-
-        public override void Flush()
-        {
-            if (_count > 0)
-            {
-                var n = _count;
-                _count = 0;
-                _inner.Write(_pending, 0, n);
-            }
-        }
-
-        public override async Task FlushAsync(CancellationToken cancellationToken)
-        {
-            if (_count > 0)
-            {
-                var n = _count;
-                _count = 0;
-                await _inner.WriteAsync(_pending.AsMemory(0, n), cancellationToken);
-            }
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        socket.ReceiveTimeout = socket.SendTimeout = (int)timeout.TotalMilliseconds;
+        return new BufferedStream(new NetworkStream(socket, ownsSocket: true), 64 * 1024);
     }
 
     private void Return(SmtpClient client)

@@ -4,8 +4,8 @@ using Opportunites.Web.Mail;
 
 namespace Opportunites.Tests.Mail;
 
-/// <summary>The socket stream MailKit writes to: its 4 KB blocks leave in one write at a flush, never before a reply is read.</summary>
-public sealed class CoalescingStreamTests
+/// <summary>The socket stream MailKit writes to: its 4 KB blocks leave in one write at a flush, never after a reply is awaited.</summary>
+public sealed class SocketStreamTests
 {
     [Test]
     public async Task Write_BlocksThenFlush_NothingSentBeforeTheFlushThenEverythingInOrder()
@@ -45,7 +45,6 @@ public sealed class CoalescingStreamTests
             });
 
             var buffer = new byte[64];
-            stream.ReadTimeout = 5000;
             var n = stream.Read(buffer, 0, buffer.Length);
 
             Assert.That(System.Text.Encoding.ASCII.GetString(await reply), Is.EqualTo("DATA\r\n"));
@@ -53,14 +52,27 @@ public sealed class CoalescingStreamTests
         }
     }
 
-    private static async Task<(SmtpMailSender.CoalescingStream Stream, Socket Server)> PairAsync()
+    [Test]
+    public async Task Read_ServerSilent_FailsAfterTheTimeout()
+    {
+        var (stream, server) = await PairAsync(TimeSpan.FromSeconds(1));
+        using (stream)
+        using (server)
+        {
+            // MailKit cannot see the socket's timeouts through the buffer: a silent server must still end the wait.
+            var read = Task.Run(() => stream.Read(new byte[64], 0, 64));
+            Assert.That(async () => await read.WaitAsync(TimeSpan.FromSeconds(10)), Throws.InstanceOf<IOException>());
+        }
+    }
+
+    private static async Task<(Stream Stream, Socket Server)> PairAsync(TimeSpan? timeout = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var accepted = listener.AcceptSocketAsync();
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        return (new SmtpMailSender.CoalescingStream(client), await accepted);
+        return (SmtpMailSender.SocketStream(client, timeout ?? TimeSpan.FromSeconds(5)), await accepted);
     }
 
     private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
