@@ -13,7 +13,8 @@ public sealed record NewsletterRow(string Kind, string Issuer, string Title, Dat
 /// Fills an empty demo database: the real opportunities of newsletter N°51, with deadlines shifted so they are open
 /// today, and a few hundred generated ones (all kinds, many territories, some already expired for the archive).
 /// Every organisation has a home territory and publishes within it: a town's offers are the town's, a département's
-/// services stay in their département, national bodies publish for France; many jobs name their place of work.
+/// services stay in their département, national bodies publish for France (their jobs for the town they are based in);
+/// many jobs name their place of work.
 /// </summary>
 public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<DemoData> log)
 {
@@ -128,7 +129,8 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
     }
 
     // {0} the département's name as a phrase ("la Gironde"), {1} the town. A commune's organisations publish for it;
-    // a département's for it (a job there is based in the town); national ones for France.
+    // a département's for it (a job there is based in the town); national ones for France, but a job of theirs is in the
+    // town its title names (a "… - Strasbourg" job for France reached every subscriber who takes national offers).
     private static readonly (string Name, string Type, Reach Reach)[] Issuers =
     [
         ("Préfecture de {0}", "etat", Reach.Departement), ("Conseil départemental de {0}", "collectivite", Reach.Departement),
@@ -232,6 +234,11 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
 
             var roll = rng.Next(100);
             var kind = roll < 40 ? Kinds.Emploi : roll < 80 ? Kinds.Aap : Kinds.Ami;
+            if (kind == Kinds.Emploi && workPlace is null)
+            {
+                (territories, workPlace) = ([place.Commune], place.Commune);
+            }
+
             var title = kind switch
             {
                 Kinds.Emploi => JobTitles[rng.Next(JobTitles.Length)] + " - " + town,
@@ -256,7 +263,7 @@ public sealed class DemoData(NpgsqlDataSource db, TimeProvider clock, ILogger<De
                 AmountEur: kind == Kinds.Aap ? rng.Next(5, 80) * 1000 : null,
                 PublishedAt: now.AddDays(-rng.Next(0, 60)).AddMinutes(-rng.Next(0, 1440)),
                 CreatedAt: now.AddDays(-60),
-                // A national job has no single place; the others are based in their town (two in three say so).
+                // Every job is based in its town; two in three say so.
                 WorkTerritoryCode: kind == Kinds.Emploi && rng.Next(3) > 0 ? workPlace : null));
         }
     }

@@ -76,6 +76,9 @@ public sealed class DemoDataTests
                 """), Is.EqualTo("E248719312"));
             Assert.That(await conn.ExecuteScalarAsync<int>(
                 "SELECT count(*) FROM opportunities WHERE kind = 'emploi' AND work_territory_code IS NOT NULL"), Is.GreaterThan(10));
+            // A generated job names its town ("… - Strasbourg"): it is for that town, not for the whole of France.
+            Assert.That(await conn.ExecuteScalarAsync<int>(
+                "SELECT count(*) FROM opportunities WHERE kind = 'emploi' AND title ~ ' - ' AND territory_codes = '{FR}'"), Is.Zero);
         }
         finally
         {
