@@ -115,7 +115,7 @@ public sealed class OutboxDelivery(
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        await using var marks = new SentMarks(db, parallel);
+        await using var marks = new SentMarks(db);
         await marks.OpenAsync();
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
@@ -247,7 +247,6 @@ public sealed class OutboxDelivery(
         }
         finally
         {
-            marks.SessionEnded();
             marking.GetAwaiter().GetResult();
         }
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
@@ -6,17 +5,15 @@ using Npgsql;
 namespace Opportunites.Web.Mail;
 
 /// <summary>
-/// The "sent" marks of one delivery run's sessions, written together: one UPDATE for the marks that arrive while the
-/// previous one runs or within a short window, rather than one statement per message (one per message was the first
-/// PostgreSQL item of a 100,000-subscriber digest: 100,000 statements, 46 s). Each session still waits for the mark of
-/// its previous message before it records the next, so a crash leaves no more accepted-but-unmarked messages per
-/// connection than one statement per message did.
+/// The "sent" marks of one delivery run's sessions, written together: one UPDATE for the marks that arrived while the
+/// previous one ran, rather than one statement per message (one per message was the first PostgreSQL item of a
+/// 100,000-subscriber digest: 100,000 statements, 46 s). No window is waited for: the sessions wait for their marks, and
+/// a 3 ms window capped a run at ~1,300 msg/s (docs/benchmarks.md, 04/12). Each session still waits for the mark of its
+/// previous message before it records the next, so a crash leaves no more accepted-but-unmarked messages per connection
+/// than one statement per message did.
 /// </summary>
 internal sealed class SentMarks : IAsyncDisposable
 {
-    // Below the time a session needs to send its next message (~6 ms each at 8 sessions and ~1,400 msg/s), so waiting
-    // for the others' marks never holds a session back while the run is busy; it only delays the last marks of a run.
-    internal static readonly TimeSpan Window = TimeSpan.FromMilliseconds(3);
 
     // "Still queued", written so that the planner keeps to the primary key (see OutboxDelivery's RetrySql).
     internal const string SentSql = """
@@ -34,13 +31,11 @@ internal sealed class SentMarks : IAsyncDisposable
 
     private readonly NpgsqlDataSource _db;
     private readonly Task _writer;
-    private int _sessions;
     private NpgsqlConnection? _opened;
 
-    public SentMarks(NpgsqlDataSource db, int sessions)
+    public SentMarks(NpgsqlDataSource db)
     {
         _db = db;
-        _sessions = sessions;
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -87,9 +82,6 @@ internal sealed class SentMarks : IAsyncDisposable
         return done.Task;
     }
 
-    /// <summary>A session that takes no more rows: a group no longer waits for its mark.</summary>
-    public void SessionEnded() => Interlocked.Decrement(ref _sessions);
-
     public async ValueTask DisposeAsync()
     {
         _marks.Writer.TryComplete();
@@ -105,33 +97,10 @@ internal sealed class SentMarks : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync())
             {
-                // The group closes when every running session has a mark in it (none of them can add another before
-                // this one is written) or when the window ends.
-                var closesAt = Stopwatch.GetTimestamp() + (long)(Window.TotalSeconds * Stopwatch.Frequency);
-                while (true)
+                // Every mark waiting goes into one statement; the marks that arrive while it runs form the next one.
+                while (reader.TryRead(out var mark))
                 {
-                    while (reader.TryRead(out var mark))
-                    {
-                        group.Add(mark);
-                    }
-
-                    var left = closesAt - Stopwatch.GetTimestamp();
-                    if (group.Count >= Volatile.Read(ref _sessions) || left <= 0)
-                    {
-                        break;
-                    }
-
-                    var more = reader.WaitToReadAsync().AsTask();
-                    if (await Task.WhenAny(more, Task.Delay(TimeSpan.FromSeconds((double)left / Stopwatch.Frequency))) != more
-                        || !await more)
-                    {
-                        while (reader.TryRead(out var late))
-                        {
-                            group.Add(late);
-                        }
-
-                        break;
-                    }
+                    group.Add(mark);
                 }
 
                 conn = await WriteAsync(conn ?? Interlocked.Exchange(ref _opened, null), group);

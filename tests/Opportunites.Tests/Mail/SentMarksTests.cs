@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using Npgsql;
 using Opportunites.Tests.Infrastructure;
@@ -38,46 +37,60 @@ public sealed class SentMarksTests
     }
 
     [Test]
-    public async Task Marks_OfEverySession_AreWrittenByOneStatement()
+    public async Task Marks_ArrivingWhileAStatementRuns_AreWrittenTogetherByTheNext()
     {
-        var ids = await EnqueueAsync(3);
-        await using (var marks = new SentMarks(_db.DataSource, sessions: 3))
+        var ids = await EnqueueAsync(4);
+        await using var blocker = await _db.DataSource.OpenConnectionAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        // The first mark's UPDATE waits for this row lock: the three marks made meanwhile queue up behind it.
+        await blocker.ExecuteAsync("SELECT id FROM outbox WHERE id = @id FOR UPDATE", new { id = ids[0] }, tx);
+        await using (var marks = new SentMarks(_db.DataSource))
         {
-            await Task.WhenAll(ids.Select(marks.MarkAsync));
+            await marks.OpenAsync();
+            var first = marks.MarkAsync(ids[0]);
+            await WaitForLockWaitAsync();
+            var others = ids[1..].Select(marks.MarkAsync).ToArray();
+            await tx.CommitAsync();
+            await Task.WhenAll([first, .. others]);
         }
 
         var states = await StatesAsync(ids);
         Assert.That(states.Select(s => s.Status), Is.All.EqualTo("sent"));
-        // now() is the statement's transaction start: one UPDATE gives the three rows the same instant.
-        Assert.That(states.Select(s => s.SentAt).Distinct().Count(), Is.EqualTo(1), "one statement for the three marks");
+        // now() is the statement's transaction start: one UPDATE gives its rows the same instant, a later one a later instant.
+        Assert.That(states.Skip(1).Select(s => s.SentAt).Distinct().Count(), Is.EqualTo(1), "one statement for the three later marks");
+        Assert.That(states[1].SentAt, Is.GreaterThan(states[0].SentAt!.Value), "not the first mark's statement");
     }
 
-    [Test]
-    public async Task Mark_WhileOtherSessionsAreSending_IsWrittenWhenTheWindowEnds()
+    private async Task WaitForLockWaitAsync()
     {
-        var ids = await EnqueueAsync(1);
-        await using var marks = new SentMarks(_db.DataSource, sessions: 8);
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        for (var i = 0; i < 500; i++)
+        {
+            if (await conn.ExecuteScalarAsync<bool>(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')"))
+            {
+                return;
+            }
 
-        var watch = Stopwatch.StartNew();
-        var mark = marks.MarkAsync(ids[0]);
-        var finished = await Task.WhenAny(mark, Task.Delay(TimeSpan.FromSeconds(5)));
+            await Task.Delay(10);
+        }
 
-        Assert.That(finished, Is.SameAs(mark), "the mark does not wait for the other seven sessions");
-        await mark;
-        Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(SentMarks.Window - TimeSpan.FromMilliseconds(1)),
-            "the window is left to the other sessions' marks");
-        Assert.That((await StatesAsync(ids))[0].Status, Is.EqualTo("sent"));
+        Assert.Fail("the first mark never waited for the row lock");
     }
 
     [Test]
-    public async Task Mark_WhenTheOtherSessionsHaveEnded_IsWrittenAtOnce()
+    public async Task Mark_WithNoOtherMarkPending_IsWrittenWithoutWaitingForOtherSessions()
     {
         var ids = await EnqueueAsync(2);
-        await using var marks = new SentMarks(_db.DataSource, sessions: 2);
-        marks.SessionEnded();
+        await using var marks = new SentMarks(_db.DataSource);
 
-        await marks.MarkAsync(ids[0]);
-        await marks.MarkAsync(ids[1]);
+        foreach (var id in ids)
+        {
+            // One at a time, as a single session marks: none of them waits for marks that will not come.
+            var mark = marks.MarkAsync(id);
+            Assert.That(await Task.WhenAny(mark, Task.Delay(TimeSpan.FromSeconds(5))), Is.SameAs(mark));
+            await mark;
+        }
 
         Assert.That((await StatesAsync(ids)).Select(s => s.Status), Is.All.EqualTo("sent"));
     }
@@ -91,7 +104,7 @@ public sealed class SentMarksTests
             await conn.ExecuteAsync("UPDATE outbox SET status = 'failed', last_error = 'refusé' WHERE id = @id", new { id = ids[0] });
         }
 
-        await using (var marks = new SentMarks(_db.DataSource, sessions: 2))
+        await using (var marks = new SentMarks(_db.DataSource))
         {
             await Task.WhenAll(ids.Select(marks.MarkAsync));
         }
@@ -137,7 +150,7 @@ public sealed class SentMarksTests
         }
 
         var ids = await EnqueueAsync(2);
-        await using (var marks = new SentMarks(source, sessions: 2))
+        await using (var marks = new SentMarks(source))
         {
             await Task.WhenAll(ids.Select(marks.MarkAsync));
         }
@@ -156,7 +169,7 @@ public sealed class SentMarksTests
         // A port nothing listens on: the group's marks fail with the database's error, as a single mark did.
         var unreachable = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Port = 1, Timeout = 2 };
         await using var source = NpgsqlDataSource.Create(unreachable.ConnectionString);
-        await using var marks = new SentMarks(source, sessions: 1);
+        await using var marks = new SentMarks(source);
 
         var mark = marks.MarkAsync(1);
         var finished = await Task.WhenAny(mark, Task.Delay(TimeSpan.FromSeconds(10)));
@@ -171,7 +184,7 @@ public sealed class SentMarksTests
         // The delivery opens the marks' connection first: a run that could not mark what it sends sends nothing.
         var unreachable = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Port = 1, Timeout = 2 };
         await using var source = NpgsqlDataSource.Create(unreachable.ConnectionString);
-        await using var marks = new SentMarks(source, sessions: 1);
+        await using var marks = new SentMarks(source);
 
         Assert.That(marks.OpenAsync, Throws.InstanceOf<NpgsqlException>());
     }
@@ -180,7 +193,7 @@ public sealed class SentMarksTests
     public async Task Open_ThenMarks_AllWrittenAndTheConnectionReleased()
     {
         var ids = await EnqueueAsync(3);
-        await using (var marks = new SentMarks(_db.DataSource, sessions: 3))
+        await using (var marks = new SentMarks(_db.DataSource))
         {
             await marks.OpenAsync();
             await Task.WhenAll(ids.Select(marks.MarkAsync));
