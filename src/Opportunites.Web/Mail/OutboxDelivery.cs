@@ -107,25 +107,21 @@ public sealed class OutboxDelivery(
         var parallel = Math.Max(1, Math.Min(settings.Connections, sender.MaxSessions));
         var batchSize = Math.Max(1, settings.BatchSize);
         var random = new Random();
-        // Claimed rows wait here for the first free session. The next batch is claimed while this one is on the wire
-        // (the queue holds one batch), and no session waits for the slowest one of a batch: claiming a batch, then
-        // splitting it between the sessions and waiting for all of them, left every connection idle ~15 % of the time.
-        var queue = Channel.CreateBounded<OutboxRow>(new BoundedChannelOptions(batchSize)
-        {
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Claimed rows wait here for the first free session. The next batch is claimed while this one is on the wire, and
+        // no session waits for the slowest one of a batch: claiming a batch, then splitting it between the sessions and
+        // waiting for all of them, left every connection idle ~15 % of the time.
+        var queue = new ClaimedQueue(batchSize);
         await using var marks = new SentMarks(db);
         await marks.OpenAsync();
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var claiming = ClaimLoopAsync(queue.Writer, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
+        var claiming = ClaimLoopAsync(queue, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
         try
         {
             // One thread per connection, blocking in MailKit's synchronous Send (cheaper than SendAsync, stack notes).
             await Task.WhenAll(sessions.Select(session => Task.Factory.StartNew(
-                () => SendLoop(session, queue.Reader, marks, counts, random, stopping),
+                () => SendLoop(session, queue, marks, counts, random, stopping),
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
         }
         finally
@@ -147,7 +143,7 @@ public sealed class OutboxDelivery(
 
         // The sessions stop taking rows when the node stops: what is left in the queue was claimed, never sent.
         var rest = new List<long>();
-        while (queue.Reader.TryRead(out var row))
+        while (queue.TryTake(out var row))
         {
             rest.Add(row.Id);
         }
@@ -156,11 +152,10 @@ public sealed class OutboxDelivery(
         return counts;
     }
 
-    private async Task ClaimLoopAsync(ChannelWriter<OutboxRow> queue, int batchSize, int leaseSeconds, DeliveryCounts counts,
+    private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, int leaseSeconds, DeliveryCounts counts,
         CancellationToken stopping)
     {
         var bodies = new Dictionary<Guid, SharedBody>();
-        var unqueued = new List<long>();
         NpgsqlConnection? conn = null;
         try
         {
@@ -172,21 +167,19 @@ public sealed class OutboxDelivery(
             while (!stopping.IsCancellationRequested)
             {
                 var batch = await ClaimAsync(conn, batchSize, leaseSeconds, bodies);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    try
-                    {
-                        await queue.WriteAsync(batch[i], stopping);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        unqueued.AddRange(batch.Skip(i).Select(r => r.Id));
-                        return;
-                    }
-                }
-
+                queue.Add(batch);
                 if (batch.Count < batchSize)
                 {
+                    return;
+                }
+
+                try
+                {
+                    await queue.WaitForRoomAsync(stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The rows still queued are given back by DeliverDueAsync.
                     return;
                 }
             }
@@ -194,13 +187,12 @@ public sealed class OutboxDelivery(
         finally
         {
             // Completing the queue ends the sessions once it is empty.
-            queue.TryComplete();
+            queue.Complete();
             await SentMarks.ReleaseAsync(conn);
-            await ReleaseAsync(unqueued, counts);
         }
     }
 
-    private void SendLoop(IMailSession session, ChannelReader<OutboxRow> queue, SentMarks marks, DeliveryCounts counts,
+    private void SendLoop(IMailSession session, ClaimedQueue queue, SentMarks marks, DeliveryCounts counts,
         Random random, CancellationToken stopping)
     {
         var settings = mail.Value;
@@ -212,11 +204,11 @@ public sealed class OutboxDelivery(
         {
             while (!stopping.IsCancellationRequested)
             {
-                if (!queue.TryRead(out var row))
+                if (!queue.TryTake(out var row))
                 {
                     try
                     {
-                        if (!queue.WaitToReadAsync(stopping).AsTask().GetAwaiter().GetResult())
+                        if (!queue.Reader.WaitToReadAsync(stopping).AsTask().GetAwaiter().GetResult())
                         {
                             return;
                         }
@@ -357,6 +349,59 @@ public sealed class OutboxDelivery(
     private const int MaxCachedBodies = 64;
 
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
+
+    /// <summary>
+    /// Claimed rows waiting for the first free session. The next claim is made when half of a batch is left: the claims
+    /// first waited for room row by row, and every row a session took woke them through the thread pool (a thread switch
+    /// a message; docs/benchmarks.md, 04/12).
+    /// </summary>
+    private sealed class ClaimedQueue(int batchSize)
+    {
+        private readonly Channel<OutboxRow> _rows = Channel.CreateUnbounded<OutboxRow>(new UnboundedChannelOptions { SingleWriter = true });
+        private readonly SemaphoreSlim _room = new(0);
+        private readonly int _refillAt = batchSize / 2;
+        private int _waiting;
+
+        public ChannelReader<OutboxRow> Reader => _rows.Reader;
+
+        public void Add(List<OutboxRow> rows)
+        {
+            foreach (var row in rows)
+            {
+                _rows.Writer.TryWrite(row);
+            }
+        }
+
+        public void Complete() => _rows.Writer.TryComplete();
+
+        /// <summary>Returns once the sessions have taken all but half a batch.</summary>
+        public async Task WaitForRoomAsync(CancellationToken ct)
+        {
+            Volatile.Write(ref _waiting, 1);
+            // Taken already: whoever clears the flag first (here or a session) ends the wait, the other does nothing.
+            if (_rows.Reader.Count <= _refillAt && Interlocked.Exchange(ref _waiting, 0) == 1)
+            {
+                return;
+            }
+
+            await _room.WaitAsync(ct);
+        }
+
+        public bool TryTake([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out OutboxRow row)
+        {
+            if (!_rows.Reader.TryRead(out row))
+            {
+                return false;
+            }
+
+            if (_rows.Reader.Count <= _refillAt && Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
+            {
+                _room.Release();
+            }
+
+            return true;
+        }
+    }
 
     internal sealed class OutboxRow
     {

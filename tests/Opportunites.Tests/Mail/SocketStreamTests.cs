@@ -65,13 +65,55 @@ public sealed class SocketStreamTests
         }
     }
 
+    [Test]
+    public void Connect_ServerNeverAccepts_FailsAfterTheTimeout()
+    {
+        // A listener whose accept queue is full: the kernel drops further SYNs and a connect waits.
+        using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(0);
+        var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = Enumerable.Range(0, 3).Select(_ => new Socket(SocketType.Stream, ProtocolType.Tcp)).ToList();
+        try
+        {
+            foreach (var filler in fillers)
+            {
+                _ = filler.ConnectAsync(IPAddress.Loopback, port);
+            }
+
+            using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            var connect = Task.Run(() => SmtpMailSender.ConnectBlocking(client, "127.0.0.1", port, TimeSpan.FromSeconds(1), CancellationToken.None));
+            var error = Assert.ThrowsAsync<SocketException>(async () => await connect.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.TimedOut));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Test]
+    public void Connect_NothingListening_FailsAtOnceWithTheServersRefusal()
+    {
+        using var probe = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+
+        var error = Assert.Throws<SocketException>(() =>
+            SmtpMailSender.ConnectBlocking(client, "127.0.0.1", port, TimeSpan.FromSeconds(30), CancellationToken.None));
+        Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionRefused));
+    }
+
     private static async Task<(Stream Stream, Socket Server)> PairAsync(TimeSpan? timeout = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var accepted = listener.AcceptSocketAsync();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        // Connected as the app connects (blocking), so that the reads below are the ones MailKit makes.
+        SmtpMailSender.ConnectBlocking(client, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, TimeSpan.FromSeconds(5),
+            CancellationToken.None);
         return (SmtpMailSender.SocketStream(client, timeout ?? TimeSpan.FromSeconds(5)), await accepted);
     }
 
