@@ -99,6 +99,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         var storedBodies = new HashSet<Guid>();
         var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)>(Math.Max(1, Settings.DigestBatchSize));
 
+        var recent = new RecentBodies();
         long writeTicks = 0, offersTicks = 0;
         // One batch is written while the next one is read and rendered: the run's own CPU work overlaps PostgreSQL's
         // (writes stay one at a time, in order). Written alone after each batch, the run waited on every write.
@@ -143,10 +144,9 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
                     if (!key.Equals(currentKey))
                     {
                         currentKey = key;
-                        current = Render(offers, key, frequency, periodStart, now);
                         // Stored once per content, not per group: neighbouring communes without offers of their own
-                        // often get the same offers (at commune level, 48,000 groups rendered 22,000 distinct bodies).
-                        currentBodyId = current?.ContentId() ?? Guid.Empty;
+                        // often get the same offers (at commune level, 48,000 groups gave 22,000 distinct bodies).
+                        (current, currentBodyId) = Render(offers, key, frequency, periodStart, now, recent);
                         groups++;
                     }
 
@@ -261,7 +261,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         now = now.ToUniversalTime();
         var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious, prefs.IncludeWider);
         var offers = await LoadOffersAsync(now, since, prefs.TerritoryCodes, ct);
-        return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now);
+        return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now, null).Digest;
     }
 
     /// <summary>
@@ -294,18 +294,78 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     // both is listed once, as new. Each closing offer is listed once across digests: one that was already published
     // and closing soon when the previous digest went out was in it, so it is not repeated (a daily subscriber would
     // otherwise read it 14 times). The previous run's closing window started at its run time, just after its window end.
-    private RenderedDigest? Render(DigestOffers offers, GroupKey k, string frequency, DateOnly periodStart, DateTimeOffset now)
+    private (RenderedDigest? Digest, Guid BodyId) Render(DigestOffers offers, GroupKey k, string frequency, DateOnly periodStart,
+        DateTimeOffset now, RecentBodies? recent)
     {
         var match = offers.Match(k.Territories, k.Kinds, k.Themes, DateTime.SpecifyKind(k.Since, DateTimeKind.Utc), k.HasPrevious,
             WindowEnd(now).UtcDateTime, (now + Settings.ClosingSoonWindow).UtcDateTime,
             Settings.ClosingSoonWindow + Settings.PublicationSettleDelay, Math.Max(1, Settings.MaxItemsPerSection), k.IncludeWider);
         if (match.FreshTotal == 0 && match.ClosingTotal == 0)
         {
-            return null;
+            return (null, Guid.Empty);
         }
 
         var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency, k.IncludeWider);
-        return DigestRenderer.Render(prefs, periodStart, match.Fresh, match.Closing, match.FreshTotal, match.ClosingTotal, Settings);
+        // A body depends only on the run's period and the offers matched: a group matching the same offers as a recent
+        // one takes its body and body id, with its own link to the board.
+        var content = recent is null ? null : RecentBodies.ContentKey(match);
+        if (content is not null && recent!.TryGet(content, out var same))
+        {
+            return (new RenderedDigest(same.Digest.Subject, same.Digest.TextUtf8, same.Digest.HtmlUtf8, same.Digest.NewCount,
+                same.Digest.ClosingCount, Settings.Url(DigestRenderer.BoardPath(prefs))), same.BodyId);
+        }
+
+        var digest = DigestRenderer.Render(prefs, periodStart, match.Fresh, match.Closing, match.FreshTotal, match.ClosingTotal, Settings);
+        var bodyId = digest.ContentId();
+        if (content is not null)
+        {
+            recent!.Add(content, digest, bodyId);
+        }
+
+        return (digest, bodyId);
+    }
+
+    /// <summary>
+    /// The last few bodies a run rendered, by the offers they list. Groups come in territory order, and those that share
+    /// a body (neighbouring communes taking their EPCI's or département's offers, each with a few choices of kinds) come
+    /// close to each other: at commune level 48,000 groups gave 22,000 distinct bodies, each of ~45 KB rendered and hashed.
+    /// </summary>
+    private sealed class RecentBodies
+    {
+        private const int Capacity = 16;
+        private readonly Dictionary<string, (RenderedDigest Digest, Guid BodyId)> _bodies = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+
+        public static string ContentKey(DigestMatch match)
+        {
+            var key = new System.Text.StringBuilder();
+            key.Append(match.FreshTotal).Append('/').Append(match.ClosingTotal).Append(':');
+            foreach (var item in match.Fresh)
+            {
+                key.Append(item.Id).Append(',');
+            }
+
+            key.Append('|');
+            foreach (var item in match.Closing)
+            {
+                key.Append(item.Id).Append(',');
+            }
+
+            return key.ToString();
+        }
+
+        public bool TryGet(string content, out (RenderedDigest Digest, Guid BodyId) body) => _bodies.TryGetValue(content, out body);
+
+        public void Add(string content, RenderedDigest digest, Guid bodyId)
+        {
+            if (_order.Count == Capacity)
+            {
+                _bodies.Remove(_order.Dequeue());
+            }
+
+            _bodies[content] = (digest, bodyId);
+            _order.Enqueue(content);
+        }
     }
 
     // The whole batch claims its period in one statement (a concurrent node waits on the unique key, then finds
