@@ -48,6 +48,10 @@ public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] Html
     // Shared by the group's emails: escaped once.
     private readonly string _boardUrlHtml = MailHtml.Encode(BoardUrl);
 
+    /// <summary>The same body for another group, with that group's board link. Not <c>with</c>: it would copy
+    /// <see cref="_boardUrlHtml"/>, escaped from the first group's link.</summary>
+    public RenderedDigest ForBoard(string boardUrl) => new(Subject, TextUtf8, HtmlUtf8, NewCount, ClosingCount, boardUrl);
+
     public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl)
     {
         var (texts, htmls) = Values(manageUrl, unsubscribeUrl);

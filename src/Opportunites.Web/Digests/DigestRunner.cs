@@ -261,7 +261,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         now = now.ToUniversalTime();
         var key = new GroupKey([.. prefs.TerritoryCodes], [.. prefs.Kinds], [.. prefs.Themes], since.UtcDateTime, hasPrevious, prefs.IncludeWider);
         var offers = await LoadOffersAsync(now, since, prefs.TerritoryCodes, ct);
-        return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now, null).Digest;
+        return Render(offers, key, prefs.Frequency, PeriodStart(now, prefs.Frequency), now, new RecentBodies()).Digest;
     }
 
     /// <summary>
@@ -295,7 +295,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     // and closing soon when the previous digest went out was in it, so it is not repeated (a daily subscriber would
     // otherwise read it 14 times). The previous run's closing window started at its run time, just after its window end.
     private (RenderedDigest? Digest, Guid BodyId) Render(DigestOffers offers, GroupKey k, string frequency, DateOnly periodStart,
-        DateTimeOffset now, RecentBodies? recent)
+        DateTimeOffset now, RecentBodies recent)
     {
         var match = offers.Match(k.Territories, k.Kinds, k.Themes, DateTime.SpecifyKind(k.Since, DateTimeKind.Utc), k.HasPrevious,
             WindowEnd(now).UtcDateTime, (now + Settings.ClosingSoonWindow).UtcDateTime,
@@ -308,27 +308,22 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         var prefs = new DigestPreferences(k.Territories, k.Kinds, k.Themes, frequency, k.IncludeWider);
         // A body depends only on the run's period and the offers matched: a group matching the same offers as a recent
         // one takes its body and body id, with its own link to the board.
-        var content = recent is null ? null : RecentBodies.ContentKey(match);
-        if (content is not null && recent!.TryGet(content, out var same))
+        var content = RecentBodies.ContentKey(match);
+        if (recent.TryGet(content, out var same))
         {
-            return (new RenderedDigest(same.Digest.Subject, same.Digest.TextUtf8, same.Digest.HtmlUtf8, same.Digest.NewCount,
-                same.Digest.ClosingCount, Settings.Url(DigestRenderer.BoardPath(prefs))), same.BodyId);
+            return (same.Digest.ForBoard(Settings.Url(DigestRenderer.BoardPath(prefs))), same.BodyId);
         }
 
         var digest = DigestRenderer.Render(prefs, periodStart, match.Fresh, match.Closing, match.FreshTotal, match.ClosingTotal, Settings);
         var bodyId = digest.ContentId();
-        if (content is not null)
-        {
-            recent!.Add(content, digest, bodyId);
-        }
-
+        recent.Add(content, digest, bodyId);
         return (digest, bodyId);
     }
 
     /// <summary>
     /// The last few bodies a run rendered, by the offers they list. Groups come in territory order, and those that share
     /// a body (neighbouring communes taking their EPCI's or département's offers, each with a few choices of kinds) come
-    /// close to each other: at commune level 48,000 groups gave 22,000 distinct bodies, each of ~45 KB rendered and hashed.
+    /// close to each other (docs/benchmarks.md, 04/12).
     /// </summary>
     private sealed class RecentBodies
     {

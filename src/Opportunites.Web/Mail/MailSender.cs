@@ -135,13 +135,12 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
         }
         catch (Exception ex) when (expired.IsCancellationRequested && ex is SocketException or ObjectDisposedException)
         {
-            ct.ThrowIfCancellationRequested();
-            throw new SocketException((int)SocketError.TimedOut);
+            // Interrupted by the close: reported below.
         }
 
+        // Also when the connect succeeded just as the timeout closed the socket.
         if (expired.IsCancellationRequested)
         {
-            // Connected just as the timeout closed the socket.
             ct.ThrowIfCancellationRequested();
             throw new SocketException((int)SocketError.TimedOut);
         }
