@@ -102,17 +102,40 @@ internal sealed class RecurringJobsRegistration(
             };
             var name = job.Name;
             var retries = job.Retries;
-            manager.AddOrUpdate<HangfireJob>(name, j => j.RunScheduledAsync(name, retries, null, CancellationToken.None), cron, options);
+            WhenLockFree(name, () =>
+                manager.AddOrUpdate<HangfireJob>(name, j => j.RunScheduledAsync(name, retries, null, CancellationToken.None), cron, options));
         }
 
         using var connection = storage.GetConnection();
         foreach (var stale in connection.GetRecurringJobs().Where(r => registry.Find(r.Id) is null))
         {
             log.LogInformation("Tâche récurrente {Job} retirée : elle n'existe plus dans l'application", stale.Id);
-            manager.RemoveIfExists(stale.Id);
+            WhenLockFree(stale.Id, () => manager.RemoveIfExists(stale.Id));
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A node killed while it held a recurring job's lock (Hangfire's scheduler takes it at each trigger) leaves the lock
+    /// row until the storage's DistributedLockTimeout, and AddOrUpdate gives up after 15 s: a node restarted at once failed
+    /// to start (DigestCrashTests). The storage removes the row once it has expired; the start waits for that.
+    /// </summary>
+    private void WhenLockFree(string job, Action change)
+    {
+        var deadline = DateTime.UtcNow + 2 * JobsExtensions.StorageOptions(settings.Value).DistributedLockTimeout;
+        while (true)
+        {
+            try
+            {
+                change();
+                return;
+            }
+            catch (Hangfire.PostgreSql.PostgreSqlDistributedLockException ex) when (DateTime.UtcNow < deadline)
+            {
+                log.LogWarning("Tâche récurrente {Job} verrouillée (nœud arrêté brutalement ?), nouvel essai : {Error}", job, ex.Message);
+            }
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,5 +1,6 @@
 using Dapper;
 using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -55,6 +56,31 @@ public sealed class ClusterTests
         Assert.That(hits, Has.Count.GreaterThanOrEqualTo(seconds / 4), "the cluster must keep running the job");
         Assert.That(hits.Count, Is.GreaterThanOrEqualTo(occurrences * 8 / 10), "at most a few occurrences merged on a loaded machine");
         Assert.That(ledger, Is.EqualTo(hits.Count));
+    }
+
+    [Test]
+    public async Task Start_RecurringJobLockLeftByAKilledNode_StartsOnceTheLockHasExpired()
+    {
+        await using var db = await PrivateDatabase.CreateAsync();
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            // What a node killed while Hangfire's scheduler triggered the job leaves behind: its lock row, just taken.
+            await conn.ExecuteAsync("""
+                INSERT INTO hangfire.lock (resource, updatecount, acquired) VALUES ('hangfire:lock:recurring-job:battement', 0, now())
+                """);
+        }
+
+        using var node = BuildNode(db.ConnectionString, "noeud-relance");
+        await node.StartAsync();
+        List<string> jobs;
+        using (var connection = node.Services.GetRequiredService<JobStorage>().GetConnection())
+        {
+            jobs = connection.GetRecurringJobs().Select(j => j.Id).ToList();
+        }
+
+        await node.StopAsync();
+
+        Assert.That(jobs, Does.Contain("battement"), "the job is registered once the dead node's lock has expired");
     }
 
     private static IHost BuildNode(string connectionString, string node)
