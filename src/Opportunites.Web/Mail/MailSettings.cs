@@ -54,9 +54,6 @@ public sealed class MailSettings
     /// <summary>Rows claimed per round trip.</summary>
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>A claimed row is invisible to other nodes this long; a node that dies mid-send releases it then.</summary>
-    public int ClaimLeaseSeconds { get; set; } = 300;
-
     /// <summary>Idle connections older than this are closed rather than reused (servers drop idle clients).</summary>
     public int IdleConnectionSeconds { get; set; } = 60;
 

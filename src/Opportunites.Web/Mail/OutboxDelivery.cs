@@ -41,10 +41,10 @@ public sealed class DeliveryCounts
 }
 
 /// <summary>
-/// Sends due outbox rows: claims a batch (FOR UPDATE SKIP LOCKED, then a lease on next_attempt_at so other nodes skip
-/// the rows while they are being sent without a transaction held open), sends them over a few parallel sessions,
-/// and records each result as soon as the server answers. 4xx and connection failures are retried with exponential
-/// backoff and jitter up to Mail:MaxAttempts, then failed; 5xx fails at once.
+/// Sends due outbox rows: one run at a time in the cluster (a PostgreSQL session lock), which reads the due rows in
+/// order, sends them over a few parallel sessions and records each result as soon as the server answers. 4xx and
+/// connection failures are retried with exponential backoff and jitter up to Mail:MaxAttempts, then failed; 5xx fails
+/// at once.
 /// </summary>
 public sealed class OutboxDelivery(
     NpgsqlDataSource db,
@@ -53,19 +53,17 @@ public sealed class OutboxDelivery(
     IOptions<MailSettings> mail,
     ILogger<OutboxDelivery> log)
 {
+    // The next due rows after the last ones read, without writing them: only one run reads the queue at a time (the
+    // session lock of DeliverDueAsync), so a row read stays its own until it is marked. A lease written on each row cost
+    // as much as its "sent" mark (an UPDATE that cannot be HOT; docs/benchmarks.md, 04/12), and a killed node's rows
+    // waited for it to end; now the next run sends them once the lock is free. A row retried later is read again when due.
     private const string ClaimSql = """
-        WITH due AS (
-          SELECT id FROM outbox
-          WHERE status = 'queued' AND next_attempt_at <= now()
-          ORDER BY next_attempt_at, id
-          LIMIT @limit
-          FOR UPDATE SKIP LOCKED)
-        UPDATE outbox o
-        SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => @leaseSeconds)
-        FROM due
-        WHERE o.id = due.id
-        RETURNING o.id, o.message_id, o.to_address, o.to_name, o.subject, o.text_body, o.html_body, o.body_id, o.personal,
-                  o.headers::text AS headers, o.attempts, o.created_at
+        SELECT o.id, o.message_id, o.to_address, o.to_name, o.subject, o.text_body, o.html_body, o.body_id, o.personal,
+               o.headers::text AS headers, o.attempts + 1 AS attempts, o.created_at, o.next_attempt_at AS due_at
+        FROM outbox o
+        WHERE o.status = 'queued' AND o.next_attempt_at <= now() AND (o.next_attempt_at, o.id) > (@afterAt, @afterId)
+        ORDER BY o.next_attempt_at, o.id
+        LIMIT @limit
         """;
 
     // Shared bodies (digests, 0063): rows are claimed in id order, so one digest group's subscribers follow each other
@@ -82,25 +80,50 @@ public sealed class OutboxDelivery(
     // for every row, 4.5 ms a mark while a 100,000-subscriber digest was queued (SentMarks the same).
     private const string RetrySql = """
         UPDATE outbox
-        SET status = CASE WHEN attempts >= @maxAttempts THEN 'failed' ELSE 'queued' END,
+        SET status = CASE WHEN attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'queued' END, attempts = attempts + 1,
             next_attempt_at = now() + make_interval(secs => @delaySeconds),
             last_error = @error
         WHERE id = @id AND status NOT IN ('sent', 'failed')
         """;
 
     private const string FailSql = """
-        UPDATE outbox SET status = 'failed', last_error = @error
+        UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = @error
         WHERE id = @id AND status NOT IN ('sent', 'failed')
         """;
 
-    // Unsent claims of a stopping node: due again at once, and the claim does not count as an attempt.
-    private const string ReleaseSql = """
-        UPDATE outbox SET attempts = greatest(attempts - 1, 0), next_attempt_at = now()
-        WHERE id = ANY (@ids) AND status NOT IN ('sent', 'failed')
-        """;
+    // One delivery run in the cluster at a time: the sweep and a run queued on commit would otherwise each open
+    // Mail:Connections sessions, and read the same rows. A run waits for the one before (skipping could miss a row
+    // committed as that one found nothing more to claim). A session lock, so a killed node's lock goes with its
+    // connection. Tried, not waited for inside PostgreSQL: a statement waiting in pg_advisory_lock keeps its snapshot,
+    // so the runs queued behind a digest's delivery held back the xmin horizon for the whole digest; no outbox row
+    // version could be pruned and every claim walked all of them again (docs/benchmarks.md, 04/12).
+    private const string TryLockSql = "SELECT pg_try_advisory_lock(hashtext('opportunites.deliver'))";
+    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtext('opportunites.deliver'))";
+    private static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Sends every row due now; stops claiming when <paramref name="stopping"/> fires, after the current messages.</summary>
+    /// <summary>
+    /// Sends every row due now, once the run before (on any node) has ended; stops claiming when
+    /// <paramref name="stopping"/> fires, after the current messages.
+    /// </summary>
     public async Task<DeliveryCounts> DeliverDueAsync(CancellationToken stopping)
+    {
+        await using var conn = await db.OpenConnectionAsync(stopping);
+        while (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TryLockSql, cancellationToken: stopping)))
+        {
+            await Task.Delay(LockRetry, stopping);
+        }
+
+        try
+        {
+            return await DeliverAsync(stopping);
+        }
+        finally
+        {
+            await conn.ExecuteScalarAsync<bool>(new CommandDefinition(UnlockSql, cancellationToken: CancellationToken.None));
+        }
+    }
+
+    private async Task<DeliveryCounts> DeliverAsync(CancellationToken stopping)
     {
         var counts = new DeliveryCounts();
         var settings = mail.Value;
@@ -116,7 +139,7 @@ public sealed class OutboxDelivery(
         var sessions = Enumerable.Range(0, parallel).Select(_ => sender.OpenSession()).ToArray();
         // Also stops the claims when the sessions end on an error, rather than leaving them waiting for room.
         using var claimsDone = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var claiming = ClaimLoopAsync(queue, batchSize, settings.ClaimLeaseSeconds, counts, claimsDone.Token);
+        var claiming = ClaimLoopAsync(queue, batchSize, claimsDone.Token);
         try
         {
             // One thread per connection, blocking in MailKit's synchronous Send (cheaper than SendAsync, stack notes).
@@ -141,21 +164,27 @@ public sealed class OutboxDelivery(
             }
         }
 
-        // The sessions stop taking rows when the node stops: what is left in the queue was claimed, never sent.
-        var rest = new List<long>();
-        while (queue.TryTake(out var row))
+        // The sessions stop taking rows when the node stops: what is left in the queue was read, never sent, and stays
+        // due for the next run (on this node or another).
+        var rest = 0;
+        while (queue.TryTake(out _))
         {
-            rest.Add(row.Id);
+            rest++;
         }
 
-        await ReleaseAsync(rest, counts);
+        if (rest > 0)
+        {
+            counts.AddReleased(rest);
+            log.LogInformation("Arrêt demandé : {Count} courriels laissés dans la file", rest);
+        }
+
         return counts;
     }
 
-    private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, int leaseSeconds, DeliveryCounts counts,
-        CancellationToken stopping)
+    private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, CancellationToken stopping)
     {
         var bodies = new Dictionary<Guid, SharedBody>();
+        var cursor = new Cursor();
         NpgsqlConnection? conn = null;
         try
         {
@@ -166,7 +195,7 @@ public sealed class OutboxDelivery(
             await conn.ExecuteAsync("SET plan_cache_mode = force_custom_plan");
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(conn, batchSize, leaseSeconds, bodies);
+                var batch = await ClaimAsync(conn, batchSize, cursor, bodies);
                 queue.Add(batch);
                 if (batch.Count < batchSize)
                 {
@@ -243,19 +272,6 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private async Task ReleaseAsync(List<long> ids, DeliveryCounts counts)
-    {
-        if (ids.Count == 0)
-        {
-            return;
-        }
-
-        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
-        await conn.ExecuteAsync(ReleaseSql, new { ids = ids.ToArray() });
-        counts.AddReleased(ids.Count);
-        log.LogInformation("Arrêt demandé : {Count} courriels rendus à la file", ids.Count);
-    }
-
     private async Task RecordAsync(SentMarks marks, OutboxRow row, SendResult result, DeliveryCounts counts, MailSettings settings,
         Random random)
     {
@@ -303,11 +319,23 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, int leaseSeconds,
+    /// <summary>Where the run's reading of the queue has got to (next_attempt_at, id of the last row read).</summary>
+    private sealed class Cursor
+    {
+        public DateTime At { get; set; } = DateTime.MinValue;
+
+        public long Id { get; set; }
+    }
+
+    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, Cursor cursor,
         Dictionary<Guid, SharedBody> bodies)
     {
-        var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, leaseSeconds = (double)leaseSeconds }))
-            .OrderBy(r => r.Id).ToList();
+        var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, afterAt = cursor.At, afterId = cursor.Id })).ToList();
+        if (rows.Count > 0)
+        {
+            cursor.At = rows[^1].DueAt;
+            cursor.Id = rows[^1].Id;
+        }
         var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();
         if (needed.Count == 0)
         {
@@ -420,6 +448,7 @@ public sealed class OutboxDelivery(
         public string Headers { get; init; } = "{}";
         public int Attempts { get; init; }
         public DateTime CreatedAt { get; init; }
+        public DateTime DueAt { get; init; }
     }
 
     internal sealed class SharedBody
@@ -448,36 +477,11 @@ public sealed class OutboxDelivery(
 }
 
 /// <summary>Sends the due rows of the outbox: when mail is queued, and once a minute as a sweep.</summary>
-public sealed class DeliveryJob(OutboxDelivery delivery, NpgsqlDataSource db) : IClusteredJob
+public sealed class DeliveryJob(OutboxDelivery delivery) : IClusteredJob
 {
     public const string Name = "deliver";
     public const string Cron = "0 * * * * ?";
 
-    // One delivery run in the cluster at a time: the sweep and a run queued on commit would otherwise each open
-    // Mail:Connections sessions. A run waits for the one before (skipping could miss a row committed as that one
-    // found nothing more to claim). A session lock, so a killed node's lock goes with its connection. Tried, not waited
-    // for inside PostgreSQL: a statement waiting in pg_advisory_lock keeps its snapshot, so the runs queued behind a
-    // digest's delivery held back the xmin horizon for the whole digest; no outbox row version could be pruned and every
-    // claim walked all of them again (docs/benchmarks.md, 04/12).
-    private const string TryLockSql = "SELECT pg_try_advisory_lock(hashtext('opportunites.deliver'))";
-    private const string UnlockSql = "SELECT pg_advisory_unlock(hashtext('opportunites.deliver'))";
-    private static readonly TimeSpan LockRetry = TimeSpan.FromMilliseconds(200);
-
-    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        while (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(TryLockSql, cancellationToken: ct)))
-        {
-            await Task.Delay(LockRetry, ct);
-        }
-
-        try
-        {
-            return (await delivery.DeliverDueAsync(ct)).ToDictionary();
-        }
-        finally
-        {
-            await conn.ExecuteScalarAsync<bool>(new CommandDefinition(UnlockSql, cancellationToken: CancellationToken.None));
-        }
-    }
+    public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct) =>
+        (await delivery.DeliverDueAsync(ct)).ToDictionary();
 }

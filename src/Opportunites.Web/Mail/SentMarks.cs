@@ -15,7 +15,7 @@ internal sealed class SentMarks : IAsyncDisposable
 {
     // "Still queued", written so that the planner keeps to the primary key (see OutboxDelivery's RetrySql).
     internal const string SentSql = """
-        UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL
+        UPDATE outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
         WHERE id = ANY (@ids) AND status NOT IN ('sent', 'failed')
         """;
 

@@ -54,8 +54,6 @@ public sealed class DigestCrashTests
             ["Smtp__Host"] = "127.0.0.1",
             ["Smtp__Port"] = FaultRun.S(smtp.Port),
             ["Mail__Connections"] = FaultRun.S(connections),
-            // Rows claimed by a killed process come back after this lease.
-            ["Mail__ClaimLeaseSeconds"] = "5",
         };
 
         var log = new List<string>();

@@ -21,6 +21,13 @@ public sealed class ClusterTests
     /// <summary>Cron with seconds first, Europe/Paris: a job that would never fire in a test run.</summary>
     public const string Never = "0 0 0 31 2 ?";
 
+    /// <summary>True while a delivery run of this database holds the cluster's delivery lock (OutboxDelivery).</summary>
+    public const string DeliveryLockHeld = """
+        EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                  AND objid = hashtext('opportunites.deliver')::oid
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+        """;
+
     [Test]
     public async Task TwoNodes_JobEveryTwoSeconds_EachOccurrenceRunsOnce()
     {
@@ -121,7 +128,7 @@ public sealed class GracefulShutdownTests
     {
         await using var db = await PrivateDatabase.CreateAsync();
         await using var smtp = await SmtpServer.StartAsync();
-        smtp.SlowDown(TimeSpan.FromSeconds(2));
+        smtp.SlowDown(TimeSpan.FromSeconds(4));
         var ids = new List<long>();
         await using (var conn = await db.DataSource.OpenConnectionAsync())
         {
@@ -149,17 +156,18 @@ public sealed class GracefulShutdownTests
         builder.AddMail();
         using var host = builder.Build();
         await host.StartAsync();
-        // Wait until the first message is on the wire (the server holds DATA for 2 s), then stop the node.
+        // Wait until the delivery run holds its lock, then for the first message to be on the wire (the server holds
+        // DATA for 4 s; connecting a first time takes a good part of a second in Debug), then stop the node.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         await using (var conn = await db.DataSource.OpenConnectionAsync())
         {
-            while (await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE attempts > 0") == 0 && DateTime.UtcNow < deadline)
+            while (!await conn.ExecuteScalarAsync<bool>("SELECT " + ClusterTests.DeliveryLockHeld) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }
         }
 
-        await Task.Delay(500);
+        await Task.Delay(2000);
         await host.StopAsync();
 
         await using var check = await db.DataSource.OpenConnectionAsync();

@@ -42,9 +42,11 @@ public sealed class FailoverTests
             }
 
             var running = await WaitForAsync(db,
-                "SELECT node, scheduled_at FROM job_runs x WHERE job_name = 'deliver' AND outcome = 'running' " +
-                "AND EXISTS (SELECT 1 FROM outbox o WHERE o.attempts > 0)", TimeSpan.FromSeconds(60));
+                "SELECT node, scheduled_at FROM job_runs x WHERE job_name = 'deliver' AND outcome = 'running' AND " +
+                ClusterTests.DeliveryLockHeld, TimeSpan.FromSeconds(60));
             Assert.That(running, Is.Not.Null, "no delivery started");
+            // The server holds DATA for 30 s: the message is on the wire well within these two.
+            await Task.Delay(2000);
             var (victim, scheduledAt) = ((string, DateTime))running!;
             nodes[victim].Kill();
             await nodes[victim].WaitForExitAsync();
@@ -102,7 +104,6 @@ public sealed class FailoverTests
         psi.Environment["Smtp__Host"] = "127.0.0.1";
         psi.Environment["Smtp__Port"] = smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.Environment["Smtp__TimeoutSeconds"] = "60";
-        psi.Environment["Mail__ClaimLeaseSeconds"] = "5";
         psi.Environment["Mail__Connections"] = "1";
         var process = Process.Start(psi)!;
         // Drain the output so the child never blocks on a full pipe.

@@ -139,7 +139,7 @@ public sealed class DeliveryTests
     {
         var to = $"attente-{Guid.NewGuid():N}@example.org";
         var (id, _) = await EnqueueAsync(to);
-        var job = new DeliveryJob(Delivery(Smtp(_server), Mail()), _db.DataSource);
+        var job = new DeliveryJob(Delivery(Smtp(_server), Mail()));
         await using var other = await _db.DataSource.OpenConnectionAsync();
         await other.ExecuteAsync("SELECT pg_advisory_lock(hashtext('opportunites.deliver'))");
 
@@ -153,6 +153,7 @@ public sealed class DeliveryTests
             var holders = await conn.ExecuteScalarAsync<long>("""
                 SELECT count(*) FROM pg_stat_activity
                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+                  AND backend_type = 'client backend'
                 """);
             Assert.That(holders, Is.Zero);
         }
@@ -164,6 +165,25 @@ public sealed class DeliveryTests
 
         Assert.That(counts["envoyes"], Is.EqualTo(1));
         Assert.That((await StateAsync(id)).Status, Is.EqualTo("sent"));
+    }
+
+    [Test]
+    public async Task DeliverDue_TwoRunsAtOnce_EachMessageSentOnce()
+    {
+        // Rows are read without a lease: what keeps two runs (two nodes, or the sweep and a run queued on commit) from
+        // sending the same row is that the second waits for the first.
+        for (var i = 0; i < 30; i++)
+        {
+            await EnqueueAsync($"deux-runs-{i}-{Guid.NewGuid():N}@example.org");
+        }
+
+        var runs = await Task.WhenAll(Delivery(Smtp(_server), Mail()).DeliverDueAsync(CancellationToken.None),
+            Delivery(Smtp(_server), Mail()).DeliverDueAsync(CancellationToken.None));
+
+        Assert.That(runs.Sum(r => r.Sent), Is.EqualTo(30));
+        var received = _server.GetMessages().Where(m => m.RcptTos.Single().StartsWith("deux-runs-", StringComparison.Ordinal)).ToList();
+        Assert.That(received, Has.Count.EqualTo(30));
+        Assert.That(received.Select(m => m.RcptTos.Single()), Is.Unique);
     }
 
     [Test]
