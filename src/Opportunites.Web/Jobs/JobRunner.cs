@@ -134,7 +134,7 @@ public sealed class JobRunner(
             await using var scope = scopes.CreateAsyncScope();
             var instance = (IClusteredJob)scope.ServiceProvider.GetRequiredService(job.JobType);
             counts = await instance.RunAsync(context with { ScheduledAt = scheduledAt }, ct);
-            // A job that stops early when asked (delivery gives its claimed messages back) returns normally: still cut
+            // A job that stops early when asked (delivery leaves its unsent messages due) returns normally: still cut
             // short, so the same Hangfire job, re-queued, takes this row over on another node and finishes the work.
             (outcome, error) = ct.IsCancellationRequested ? ("cancelled", StoppedMessage) : ("succeeded", null);
         }

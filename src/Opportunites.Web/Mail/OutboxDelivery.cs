@@ -20,7 +20,7 @@ public sealed class DeliveryCounts
 
     public int Failed => _failed;
 
-    /// <summary>Claimed but given back unsent because the node is stopping.</summary>
+    /// <summary>Read but left unsent, still due, because the node is stopping.</summary>
     public int Released => _released;
 
     internal void AddSent() => Interlocked.Increment(ref _sent);

@@ -54,7 +54,7 @@ internal sealed class SentMarks : IAsyncDisposable
         try
         {
             // Marks do not wait for the WAL flush (one fsync per message capped delivery at ~600 msg/s here). Only
-            // a database crash can lose a mark, and then the row is sent again after its lease: a duplicate, never
+            // a database crash can lose a mark, and then the next run sends the row again: a duplicate, never
             // a loss. One plan for the run, through the primary key whatever the table's statistics say: a plan
             // kept from the first marks of a run, when the outbox held a batch or two, scanned the whole table
             // (sequential scan) for every mark once it held 100,000 rows (3.9 ms a statement instead of 0.9), and
