@@ -110,7 +110,8 @@ internal static class FailoverBench
 
             mailResumed ??= await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at > @killedAt)", new { killedAt })
                 ? now : null;
-            // Messages the killed node had claimed come back after their retry delay (attempts > 0): counted, not awaited.
+            // Messages the killed node had read but not sent are due at once for the next run; messages waiting for a retry
+            // after a failure (attempts > 0) are counted, not awaited.
             if (resumed is not null && runs.Count > 0 && runs[^1].Outcome != "running"
                 && !await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'queued' AND attempts = 0)"))
             {
@@ -138,7 +139,7 @@ internal static class FailoverBench
         report.Check($"{label} : envoi repris", mailResumed ?? double.NaN, "s", $"≤ {TargetSeconds:0} s", mailResumed <= TargetSeconds,
             "premier message accepté par le sink après l'arrêt (outbox.sent_at)");
         report.Add($"{label} : tout envoyé", $"issue de la veille reprise : « {finalOutcome} » ; {sent:N0} envoyés sur {total:N0} en file"
-            + (retrying > 0 ? $" ; {retrying:N0} réclamés par le nœud tué attendent leur nouvel essai ({(retryAt - killedAt)?.TotalSeconds:0} s après l'arrêt)" : ""),
+            + (retrying > 0 ? $" ; {retrying:N0} en attente d'un nouvel essai ({(retryAt - killedAt)?.TotalSeconds:0} s après l'arrêt)" : ""),
             done ?? double.NaN, "s");
     }
 }
