@@ -40,7 +40,9 @@ public interface IMailSession : IDisposable
     /// Blocking: MailKit's synchronous Send on one thread per connection used 15–25 % less CPU than SendAsync (stack
     /// notes). Never throws for delivery problems: they come back as <see cref="SendStatus.Transient"/> or Permanent.
     /// </summary>
-    SendResult Send(MimeMessage message, CancellationToken ct);
+    /// <param name="acceptAfter">The server is not given the end of the message before this completes (the previous
+    /// message's "sent" mark, see <see cref="SmtpSocketStream"/>).</param>
+    SendResult Send(MimeMessage message, CancellationToken ct, Task? acceptAfter = null);
 }
 
 /// <summary>
@@ -50,31 +52,34 @@ public interface IMailSession : IDisposable
 public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSettings> mail, ILogger<SmtpMailSender> log)
     : IMailSender, IDisposable
 {
-    private readonly ConcurrentBag<(SmtpClient Client, DateTime LastUsedUtc)> _idle = [];
+    private readonly ConcurrentBag<(SmtpClient Client, SmtpSocketStream Stream, DateTime LastUsedUtc)> _idle = [];
     private readonly ILogger _log = log;
 
     public int MaxSessions => Math.Max(1, mail.Value.Connections);
 
     public IMailSession OpenSession() => new Session(this);
 
-    private SmtpClient Rent(CancellationToken ct)
+    private (SmtpClient Client, SmtpSocketStream Stream) Rent(CancellationToken ct)
     {
         var maxIdle = TimeSpan.FromSeconds(mail.Value.IdleConnectionSeconds);
         while (_idle.TryTake(out var pooled))
         {
             if (pooled.Client.IsConnected && DateTime.UtcNow - pooled.LastUsedUtc < maxIdle)
             {
-                return pooled.Client;
+                return (pooled.Client, pooled.Stream);
             }
 
             Close(pooled.Client);
         }
 
-        return Connect(smtp.Value, ct);
+        var client = Connect(smtp.Value, ct, out var stream);
+        return (client, stream);
     }
 
     /// <summary>A connected, authenticated client.</summary>
-    public static SmtpClient Connect(SmtpSettings settings, CancellationToken ct)
+    public static SmtpClient Connect(SmtpSettings settings, CancellationToken ct) => Connect(settings, ct, out _);
+
+    private static SmtpClient Connect(SmtpSettings settings, CancellationToken ct, out SmtpSocketStream stream)
     {
         if (string.IsNullOrWhiteSpace(settings.Host))
         {
@@ -98,7 +103,8 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
             var security = settings.ImplicitTls ? SecureSocketOptions.SslOnConnect
                 : settings.StartTls ? SecureSocketOptions.StartTls
                 : SecureSocketOptions.None;
-            client.Connect(SocketStream(socket, timeout), settings.Host, settings.Port, security, ct);
+            stream = new SmtpSocketStream(socket, timeout);
+            client.Connect(stream, settings.Host, settings.Port, security, ct);
             // Against a server announcing SIZE, MailKit writes every message twice (once to measure it).
             client.Capabilities &= ~SmtpCapabilities.Size;
             if (!string.IsNullOrEmpty(settings.User))
@@ -146,22 +152,11 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
         }
     }
 
-    /// <summary>
-    /// The socket as MailKit sees it: MailKit writes a message in blocks of 4 KB, one send(2) each (a dozen per digest),
-    /// and flushes after each command group and after the message's final dot. A BufferedStream gathers the blocks until
-    /// that flush and sends what waits before any read; it hides the socket's timeouts from MailKit, so they are set here.
-    /// </summary>
-    internal static Stream SocketStream(Socket socket, TimeSpan timeout)
-    {
-        socket.ReceiveTimeout = socket.SendTimeout = (int)timeout.TotalMilliseconds;
-        return new BufferedStream(new NetworkStream(socket, ownsSocket: true), 64 * 1024);
-    }
-
-    private void Return(SmtpClient client)
+    private void Return(SmtpClient client, SmtpSocketStream stream)
     {
         if (client.IsConnected && _idle.Count < MaxSessions)
         {
-            _idle.Add((client, DateTime.UtcNow));
+            _idle.Add((client, stream, DateTime.UtcNow));
         }
         else
         {
@@ -199,9 +194,10 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
     private sealed class Session(SmtpMailSender owner) : IMailSession
     {
         private SmtpClient? _client;
+        private SmtpSocketStream? _stream;
         private string? _connectError;
 
-        public SendResult Send(MimeMessage message, CancellationToken ct)
+        public SendResult Send(MimeMessage message, CancellationToken ct, Task? acceptAfter = null)
         {
             // Server down: fail the rest of this session's batch at once instead of one timeout per message.
             if (_connectError is not null)
@@ -211,7 +207,10 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
 
             try
             {
-                _client ??= owner.Rent(ct);
+                if (_client is null)
+                {
+                    (_client, _stream) = owner.Rent(ct);
+                }
             }
             catch (Exception ex) when (ex is SocketException or IOException or ProtocolException or OperationCanceledException
                                            or AuthenticationException or SslHandshakeException or CommandException or NotSupportedException)
@@ -224,6 +223,7 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
 
             try
             {
+                _stream!.EndOfDataGate = acceptAfter;
                 _client.Send(MessageBuilder.Format, message, ct);
                 return SendResult.Sent;
             }
@@ -261,7 +261,7 @@ public sealed class SmtpMailSender(IOptions<SmtpSettings> smtp, IOptions<MailSet
         {
             if (_client is not null)
             {
-                owner.Return(_client);
+                owner.Return(_client, _stream!);
                 _client = null;
             }
         }
@@ -282,7 +282,7 @@ public sealed class PickupMailSender(IOptions<MailSettings> mail, IHostEnvironme
 
     private sealed class Session(PickupMailSender owner) : IMailSession
     {
-        public SendResult Send(MimeMessage message, CancellationToken ct)
+        public SendResult Send(MimeMessage message, CancellationToken ct, Task? acceptAfter = null)
         {
             try
             {

@@ -254,7 +254,8 @@ public sealed class OutboxDelivery(
                 try
                 {
                     // Not cancelled by `stopping`: a message being sent is finished, then the loop stops.
-                    result = session.Send(builder.Build(row), CancellationToken.None);
+                    // Its end waits for the previous message's mark (at most one accepted-but-unmarked per connection).
+                    result = session.Send(builder.Build(row), CancellationToken.None, marking);
                 }
                 catch (Exception ex) when (ex is ArgumentException or MimeKit.ParseException or FormatException)
                 {

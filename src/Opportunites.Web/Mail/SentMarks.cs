@@ -7,9 +7,9 @@ namespace Opportunites.Web.Mail;
 /// The "sent" marks of one delivery run's sessions, written together: one UPDATE for the marks that arrived while the
 /// previous one ran, rather than one statement per message (one per message was the first PostgreSQL item of a
 /// 100,000-subscriber digest: 100,000 statements, 46 s). No window is waited for: the sessions wait for their marks, and
-/// a 3 ms window capped a run at ~1,300 msg/s (docs/benchmarks.md, 04/12). Each session still waits for the mark of its
-/// previous message before it records the next, so a crash leaves no more accepted-but-unmarked messages per connection
-/// than one statement per message did.
+/// a 3 ms window capped a run at ~1,300 msg/s (docs/benchmarks.md, 04/12). A session's next message goes on the wire
+/// while the mark of its previous one is written, but its end waits for that mark (<see cref="SmtpSocketStream"/>): a
+/// crash leaves at most one accepted-but-unmarked message per connection.
 /// </summary>
 internal sealed class SentMarks : IAsyncDisposable
 {

@@ -543,10 +543,10 @@ public sealed class DeliveryTests
 
         private sealed class Session(IMailSession inner, CancellationTokenSource stopping) : IMailSession
         {
-            public SendResult Send(MimeKit.MimeMessage message, CancellationToken ct)
+            public SendResult Send(MimeKit.MimeMessage message, CancellationToken ct, Task? acceptAfter = null)
             {
                 stopping.Cancel();
-                return inner.Send(message, ct);
+                return inner.Send(message, ct, acceptAfter);
             }
 
             public void Dispose() => inner.Dispose();

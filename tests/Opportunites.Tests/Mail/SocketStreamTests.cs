@@ -29,6 +29,44 @@ public sealed class SocketStreamTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Flush_EndOfData_WaitsForTheGateCommandsDoNot(bool byRead)
+    {
+        var (stream, server) = await PairAsync();
+        using (stream)
+        using (server)
+        {
+            var mark = new TaskCompletionSource();
+            stream.EndOfDataGate = mark.Task;
+            // A command goes at once, gate or not.
+            stream.Write("MAIL FROM:<a@example.org>\r\n"u8);
+            stream.Flush();
+            Assert.That(System.Text.Encoding.ASCII.GetString(await ReceiveAsync(server, 27)), Is.EqualTo("MAIL FROM:<a@example.org>\r\n"));
+
+            // The end of a message (the DATA terminator) waits for the gate, by a flush or by the read of the reply.
+            stream.Write("Bonjour\r\n..point\r\n"u8);
+            stream.Write(".\r\n"u8);
+            var ended = Task.Run(() =>
+            {
+                if (byRead)
+                {
+                    return stream.Read(new byte[16], 0, 16);
+                }
+
+                stream.Flush();
+                return 0;
+            });
+            Assert.That(server.Poll(300_000, SelectMode.SelectRead), Is.False, "sent before the previous mark");
+            Assert.That(ended.IsCompleted, Is.False);
+
+            mark.SetResult();
+            Assert.That(System.Text.Encoding.ASCII.GetString(await ReceiveAsync(server, 21)), Is.EqualTo("Bonjour\r\n..point\r\n.\r\n"));
+            await server.SendAsync("250 ok\r\n"u8.ToArray());
+            Assert.That(await ended.WaitAsync(TimeSpan.FromSeconds(5)), Is.EqualTo(byRead ? 8 : 0));
+        }
+    }
+
     [Test]
     public async Task Read_WithBytesGathered_SendsThemFirstSoTheReplyCanCome()
     {
@@ -105,7 +143,7 @@ public sealed class SocketStreamTests
         Assert.That(error!.SocketErrorCode, Is.EqualTo(SocketError.ConnectionRefused));
     }
 
-    private static async Task<(Stream Stream, Socket Server)> PairAsync(TimeSpan? timeout = null)
+    private static async Task<(SmtpSocketStream Stream, Socket Server)> PairAsync(TimeSpan? timeout = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -114,7 +152,7 @@ public sealed class SocketStreamTests
         // Connected as the app connects (blocking), so that the reads below are the ones MailKit makes.
         SmtpMailSender.ConnectBlocking(client, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, TimeSpan.FromSeconds(5),
             CancellationToken.None);
-        return (SmtpMailSender.SocketStream(client, timeout ?? TimeSpan.FromSeconds(5)), await accepted);
+        return (new SmtpSocketStream(client, timeout ?? TimeSpan.FromSeconds(5)), await accepted);
     }
 
     private static async Task<byte[]> ReceiveAsync(Socket socket, int count)
