@@ -11,6 +11,8 @@ namespace Opportunites.Web.Mail;
 /// keeps out of any content) first waits for <see cref="EndOfDataGate"/>, the commit of the previous message's "sent"
 /// mark. The next message goes on the wire while that mark is written, yet the server cannot accept it before: a node
 /// killed at any moment leaves at most one accepted-but-unmarked message per connection, sent again by the next run.
+/// Over TLS this stream carries encrypted records, the terminator is not seen and nothing is held: two messages of a
+/// connection may then be accepted but unmarked at a crash, as before the hold.
 /// </para>
 /// </summary>
 internal sealed class SmtpSocketStream : Stream
