@@ -184,7 +184,8 @@ public sealed class OutboxDelivery(
     private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, CancellationToken stopping)
     {
         var bodies = new Dictionary<Guid, SharedBody>();
-        var cursor = new Cursor();
+        // The last row read (next_attempt_at, id): the next claim starts after it.
+        var after = (At: DateTime.MinValue, Id: 0L);
         NpgsqlConnection? conn = null;
         try
         {
@@ -195,12 +196,14 @@ public sealed class OutboxDelivery(
             await conn.ExecuteAsync("SET plan_cache_mode = force_custom_plan");
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(conn, batchSize, cursor, bodies);
+                var batch = await ClaimAsync(conn, batchSize, after, bodies);
                 queue.Add(batch);
                 if (batch.Count < batchSize)
                 {
                     return;
                 }
+
+                after = (batch[^1].DueAt, batch[^1].Id);
 
                 try
                 {
@@ -208,7 +211,7 @@ public sealed class OutboxDelivery(
                 }
                 catch (OperationCanceledException)
                 {
-                    // The rows still queued are given back by DeliverDueAsync.
+                    // The rows still queued stay due; DeliverAsync counts them.
                     return;
                 }
             }
@@ -320,23 +323,10 @@ public sealed class OutboxDelivery(
         }
     }
 
-    /// <summary>Where the run's reading of the queue has got to (next_attempt_at, id of the last row read).</summary>
-    private sealed class Cursor
-    {
-        public DateTime At { get; set; } = DateTime.MinValue;
-
-        public long Id { get; set; }
-    }
-
-    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, Cursor cursor,
+    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, (DateTime At, long Id) after,
         Dictionary<Guid, SharedBody> bodies)
     {
-        var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, afterAt = cursor.At, afterId = cursor.Id })).ToList();
-        if (rows.Count > 0)
-        {
-            cursor.At = rows[^1].DueAt;
-            cursor.Id = rows[^1].Id;
-        }
+        var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, afterAt = after.At, afterId = after.Id })).ToList();
         var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();
         if (needed.Count == 0)
         {
