@@ -241,7 +241,7 @@ public sealed class DigestRunnerTests
         var period = DigestRunner.PeriodOf(monday, Frequencies.Weekly);
         await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
         // An email under the digest's dedupe key without a ledger row (e.g. queued by hand): the ledger row drawn by the
-        // run points at an outbox id that is never written, and must be unlinked before the deferred key is checked.
+        // run points at an outbox id that is never written, and must be unlinked.
         var existing = await Outbox.EnqueueAsync(conn, null, new OutgoingEmail("digest", email, "Veille déjà en file",
             "texte", "<p>html</p>", DedupeKey: $"digest:{id}:{period}"));
 
@@ -254,6 +254,39 @@ public sealed class DigestRunnerTests
             "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @id", new { id });
         Assert.That(ledger.Period, Is.EqualTo(period));
         Assert.That(ledger.OutboxId, Is.Null);
+    }
+
+    [Test]
+    public async Task Purge_DigestEmailDeleted_LedgerRowStaysWithoutItsLinkOthersKeepTheirs()
+    {
+        var monday = NextMonday0700();
+        var day = ParisDay(monday);
+        await OfferAsync(TestData.Unique("AAP purgé"), ["2B"], monday.AddDays(-1), day.AddDays(30));
+        var oldEmail = UniqueEmail("purge-ancien");
+        var keptEmail = UniqueEmail("purge-garde");
+        var old = await SubscribeConfirmedAsync(app.Services, oldEmail, ["2B"]);
+        var kept = await SubscribeConfirmedAsync(app.Services, keptEmail, ["2B"]);
+        await Runner(app.Services).RunAsync(monday, Frequencies.Weekly, [old, kept]);
+        await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
+        var oldOutbox = (await DigestsAsync(oldEmail)).Single().Id;
+        var keptOutbox = (await DigestsAsync(keptEmail)).Single().Id;
+        // Sent long ago: past the retention of sent emails.
+        await conn.ExecuteAsync("""
+            UPDATE outbox SET status = 'sent', sent_at = now() - interval '400 days', created_at = now() - interval '400 days'
+            WHERE id = @oldOutbox
+            """, new { oldOutbox });
+
+        var purge = ActivatorUtilities.CreateInstance<Opportunites.Web.Jobs.PurgeJob>(app.Services);
+        await purge.RunAsync(new Opportunites.Web.Jobs.JobRunContext(Opportunites.Web.Jobs.PurgeJob.Name, DateTimeOffset.UtcNow, "cli", null),
+            CancellationToken.None);
+
+        Assert.That(await conn.ExecuteScalarAsync<int>("SELECT count(*) FROM outbox WHERE id = @oldOutbox", new { oldOutbox }), Is.Zero);
+        var ledger = (await conn.QueryAsync<(long SubscriberId, long? OutboxId)>(
+            "SELECT subscriber_id, outbox_id FROM digest_deliveries WHERE subscriber_id = ANY (@ids) ORDER BY subscriber_id",
+            new { ids = new[] { old, kept } })).ToDictionary(r => r.SubscriberId, r => r.OutboxId);
+        Assert.That(ledger, Has.Count.EqualTo(2), "the ledger keeps both periods: the next digest starts where they ended");
+        Assert.That(ledger[old], Is.Null, "no link to a deleted email");
+        Assert.That(ledger[kept], Is.EqualTo(keptOutbox));
     }
 
     [Test]
