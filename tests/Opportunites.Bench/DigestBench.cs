@@ -193,7 +193,8 @@ internal static class DigestBench
             : "INSERT … SELECT, 40 % sur 50 jeux de préférences communs", f.Generated.TotalSeconds, "s");
         report.Check($"{label} : messages envoyés", f.Sent, "", $"= {f.Queued:N0} mis en file", f.Sent == f.Queued && f.Failed == 0,
             $"{f.Empty:N0} sans contenu, {f.Failed} en échec");
-        report.Add($"{label} : groupes de préférences distincts", $"{f.Bodies:N0} corps distincts écrits (outbox_bodies : un par contenu, des groupes aux mêmes offres le partagent) pour {f.Sent:N0} messages, "
+        report.Add($"{label} : groupes de préférences distincts", $"{f.Bodies:N0} corps distincts écrits (outbox_bodies : un par contenu, des groupes aux mêmes offres le partagent ; "
+            + $"les lignes de chaque offre une fois, {f.Fragments:N0} fragments) pour {f.Sent:N0} messages, "
             + $"{(f.Bodies == 0 ? 0 : (double)f.Sent / f.Bodies).ToString("0.0", CultureInfo.InvariantCulture)} messages par corps", f.Groups, "");
         report.Add($"{label} : du début de la tâche au dernier message accepté", "sélection, rendu, registre, file, envoi", f.Elapsed, "s");
         report.Add($"{label} : tâche veille seule", "sélection, rendu, registre, file (job_runs.duration_ms) ; dont lecture des offres "

@@ -31,6 +31,9 @@ public sealed record DigestFigures(int Subscribers, TimeSpan Generated, long Sen
     /// <summary>Distinct bodies the run wrote (outbox_bodies: one per distinct content, shared by the groups that render it).</summary>
     public long Bodies { get; init; }
 
+    /// <summary>Offers' lines the run wrote once for all the bodies listing them (outbox_fragments).</summary>
+    public long Fragments { get; init; }
+
     /// <summary>Where the subscribers' territories are: "départements" (earlier runs) or "communes" (issue 22).</summary>
     public string Granularity { get; init; } = DigestMeasurement.Departements;
 
@@ -160,7 +163,7 @@ public static class DigestMeasurement
         await using var conn = await db.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         // Each run starts from nothing: no ledger (every subscriber is due), an empty outbox.
-        await conn.ExecuteAsync("TRUNCATE subscribers, digest_subscriptions, digest_deliveries, deadline_reminders, reminder_deliveries, outbox, outbox_bodies RESTART IDENTITY CASCADE", transaction: tx);
+        await conn.ExecuteAsync("TRUNCATE subscribers, digest_subscriptions, digest_deliveries, deadline_reminders, reminder_deliveries, outbox, outbox_bodies, outbox_fragments RESTART IDENTITY CASCADE", transaction: tx);
         await conn.ExecuteAsync(SubscribersSql, new { n }, tx, commandTimeout: 0);
         if (granularity == Communes)
         {
@@ -254,7 +257,7 @@ public static class DigestMeasurement
         RunRow run;
         GcFigures gcBefore, gcAfter;
         double cpuBefore, cpuAfter;
-        long bodies;
+        long bodies, fragments;
         ConnectionSampler used;
         await using (var app = await AppProcess.StartAsync(repoRoot, connectionString, port, configuration, env))
         {
@@ -296,6 +299,7 @@ public static class DigestMeasurement
             {
                 state = await conn.QuerySingleAsync<OutboxState>(OutboxStateSql);
                 bodies = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox_bodies");
+                fragments = await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox_fragments");
             }
 
             peakMb = app.PeakRssMb;
@@ -350,6 +354,7 @@ public static class DigestMeasurement
             WriteSeconds = counts.GetValueOrDefault("ms_ecriture") / 1000.0,
             AppCpuSeconds = cpuAfter - cpuBefore,
             Bodies = bodies,
+            Fragments = fragments,
             Granularity = granularity,
             Gc = gcAfter with
             {

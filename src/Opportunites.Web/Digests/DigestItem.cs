@@ -1,3 +1,4 @@
+using Opportunites.Web.Mail;
 using Opportunites.Web.Subscriptions;
 
 namespace Opportunites.Web.Digests;
@@ -21,7 +22,7 @@ public sealed class DigestItem
 }
 
 /// <summary>An item's text and HTML lines, for the settings (site address) they were written with.</summary>
-internal sealed record DigestItemLines(AlertSettings Settings, string Text, string Html);
+internal sealed record DigestItemLines(AlertSettings Settings, MailFragment Fragment);
 
 public static class OfferLinks
 {

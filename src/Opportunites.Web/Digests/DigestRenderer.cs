@@ -11,11 +11,13 @@ namespace Opportunites.Web.Digests;
 /// <summary>
 /// A digest body shared by every subscriber with the same preferences; personal links are placeholders, and so is the
 /// link to the board search of the group's preferences (<see cref="BoardUrl"/>): groups whose offers are the same
-/// (neighbouring communes without offers of their own) render the same bytes, stored once. The bodies are kept as UTF-8,
-/// what the outbox stores and the message is encoded from (<see cref="Text"/> and <see cref="Html"/> decode them for the
-/// previews).
+/// (neighbouring communes without offers of their own) render the same bytes, stored once. Each offer's lines are a
+/// <see cref="MailFragment"/>, shared by every body listing it, with a marker line in its place in the body. The bodies
+/// are kept as UTF-8, what the outbox stores and the message is encoded from (<see cref="Text"/> and <see cref="Html"/>
+/// put the fragments in place and decode them, for the previews).
 /// </summary>
-public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] HtmlUtf8, int NewCount, int ClosingCount, string BoardUrl)
+public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] HtmlUtf8, IReadOnlyList<MailFragment> Fragments,
+    int NewCount, int ClosingCount, string BoardUrl)
 {
     public const string ManagePlaceholder = "{{lien-gerer}}";
     public const string UnsubscribePlaceholder = "{{lien-desinscription}}";
@@ -24,9 +26,9 @@ public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] Html
     /// <summary>The placeholders of every digest body, in the order of each email's values.</summary>
     public static readonly string[] Placeholders = [ManagePlaceholder, UnsubscribePlaceholder, BoardPlaceholder];
 
-    public string Text => Encoding.UTF8.GetString(TextUtf8);
+    public string Text => MailFragment.Expand(TextUtf8, Fragments, html: false);
 
-    public string Html => Encoding.UTF8.GetString(HtmlUtf8);
+    public string Html => MailFragment.Expand(HtmlUtf8, Fragments, html: true);
 
     /// <summary>The body's identity: equal bytes, equal id, whichever groups rendered them (SHA-256, 128 bits kept).</summary>
     public Guid ContentId()
@@ -36,6 +38,13 @@ public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] Html
         hash.AppendData(TextUtf8);
         hash.AppendData("\n"u8);
         hash.AppendData(HtmlUtf8);
+        Span<byte> id = stackalloc byte[16];
+        foreach (var fragment in Fragments)
+        {
+            fragment.Id.TryWriteBytes(id);
+            hash.AppendData(id);
+        }
+
         Span<byte> digest = stackalloc byte[32];
         hash.GetHashAndReset(digest);
         return new Guid(digest[..16]);
@@ -50,7 +59,7 @@ public sealed record RenderedDigest(string Subject, byte[] TextUtf8, byte[] Html
 
     /// <summary>The same body for another group, with that group's board link. Not <c>with</c>: it would copy
     /// <see cref="_boardUrlHtml"/>, escaped from the first group's link.</summary>
-    public RenderedDigest ForBoard(string boardUrl) => new(Subject, TextUtf8, HtmlUtf8, NewCount, ClosingCount, boardUrl);
+    public RenderedDigest ForBoard(string boardUrl) => new(Subject, TextUtf8, HtmlUtf8, Fragments, NewCount, ClosingCount, boardUrl);
 
     public (string Text, string Html) Personalize(string manageUrl, string unsubscribeUrl)
     {
@@ -98,6 +107,7 @@ public static class DigestRenderer
         IReadOnlyList<DigestItem> newItems, IReadOnlyList<DigestItem> closingItems, int newTotal, int closingTotal, AlertSettings settings)
     {
         var subject = Subject(prefs.Frequency, periodStart, newTotal, closingTotal);
+        var fragments = new List<MailFragment>(newItems.Count + closingItems.Count);
         // The document is written around the body in the same builder.
         MailHtml.DocumentStart(html, subject);
         var heading = prefs.Frequency == Frequencies.Daily
@@ -109,12 +119,12 @@ public static class DigestRenderer
         if (newItems.Count > 0)
         {
             var title = newTotal == 1 ? "Nouvelle opportunité" : "Nouvelles opportunités";
-            Section(text, html, $"{title} ({newTotal})", newItems, newTotal, settings);
+            Section(text, html, fragments, $"{title} ({newTotal})", newItems, newTotal, settings);
         }
 
         if (closingItems.Count > 0)
         {
-            Section(text, html, $"Clôture imminente ({closingTotal})", closingItems, closingTotal, settings);
+            Section(text, html, fragments, $"Clôture imminente ({closingTotal})", closingItems, closingTotal, settings);
         }
 
         // The board link is a placeholder, as the personal links: each email carries its group's (RenderedDigest.BoardUrl).
@@ -128,7 +138,7 @@ public static class DigestRenderer
             .Append("<a href=\"").Append(RenderedDigest.ManagePlaceholder).Append("\">Gérer mon alerte</a> · ")
             .Append("<a href=\"").Append(RenderedDigest.UnsubscribePlaceholder).Append("\">Me désinscrire</a></p>\n");
 
-        return new RenderedDigest(subject, ToUtf8(text), ToUtf8(MailHtml.DocumentEnd(html)), newTotal, closingTotal,
+        return new RenderedDigest(subject, ToUtf8(text), ToUtf8(MailHtml.DocumentEnd(html)), fragments, newTotal, closingTotal,
             settings.Url(BoardPath(prefs)));
     }
 
@@ -197,8 +207,8 @@ public static class DigestRenderer
 
     private static string DayLabel(DateOnly day) => day.ToString("d MMMM", ParisTime.French);
 
-    private static void Section(StringBuilder text, StringBuilder html, string title, IReadOnlyList<DigestItem> items, int total,
-        AlertSettings settings)
+    private static void Section(StringBuilder text, StringBuilder html, List<MailFragment> fragments, string title,
+        IReadOnlyList<DigestItem> items, int total, AlertSettings settings)
     {
         text.Append("== ").Append(title).Append(" ==\n\n");
         html.Append("<h2 style=\"font-size:18px\">").Append(MailHtml.Encode(title)).Append("</h2>\n");
@@ -216,8 +226,9 @@ public static class DigestRenderer
             foreach (var i in ofKind)
             {
                 var lines = i.Lines is { } l && ReferenceEquals(l.Settings, settings) ? l : i.Lines = ItemLines(i, settings);
-                text.Append(lines.Text);
-                html.Append(lines.Html);
+                text.Append(MailFragment.Marker);
+                html.Append(MailFragment.Marker);
+                fragments.Add(lines.Fragment);
             }
 
             html.Append("</ul>\n");
@@ -244,7 +255,7 @@ public static class DigestRenderer
             .Append(MailHtml.Encode(i.Title)).Append("</strong></a><br>")
             .Append(MailHtml.Encode(i.IssuerName)).Append(" · ").Append(MailHtml.Encode(territory)).Append(" · ")
             .Append(MailHtml.Encode(DeadlineLabel(i))).Append("</li>\n");
-        return new DigestItemLines(settings, text.ToString(), html.ToString());
+        return new DigestItemLines(settings, MailFragment.Of(text.ToString(), html.ToString()));
     }
 
     private static string KindHeading(string kind) => kind switch

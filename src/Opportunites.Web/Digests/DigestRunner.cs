@@ -97,6 +97,8 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         var currentBodyId = Guid.Empty;
         // Bodies committed by earlier batches: a group split over two batches stores its body once.
         var storedBodies = new HashSet<Guid>();
+        // Fragments (offers' lines) committed by earlier batches: each is stored once per run.
+        var storedFragments = new HashSet<Guid>();
         var batch = new List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)>(Math.Max(1, Settings.DigestBatchSize));
 
         var recent = new RecentBodies();
@@ -108,7 +110,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         async Task WriteAsync(List<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> rows)
         {
             var start = Stopwatch.GetTimestamp();
-            var (q, a) = await WriteBatchAsync(rows, storedBodies, period, now, ct);
+            var (q, a) = await WriteBatchAsync(rows, storedBodies, storedFragments, period, now, ct);
             writeTicks += Stopwatch.GetTimestamp() - start;
             queued += q;
             already += a;
@@ -380,7 +382,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     private const string UnlinkLedgerSql = "UPDATE digest_deliveries SET outbox_id = NULL WHERE id = ANY (@ids)";
 
     private async Task<(int Queued, int Already)> WriteBatchAsync(
-        IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> batch, HashSet<Guid> storedBodies, string period,
+        IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> batch, HashSet<Guid> storedBodies, HashSet<Guid> storedFragments, string period,
         DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -413,7 +415,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
             if (!templateOf.TryGetValue(bodyId, out var template))
             {
                 templateOf[bodyId] = template = templates.Count;
-                templates.Add(new MailTemplate(bodyId, digest.Subject, digest.TextUtf8, digest.HtmlUtf8));
+                templates.Add(new MailTemplate(bodyId, digest.Subject, digest.TextUtf8, digest.HtmlUtf8, digest.Fragments));
             }
 
             var unsubscribeUrl = subscriptions.DigestUnsubscribeUrl(s.Id);
@@ -425,7 +427,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
         // Each distinct body stored once, each subscriber's row holding only its links (a personalised copy of a
         // ~45 KB body per subscriber, written then read back, was the run's main cost).
         var written = await Outbox.EnqueueManyAsync(conn, tx, "digest", RenderedDigest.Placeholders,
-            templates, emails, storedBodies, ct);
+            templates, emails, storedBodies, storedFragments, ct);
         var unlinked = claimed.Values.Where(c => !written.Contains(c.OutboxId)).Select(c => c.Id).ToArray();
         if (unlinked.Length > 0)
         {
@@ -434,6 +436,7 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
 
         await tx.CommitAsync(ct);
         storedBodies.UnionWith(templates.Select(t => t.BodyId));
+        storedFragments.UnionWith(templates.SelectMany(t => t.Fragments).Select(f => f.Id));
         return (written.Count, batch.Count - written.Count);
     }
 

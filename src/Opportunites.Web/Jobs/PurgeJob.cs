@@ -9,7 +9,7 @@ namespace Opportunites.Web.Jobs;
 /// Keeps the history tables small: delivery alone records a run every 10 seconds (8,640 a day). Deletes job runs and
 /// sent emails older than Jobs:HistoryDays (failed emails stay until an admin retries or the same age passes), and the
 /// board's territory match rows that expiry leaves behind (migration 0055), then the shared digest bodies no email uses
-/// any more.
+/// any more and the fragments no body lists.
 /// </summary>
 public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> settings) : IClusteredJob
 {
@@ -50,6 +50,14 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.body_id = b.id)
         """;
 
+    // Then the fragments no body lists any more (0107): one hash anti-join over the bodies' lists. A digest run writing
+    // one again meanwhile makes it young (Outbox.InsertFragmentsSql), and this DELETE, finding the row changed, keeps it.
+    private const string PurgeFragmentsSql = """
+        DELETE FROM outbox_fragments f
+        WHERE f.created_at < now() - make_interval(days => @days)
+          AND NOT EXISTS (SELECT 1 FROM outbox_bodies b CROSS JOIN LATERAL unnest(b.fragments) AS u(id) WHERE u.id = f.id)
+        """;
+
     public async Task<IReadOnlyDictionary<string, int>> RunAsync(JobRunContext context, CancellationToken ct)
     {
         var days = Math.Max(1, settings.Value.HistoryDays);
@@ -58,12 +66,14 @@ public sealed class PurgeJob(NpgsqlDataSource db, IOptions<JobsSettings> setting
         var emails = await conn.ExecuteAsync(new CommandDefinition(PurgeOutboxSql, new { days }, cancellationToken: ct));
         var matches = await PurgeClosedMatchesAsync(conn, ct);
         var bodies = await conn.ExecuteAsync(new CommandDefinition(PurgeBodiesSql, new { days }, cancellationToken: ct));
+        var fragments = await conn.ExecuteAsync(new CommandDefinition(PurgeFragmentsSql, new { days }, cancellationToken: ct));
         return new Dictionary<string, int>
         {
             ["executions_supprimees"] = runs,
             ["courriels_supprimes"] = emails,
             ["correspondances_supprimees"] = matches,
             ["corps_partages_supprimes"] = bodies,
+            ["fragments_supprimes"] = fragments,
         };
     }
 }

@@ -186,8 +186,9 @@ public sealed class MessageBuilder
 /// <summary>
 /// A body sent to many recipients that differs only by a few placeholders (a digest group's, 0063), encoded in
 /// quoted-printable once by MimeKit's encoder: quoted-printable works line by line, so the lines without a placeholder
-/// are kept encoded and only the few lines with one are personalised and encoded for each message. The bytes are those
-/// of the personalised text encoded whole.
+/// are kept encoded and only the few lines with one are personalised and encoded for each message; the fragments of the
+/// body (0107) come encoded already, each once for all the bodies listing it. The bytes are those of the personalised
+/// text, fragments in place, encoded whole.
 /// </summary>
 public sealed class PreparedBody
 {
@@ -201,7 +202,10 @@ public sealed class PreparedBody
 
     /// <summary>From the template's UTF-8 bytes, as the outbox stores shared bodies for the delivery job to read
     /// (a digest body as a .NET string is twice its size, and went to the large object heap).</summary>
-    public PreparedBody(ReadOnlyMemory<byte> utf8, IReadOnlyList<string> placeholders)
+    /// <param name="fragments">What each <see cref="MailFragment.Marker"/> line stands for, in order, already encoded
+    /// (<see cref="EncodeFragment"/>).</param>
+    /// <exception cref="ArgumentException">Fewer fragments than markers.</exception>
+    public PreparedBody(ReadOnlyMemory<byte> utf8, IReadOnlyList<string> placeholders, IReadOnlyList<byte[]>? fragments = null)
     {
         Placeholders = [.. placeholders];
         var text = MessageBuilder.HasOtherLineEnds(utf8.Span)
@@ -209,11 +213,24 @@ public sealed class PreparedBody
             : utf8.Span;
         var marks = Placeholders.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
         var plain = 0;
+        var fragment = 0;
         for (var start = 0; start < text.Length;)
         {
             var end = text[start..].IndexOf((byte)'\n');
             end = end < 0 ? text.Length : start + end + 1;
-            if (HasPlaceholder(text[start..end], marks))
+            if (fragments is not null && text[start..end].SequenceEqual(FragmentMarker))
+            {
+                if (start > plain)
+                {
+                    _chunks.Add(Encode(text[plain..start]));
+                }
+
+                _chunks.Add(fragment < fragments.Count
+                    ? fragments[fragment++]
+                    : throw new ArgumentException($"Fragment n° {fragment + 1} manquant", nameof(fragments)));
+                plain = end;
+            }
+            else if (HasPlaceholder(text[start..end], marks))
             {
                 if (start > plain)
                 {
@@ -234,6 +251,14 @@ public sealed class PreparedBody
     }
 
     public string[] Placeholders { get; }
+
+    private static readonly byte[] FragmentMarker = Encoding.UTF8.GetBytes(MailFragment.Marker);
+
+    /// <summary>A fragment's part (UTF-8, whole lines) as it goes in place of its marker.</summary>
+    public static byte[] EncodeFragment(byte[] utf8) =>
+        Encode(MessageBuilder.HasOtherLineEnds(utf8)
+            ? Encoding.UTF8.GetBytes(MessageBuilder.NormalizeLineEnds(Encoding.UTF8.GetString(utf8)))
+            : utf8);
 
     private static bool HasPlaceholder(ReadOnlySpan<byte> line, byte[][] marks)
     {

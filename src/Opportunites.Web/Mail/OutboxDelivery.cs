@@ -71,8 +71,15 @@ public sealed class OutboxDelivery(
     // is encoded from: as .NET strings they were twice the size (~90 KB, large object heap) and a sixth of the run's
     // allocations.
     private const string BodiesSql = """
-        SELECT id, placeholders, convert_to(text_body, 'UTF8') AS text_body, convert_to(html_body, 'UTF8') AS html_body
+        SELECT id, placeholders, convert_to(text_body, 'UTF8') AS text_body, convert_to(html_body, 'UTF8') AS html_body,
+               fragments
         FROM outbox_bodies WHERE id = ANY (@ids)
+        """;
+
+    // The fragments of those bodies (0107) not read yet: each is encoded once for every body listing it.
+    private const string FragmentsSql = """
+        SELECT id, convert_to(text_part, 'UTF8') AS text_part, convert_to(html_part, 'UTF8') AS html_part
+        FROM outbox_fragments WHERE id = ANY (@ids)
         """;
 
     // Still queued, written "not sent, not failed" (the same, by the CHECK on status) so that the planner cannot use the
@@ -184,6 +191,7 @@ public sealed class OutboxDelivery(
     private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, CancellationToken stopping)
     {
         var bodies = new Dictionary<Guid, SharedBody>();
+        var fragments = new Dictionary<Guid, (byte[] Text, byte[] Html)>();
         // The last row read (next_attempt_at, id): the next claim starts after it.
         var after = (At: DateTime.MinValue, Id: 0L);
         NpgsqlConnection? conn = null;
@@ -196,7 +204,7 @@ public sealed class OutboxDelivery(
             await conn.ExecuteAsync("SET plan_cache_mode = force_custom_plan");
             while (!stopping.IsCancellationRequested)
             {
-                var batch = await ClaimAsync(conn, batchSize, after, bodies);
+                var batch = await ClaimAsync(conn, batchSize, after, bodies, fragments);
                 queue.Add(batch);
                 if (batch.Count < batchSize)
                 {
@@ -323,8 +331,8 @@ public sealed class OutboxDelivery(
         }
     }
 
-    private static async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, (DateTime At, long Id) after,
-        Dictionary<Guid, SharedBody> bodies)
+    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, (DateTime At, long Id) after,
+        Dictionary<Guid, SharedBody> bodies, Dictionary<Guid, (byte[] Text, byte[] Html)> fragments)
     {
         var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, afterAt = after.At, afterId = after.Id })).ToList();
         var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();
@@ -346,9 +354,20 @@ public sealed class OutboxDelivery(
         var missing = needed.Where(id => !bodies.ContainsKey(id)).ToArray();
         if (missing.Length > 0)
         {
-            foreach (var body in await conn.QueryAsync<SharedBody>(BodiesSql, new { ids = missing }))
+            var read = (await conn.QueryAsync<SharedBody>(BodiesSql, new { ids = missing })).AsList();
+            await ReadFragmentsAsync(conn, read, fragments);
+            foreach (var body in read)
             {
-                bodies[body.Id] = body.Prepare();
+                try
+                {
+                    bodies[body.Id] = body.Prepare(fragments);
+                }
+                catch (Exception ex) when (ex is KeyNotFoundException or ArgumentException)
+                {
+                    // A fragment missing, or fewer than markers: as a missing body, its rows fail with the reason and
+                    // the run goes on.
+                    log.LogError("Corps partagé {Body} incomplet : {Error}", body.Id, ex.Message);
+                }
             }
         }
 
@@ -366,6 +385,33 @@ public sealed class OutboxDelivery(
     }
 
     private const int MaxCachedBodies = 64;
+
+    // A digest run lists a few thousand offers (~1 KB each once encoded); beyond this, those of the bodies being read stay.
+    private const int MaxCachedFragments = 16_384;
+
+    private static async Task ReadFragmentsAsync(NpgsqlConnection conn, List<SharedBody> bodies,
+        Dictionary<Guid, (byte[] Text, byte[] Html)> fragments)
+    {
+        var wanted = bodies.SelectMany(b => b.Fragments).ToHashSet();
+        var missing = wanted.Where(id => !fragments.ContainsKey(id)).ToArray();
+        if (missing.Length == 0)
+        {
+            return;
+        }
+
+        if (fragments.Count + missing.Length > MaxCachedFragments)
+        {
+            foreach (var unused in fragments.Keys.Where(id => !wanted.Contains(id)).ToList())
+            {
+                fragments.Remove(unused);
+            }
+        }
+
+        foreach (var f in await conn.QueryAsync<(Guid Id, byte[] TextPart, byte[] HtmlPart)>(FragmentsSql, new { ids = missing }))
+        {
+            fragments[f.Id] = (PreparedBody.EncodeFragment(f.TextPart), PreparedBody.EncodeFragment(f.HtmlPart));
+        }
+    }
 
     private static string? Truncate(string? error) => error is { Length: > 1000 } ? error[..1000] : error;
 
@@ -449,6 +495,8 @@ public sealed class OutboxDelivery(
         public byte[] TextBody { get; internal set; } = [];
         public byte[] HtmlBody { get; internal set; } = [];
 
+        public Guid[] Fragments { get; init; } = [];
+
         public PreparedBody PreparedText { get; private set; } = null!;
 
         public PreparedBody PreparedHtml { get; private set; } = null!;
@@ -457,10 +505,13 @@ public sealed class OutboxDelivery(
         /// Encodes both parts once, when the body is read, and lets the texts go: the sessions take a group's rows one
         /// after the other, and preparing on first use had each of them encode the same body at the same time.
         /// </summary>
-        public SharedBody Prepare()
+        /// <param name="fragments">Encoded fragments by id, <see cref="Fragments"/> among them.</param>
+        public SharedBody Prepare(IReadOnlyDictionary<Guid, (byte[] Text, byte[] Html)>? fragments = null)
         {
-            PreparedText = new PreparedBody(TextBody, Placeholders);
-            PreparedHtml = new PreparedBody(HtmlBody, Placeholders);
+            PreparedText = new PreparedBody(TextBody, Placeholders,
+                Fragments.Length == 0 ? null : Fragments.Select(id => fragments![id].Text).ToList());
+            PreparedHtml = new PreparedBody(HtmlBody, Placeholders,
+                Fragments.Length == 0 ? null : Fragments.Select(id => fragments![id].Html).ToList());
             TextBody = HtmlBody = [];
             return this;
         }

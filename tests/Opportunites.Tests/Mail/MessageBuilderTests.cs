@@ -58,6 +58,61 @@ public sealed class MessageBuilderTests
         }
     }
 
+    [Test]
+    public void PreparedBody_RandomTemplatesWithFragments_SameBytesAsTheBodyWithItsFragmentsInPlaceEncodedWhole()
+    {
+        // Fragments are whole lines (an offer's), the body's own text anything around their markers.
+        string[] pieces = [.. Pieces, .. Placeholders, MailFragment.Marker, MailFragment.Marker];
+        var random = new Random(20261204);
+        string Draw(string[] from, int max)
+        {
+            var text = new StringBuilder();
+            for (var k = random.Next(0, max); k > 0; k--)
+            {
+                text.Append(from[random.Next(from.Length)]);
+            }
+
+            return text.ToString();
+        }
+
+        using var buffer = new MemoryStream();
+        for (var n = 0; n < 2_000; n++)
+        {
+            // A marker counts on a line of its own: one after a line end or at the start.
+            var template = (n % 3 == 0 ? MailFragment.Marker : "") + Draw(pieces, 60);
+            var markers = 0;
+            foreach (var line in template.ReplaceLineEndings("\n").Split('\n').SkipLast(1))
+            {
+                markers += line == "\u001A" ? 1 : 0;
+            }
+
+            var fragments = Enumerable.Range(0, markers)
+                .Select(_ => MailFragment.Of(Draw(Pieces, 8) + "\n", Draw(Pieces, 8) + "\n")).ToList();
+            string?[] values = [Draw(Pieces, 6), Draw(Pieces, 6)];
+            var utf8 = Encoding.UTF8.GetBytes(template.ReplaceLineEndings("\n"));
+            var expected = Outbox.Personalise(MailFragment.Expand(utf8, fragments, html: false), Placeholders, values, 0)
+                .ReplaceLineEndings("\n");
+
+            var prepared = new PreparedBody(utf8, Placeholders, fragments.Select(f => PreparedBody.EncodeFragment(f.Text)).ToList());
+            var written = Bytes(prepared.Personalise(buffer, values, 0));
+
+            Assert.That(Encoding.ASCII.GetString(written), Is.EqualTo(Encoding.ASCII.GetString(PreparedBody.Encode(Encoding.UTF8.GetBytes(expected)))),
+                $"modèle n° {n} : {template}");
+            Assert.That(Decode(written), Is.EqualTo(expected), $"modèle n° {n} : {template}");
+        }
+    }
+
+    [Test]
+    public void PreparedBody_MoreMarkersThanFragments_Refused()
+    {
+        var body = Encoding.UTF8.GetBytes("Offres :\n" + MailFragment.Marker + MailFragment.Marker + "Fin\n");
+        var one = PreparedBody.EncodeFragment(Encoding.UTF8.GetBytes("- une offre\n"));
+
+        Assert.That(() => new PreparedBody(body, Placeholders, [one]), Throws.ArgumentException);
+        Assert.That(Decode(Bytes(new PreparedBody(body, Placeholders, [one, one]).Personalise(new MemoryStream(), [], 0))),
+            Is.EqualTo("Offres :\n- une offre\n- une offre\nFin\n"));
+    }
+
     // Line ends other than '\n' are normalized as for a string (ReplaceLineEndings), including those written in UTF-8
     // on two or three bytes.
     [TestCase("a\r\nb {{lien}}\r\nc")]

@@ -1,5 +1,6 @@
 using System.Text;
 using Opportunites.Web.Digests;
+using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Subscriptions;
 
@@ -42,8 +43,16 @@ public sealed class DigestRendererTests
             Assert.That(small.Text, Does.Contain("Seule offre de la petite veille").And.Not.Contain("Appel à projets n° "));
             Assert.That(small.Html, Does.StartWith("<!DOCTYPE html>").And.EndWith("</html>").And.Not.Contain("n° 1 "));
             Assert.That(small.Html.Split("<!DOCTYPE html>").Length, Is.EqualTo(2), "un seul document");
-            // The bytes are the text's UTF-8, nothing more (no leftover of the larger body).
-            Assert.That(small.HtmlUtf8, Is.EqualTo(Encoding.UTF8.GetBytes(small.Html)));
+            // The bytes are the body's own, nothing more (no leftover of the larger body), with one marker per offer
+            // for its fragment (the offer's lines, shared by every body listing it).
+            Assert.That(small.Fragments, Has.Count.EqualTo(1));
+            Assert.That(big.Fragments, Has.Count.EqualTo(40));
+            var smallHtml = Encoding.UTF8.GetString(small.HtmlUtf8);
+            Assert.That(smallHtml, Does.StartWith("<!DOCTYPE html>").And.EndWith("</html>").And.Not.Contain("Seule offre"));
+            Assert.That(smallHtml.Split(MailFragment.Marker), Has.Length.EqualTo(2));
+            Assert.That(Encoding.UTF8.GetString(small.TextUtf8).Split(MailFragment.Marker), Has.Length.EqualTo(2));
+            Assert.That(small.Html.Replace(Encoding.UTF8.GetString(small.Fragments[0].Html), MailFragment.Marker),
+                Is.EqualTo(smallHtml));
             Assert.That(Encoding.UTF8.GetString(big.TextUtf8), Does.EndWith("veille d'Opportunités.\n"));
         });
     }

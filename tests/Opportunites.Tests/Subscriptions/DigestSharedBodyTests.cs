@@ -163,19 +163,79 @@ public sealed class DigestSharedBodyTests
     }
 
     [Test]
+    public async Task RunAsync_TwoBodiesListingOneOffer_ItsLinesStoredOnceSentInBothAsTheViewShowsThem()
+    {
+        // Côtes-d'Armor and Finistère each have an offer of their own, and both see the Bretagne one.
+        var due = ParisDay(DateTimeOffset.UtcNow).AddDays(60);
+        var published = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var shared = TestData.Unique("AAP Bretagne « partagé » & cie");
+        var armor = TestData.Unique("AAP Côtes-d'Armor");
+        var finistere = TestData.Unique("AAP Finistère");
+        await TestData.CreateOpportunityAsync(_db.DataSource, shared, ["R53"], Kinds.Aap, due, publishedAt: published);
+        await TestData.CreateOpportunityAsync(_db.DataSource, armor, ["22"], Kinds.Aap, due, publishedAt: published);
+        await TestData.CreateOpportunityAsync(_db.DataSource, finistere, ["29"], Kinds.Aap, due, publishedAt: published);
+        var toArmor = UniqueEmail("armor");
+        var toFinistere = UniqueEmail("finistere");
+        long[] ids = [await SubscribeAsync(toArmor, "22"), await SubscribeAsync(toFinistere, "29")];
+
+        var result = await _app.Services.GetRequiredService<DigestRunner>().RunAsync(DateTimeOffset.UtcNow, Frequencies.Weekly, ids);
+
+        Assert.That((result.Groups, result.Queued), Is.EqualTo((2, 2)));
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var bodies = (await conn.QueryAsync<(string Text, string Html, Guid[] Fragments)>("""
+            SELECT b.text_body, b.html_body, b.fragments FROM outbox o JOIN outbox_bodies b ON b.id = o.body_id
+            WHERE o.to_address = ANY (@emails)
+            """, new { emails = new[] { toArmor, toFinistere } })).ToList();
+        Assert.That(bodies, Has.Count.EqualTo(2));
+        Assert.That(bodies.Select(b => b.Text + b.Html), Is.All.Not.Contain(shared).And.All.Not.Contain(armor).And.All.Not.Contain(finistere),
+            "a body holds its own text, the offers' lines are fragments");
+        var common = bodies[0].Fragments.Intersect(bodies[1].Fragments).ToList();
+        Assert.That(common, Has.Count.EqualTo(1), "the Bretagne offer: one fragment listed by both bodies");
+        Assert.That(await conn.QuerySingleAsync<string>("SELECT text_part FROM outbox_fragments WHERE id = @id", new { id = common[0] }),
+            Does.Contain(shared));
+
+        var counts = await _app.Services.GetRequiredService<OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
+        Assert.That(counts.Retried + counts.Failed, Is.Zero);
+        foreach (var (email, own, other) in new[] { (toArmor, armor, finistere), (toFinistere, finistere, armor) })
+        {
+            var sent = _smtp.MessagesTo(email).Single(m => m.Header("List-Id") is not null);
+            var viewed = await conn.QuerySingleAsync<(string Text, string Html)>(
+                "SELECT text_body, html_body FROM outbox_messages WHERE category = 'digest' AND to_address = @email", new { email });
+            Assert.Multiple(() =>
+            {
+                Assert.That(sent.Defects, Is.Empty);
+                Assert.That(sent.Text, Does.Contain(shared).And.Contain(own).And.Not.Contain(other));
+                Assert.That(sent.Html, Does.Contain(shared.Replace("&", "&amp;", StringComparison.Ordinal))
+                    .And.Contain(own.Replace("'", "&#39;", StringComparison.Ordinal)));
+                // Ordinal: a culture-aware search ignores U+001A and finds it anywhere.
+                Assert.That(sent.Text!.Contains('\u001A') || sent.Html!.Contains('\u001A'), Is.False, "no marker left");
+                Assert.That(viewed.Text, Is.EqualTo(sent.Text!.ReplaceLineEndings("\n")), "the view shows what was sent");
+                Assert.That(viewed.Html, Is.EqualTo(sent.Html!.ReplaceLineEndings("\n")));
+            });
+        }
+    }
+
+    [Test]
     public async Task Purge_SharedBodyNoLongerUsed_DeletedWhileUsedOneStays()
     {
         await using var conn = await _db.DataSource.OpenConnectionAsync();
         var unused = Guid.NewGuid();
         var used = Guid.NewGuid();
         var tag = Guid.NewGuid().ToString("N");
+        // Fragments: one listed only by the unused body, one by the used body, one by none but young.
+        Guid gone = Guid.NewGuid(), listed = Guid.NewGuid(), young = Guid.NewGuid();
         await conn.ExecuteAsync("""
-            INSERT INTO outbox_bodies (id, placeholders, text_body, html_body, created_at)
-            VALUES (@unused, '{"{{a}}"}', 't', 'h', now() - interval '40 days'),
-                   (@used, '{"{{a}}"}', 't {{a}}', 'h {{a}}', now() - interval '40 days');
+            INSERT INTO outbox_fragments (id, text_part, html_part, created_at)
+            VALUES (@gone, 'g' || chr(10), 'G' || chr(10), now() - interval '40 days'),
+                   (@listed, 'l' || chr(10), 'L' || chr(10), now() - interval '40 days'),
+                   (@young, 'y' || chr(10), 'Y' || chr(10), now());
+            INSERT INTO outbox_bodies (id, placeholders, text_body, html_body, fragments, created_at)
+            VALUES (@unused, '{"{{a}}"}', 't', 'h', ARRAY[@gone], now() - interval '40 days'),
+                   (@used, '{"{{a}}"}', 't {{a}}' || chr(10) || chr(26) || chr(10), 'h {{a}}' || chr(10) || chr(26) || chr(10),
+                    ARRAY[@listed], now() - interval '40 days');
             INSERT INTO outbox (message_id, category, to_address, subject, body_id, personal, status, created_at)
             VALUES ('<' || @tag || '@t>', 'digest', @tag || '@example.org', 's', @used, '{x,y}', 'queued', now() - interval '40 days');
-            """, new { unused, used, tag });
+            """, new { unused, used, tag, gone, listed, young });
 
         var purge = ActivatorUtilities.CreateInstance<PurgeJob>(_app.Services);
         var counts = await purge.RunAsync(new JobRunContext(PurgeJob.Name, DateTimeOffset.UtcNow, "cli", null), CancellationToken.None);
@@ -186,7 +246,36 @@ public sealed class DigestSharedBodyTests
         Assert.That(left, Is.EqualTo(new[] { used }));
         Assert.That(await conn.QuerySingleAsync<(string Text, string Html)>(
             "SELECT text_body, html_body FROM outbox_messages WHERE message_id = '<' || @tag || '@t>'", new { tag }),
-            Is.EqualTo(("t x", "h y")));
+            Is.EqualTo(("t x\nl\n", "h y\nL\n")));
+        Assert.That(counts["fragments_supprimes"], Is.GreaterThanOrEqualTo(1));
+        Assert.That(await conn.QueryAsync<Guid>("SELECT id FROM outbox_fragments WHERE id = ANY (@ids)", new { ids = new[] { gone, listed, young } }),
+            Is.EquivalentTo(new[] { listed, young }));
+    }
+
+    [Test]
+    public async Task Enqueue_FragmentOlderThanADayWrittenAgain_MadeYoungSoThePurgeKeepsIt()
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var fragment = MailFragment.Of($"- {Guid.NewGuid():N}\n", "<li>x</li>\n");
+        await conn.ExecuteAsync("""
+            INSERT INTO outbox_fragments (id, text_part, html_part, created_at)
+            VALUES (@id, convert_from(@text, 'UTF8'), convert_from(@html, 'UTF8'), now() - interval '40 days')
+            """, new { id = fragment.Id, text = fragment.Text, html = fragment.Html });
+        var body = System.Text.Encoding.UTF8.GetBytes("Offres :\n" + MailFragment.Marker + "{{a}}\n");
+        var email = UniqueEmail("fragment");
+
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            var id = await conn.ExecuteScalarAsync<long>("SELECT nextval(pg_get_serial_sequence('outbox', 'id'))", transaction: tx);
+            await Outbox.EnqueueManyAsync(conn, tx, "digest", ["{{a}}"], [new MailTemplate(Guid.NewGuid(), "s", body, body, [fragment])],
+                [new TemplatedEmail(id, 0, email, ["x"], ["y"])]);
+            await tx.CommitAsync();
+        }
+
+        Assert.That(await conn.ExecuteScalarAsync<bool>(
+            "SELECT created_at > now() - interval '1 minute' FROM outbox_fragments WHERE id = @id", new { id = fragment.Id }), Is.True);
+        Assert.That(await conn.QuerySingleAsync<string>("SELECT text_body FROM outbox_messages WHERE to_address = @email", new { email }),
+            Is.EqualTo("Offres :\n" + System.Text.Encoding.UTF8.GetString(fragment.Text) + "x\n"));
     }
 
     [Test]
