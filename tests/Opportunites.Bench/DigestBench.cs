@@ -139,8 +139,9 @@ internal static class DigestBench
         report.Note("Veille, ce qui limite : le processeur (2 cœurs partagés entre PostgreSQL, l'application et smtp-sink, lui-même " +
                     "limité à un cœur : c'est ce qui borne smtp-source). Le corps de chaque groupe de préférences (~45 Ko ici : 40 " +
                     "nouveautés + 40 clôtures, plafond Alertes:MaxItemsPerSection) est écrit une fois (outbox_bodies, 0063), chaque abonné " +
-                    "n'ayant que ses liens ; la tâche veille demande l'envoi dès son premier lot écrit ; la livraison (MailKit, connexions " +
-                    "NoDelay gardées, un fil chacune) prépare chaque corps une fois (MimeKit), personnalise et envoie sur la première " +
+                    "n'ayant que ses liens, et les lignes de chaque offre une fois pour tous les corps qui la citent (outbox_fragments, " +
+                    "0107) ; la tâche veille demande l'envoi dès son premier lot écrit ; la livraison (MailKit, connexions " +
+                    "NoDelay gardées, un fil chacune) encode chaque fragment et chaque corps une fois (MimeKit), personnalise et envoie sur la première " +
                     "connexion libre. Abonnés « communes » : la commune de chacun tirée par population (10 % deux communes) : bien plus de " +
                     "groupes de préférences, donc de corps rendus, qu'avec des départements.");
     }
