@@ -311,6 +311,18 @@ public sealed class SubscriptionService(
         return n > 0;
     }
 
+    private const string HasDigestSql = "SELECT EXISTS (SELECT 1 FROM digest_subscriptions WHERE subscriber_id = @id)";
+
+    private const string HasReminderSql = "SELECT EXISTS (SELECT 1 FROM deadline_reminders WHERE id = @id)";
+
+    /// <summary>Whether an unsubscribe link still names something to stop: the subscriber's digest, or that reminder.</summary>
+    public async Task<bool> HasSubscriptionAsync(long id, bool reminder, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(reminder ? HasReminderSql : HasDigestSql, new { id },
+            cancellationToken: ct));
+    }
+
     private const string DeleteReminderSql = "DELETE FROM deadline_reminders WHERE id = @id RETURNING subscriber_id";
 
     /// <summary>One-click: stops one deadline reminder.</summary>

@@ -193,6 +193,11 @@ public sealed class AlertPagesTests
         // Mail providers may retry: still 200.
         var again = await provider.PostAsync(url, new FormUrlEncodedContent([F("List-Unsubscribe", "One-Click")]));
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        // The reader opening the link again is told it is done, not asked to confirm once more.
+        var later = await client.GetAsync(url);
+        var page = await later.Content.ReadAsStringAsync();
+        Assert.That(later.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(page, Does.Contain("Vous êtes déjà désinscrit").And.Contain("href=\"/alertes\"").And.Not.Contain("<form method=\"post\""));
     }
 
     [Test]

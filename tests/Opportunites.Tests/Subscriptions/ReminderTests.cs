@@ -142,13 +142,17 @@ public sealed class ReminderTests
         await Reminders.RunAsync(At(deadline.AddDays(-7)), [id]);
         var url = (await RemindersAsync(email)).Single().Headers["List-Unsubscribe"].Trim('<', '>')[AlertsAppFactory.BaseUrl.Length..];
         using var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var before = await (await client.GetAsync(url)).Content.ReadAsStringAsync();
 
         var post = await client.PostAsync(url, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
         await Reminders.RunAsync(At(deadline.AddDays(-1)), [id]);
+        var after = await (await client.GetAsync(url)).Content.ReadAsStringAsync();
 
         Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await post.Content.ReadAsStringAsync(), Does.Contain("Vous ne recevrez plus de rappel pour cette offre"));
         Assert.That(await RemindersAsync(email), Has.Count.EqualTo(1));
+        Assert.That(before, Does.Contain("Ne plus recevoir ce rappel"));
+        Assert.That(after, Does.Contain("Vous êtes déjà désinscrit").And.Contain("plus actif").And.Not.Contain("Ne plus recevoir ce rappel"));
         await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
         Assert.That(await conn.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM digest_subscriptions WHERE subscriber_id = @id)", new { id }),
             Is.True, "la veille continue");

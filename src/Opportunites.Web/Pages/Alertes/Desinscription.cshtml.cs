@@ -23,14 +23,19 @@ public sealed class DesinscriptionModel(SubscriptionService subscriptions, Alert
     public bool IsReminder => ReminderToken is not null;
     public string? ManageUrl { get; private set; }
 
-    public IActionResult OnGet()
+    /// <summary>The link was used already (or the alert deleted): nothing left to stop.</summary>
+    public bool AlreadyDone { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        Valid = TargetId() is not null;
-        if (!Valid)
+        if (TargetId() is not { } id)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;
+            return Page();
         }
 
+        Valid = true;
+        AlreadyDone = !await subscriptions.HasSubscriptionAsync(id, IsReminder, ct);
         return Page();
     }
 
