@@ -420,10 +420,15 @@ public static class DigestMeasurement
         public async Task RunAsync(CancellationToken ct)
         {
             var portHex = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+            var readAgain = false;
             while (!ct.IsCancellationRequested)
             {
-                if (SocketsChanged())
+                // A socket just created may not be connected yet: after a change the table is read again at the next
+                // pass (read once, a run whose SMTP sockets were all made in one pass was counted as using none).
+                var changed = SocketsChanged();
+                if (changed || readAgain)
                 {
+                    readAgain = changed;
                     var now = 0;
                     // A dual-mode socket (IPv4 address, IPv6 socket) is listed in tcp6 as ::ffff:127.0.0.1.
                     foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1).Concat(File.ReadLines("/proc/net/tcp6").Skip(1)))
