@@ -21,21 +21,24 @@ public sealed class MessageBuilderTests
 
     private static readonly string[] Placeholders = ["{{lien-gerer}}", "{{lien-desinscription}}"];
 
+    /// <summary>Up to <paramref name="max"/> pieces drawn at random, one after the other.</summary>
+    private static string DrawPieces(Random random, string[] from, int max)
+    {
+        var text = new StringBuilder();
+        for (var k = random.Next(0, max); k > 0; k--)
+        {
+            text.Append(from[random.Next(from.Length)]);
+        }
+
+        return text.ToString();
+    }
+
     [Test]
     public void PreparedBody_RandomTemplatesAndValues_SameBytesAsThePersonalisedTextEncodedWholeAndDecodesBack()
     {
         string[] pieces = [.. Pieces, .. Placeholders, .. Placeholders, "{{", "}}"];
         var random = new Random(20261123);
-        string Draw(string[] from, int max)
-        {
-            var text = new StringBuilder();
-            for (var k = random.Next(0, max); k > 0; k--)
-            {
-                text.Append(from[random.Next(from.Length)]);
-            }
-
-            return text.ToString();
-        }
+        string Draw(string[] from, int max) => DrawPieces(random, from, max);
 
         using var buffer = new MemoryStream();
         for (var n = 0; n < 2_000; n++)
@@ -64,16 +67,7 @@ public sealed class MessageBuilderTests
         // Fragments are whole lines (an offer's), the body's own text anything around their markers.
         string[] pieces = [.. Pieces, .. Placeholders, MailFragment.Marker, MailFragment.Marker];
         var random = new Random(20261204);
-        string Draw(string[] from, int max)
-        {
-            var text = new StringBuilder();
-            for (var k = random.Next(0, max); k > 0; k--)
-            {
-                text.Append(from[random.Next(from.Length)]);
-            }
-
-            return text.ToString();
-        }
+        string Draw(string[] from, int max) => DrawPieces(random, from, max);
 
         using var buffer = new MemoryStream();
         for (var n = 0; n < 2_000; n++)

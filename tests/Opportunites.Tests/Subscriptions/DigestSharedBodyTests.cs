@@ -297,6 +297,33 @@ public sealed class DigestSharedBodyTests
         Assert.That(_smtp.MessagesTo(tag + "@example.org"), Is.Empty);
     }
 
+    [Test]
+    public async Task Delivery_BodyWhoseFragmentIsMissing_ItsRowFailsWithItsReasonTheOthersGo()
+    {
+        await using var conn = await _db.DataSource.OpenConnectionAsync();
+        var tag = Guid.NewGuid().ToString("N");
+        Guid broken = Guid.NewGuid(), whole = Guid.NewGuid();
+        var ids = (await conn.QueryAsync<long>("""
+            INSERT INTO outbox_bodies (id, placeholders, text_body, html_body, fragments)
+            VALUES (@broken, '{"{{a}}"}', 'Offres :' || chr(10) || chr(26) || chr(10) || '{{a}}', 'h' || chr(10) || chr(26) || chr(10),
+                    ARRAY[gen_random_uuid()]),
+                   (@whole, '{"{{a}}"}', 'Rien de neuf {{a}}', '<p>Rien {{a}}</p>', '{}');
+            INSERT INTO outbox (message_id, category, to_address, subject, body_id, personal)
+            VALUES ('<b' || @tag || '@t>', 'digest', 'b' || @tag || '@example.org', 's', @broken, '{x,y}'),
+                   ('<w' || @tag || '@t>', 'digest', 'w' || @tag || '@example.org', 's', @whole, '{x,y}')
+            RETURNING id
+            """, new { tag, broken, whole })).ToList();
+
+        await _app.Services.GetRequiredService<OutboxDelivery>().DeliverDueAsync(CancellationToken.None);
+
+        var rows = (await conn.QueryAsync<(long Id, string Status, string? Error)>(
+            "SELECT id, status, last_error FROM outbox WHERE id = ANY (@ids) ORDER BY id", new { ids = ids.ToArray() })).ToList();
+        Assert.That(rows.Select(r => r.Status), Is.EqualTo(new[] { "failed", "sent" }));
+        Assert.That(rows[0].Error, Does.Contain("introuvable"));
+        Assert.That(_smtp.MessagesTo("b" + tag + "@example.org"), Is.Empty);
+        Assert.That(_smtp.MessagesTo("w" + tag + "@example.org").Single().Text, Does.Contain("Rien de neuf x"));
+    }
+
     private Task<long> SubscribeAsync(string email, string territory) =>
         SubscribeConfirmedAsync(_app.Services, email, [territory], [Kinds.Aap], db: _db.DataSource);
 
