@@ -72,12 +72,12 @@ public sealed class DigestOffers
     // their ranks still 4 % (a national group matches nearly every offer of the run, for 40 items shown).
     private readonly DigestCandidate[] _byNewestFirst;
     private readonly DigestCandidate[] _bySoonestFirst;
-    private readonly ulong[] _fresh;
-    private readonly ulong[] _closing;
-
-    // The same for the wider offers (a territory containing the group's): listed after the local ones.
-    private readonly ulong[] _freshWider;
-    private readonly ulong[] _closingWider;
+    // The marks by distance: [0] the local offers (of the group's territories and what they contain), [d] the offers
+    // made for a territory d levels above one of the group's (its EPCI, département, région, France), listed in that
+    // order: nearest first.
+    private readonly List<ulong[]> _fresh = [];
+    private readonly List<ulong[]> _closing = [];
+    private readonly int _words;
 
     // Kinds and themes as bits (a handful of each): a group's filter is then one AND per candidate instead of string
     // comparisons. Null when a run has more than 64 of either (never so far): Match then compares the strings.
@@ -107,10 +107,7 @@ public sealed class DigestOffers
             }
         }
 
-        _fresh = new ulong[(candidates.Count + 63) / 64];
-        _closing = new ulong[_fresh.Length];
-        _freshWider = new ulong[_fresh.Length];
-        _closingWider = new ulong[_fresh.Length];
+        _words = (candidates.Count + 63) / 64;
         _byNewestFirst = [.. candidates];
         Array.Sort(_byNewestFirst, NewestFirst);
         _bySoonestFirst = [.. candidates];
@@ -211,7 +208,8 @@ public sealed class DigestOffers
     /// of its themes; new when published in (since, until], otherwise listed when closing by <paramref name="closingUntil"/>
     /// unless the previous digest already listed it as closing (published by then and closing within its window).
     /// Local offers (of its territories and what they contain) come first in each section, then the wider ones
-    /// (<paramref name="includeWider"/>: of the territories containing its own, as the board's "portee").
+    /// (<paramref name="includeWider"/>: of the territories containing its own, as the board's "portee"), nearest first:
+    /// its EPCI's, then its département's, its région's, and the national ones.
     /// </summary>
     public DigestMatch Match(IReadOnlyList<string> territories, IReadOnlyList<string> kinds, IReadOnlyList<string> themes,
         DateTime since, bool hasPrevious, DateTime until, DateTime closingUntil, TimeSpan previousClosingWindow, int max,
@@ -224,8 +222,18 @@ public sealed class DigestOffers
         var kindMask = Mask(_kindBits, kinds);
         var themeMask = Mask(_themeBits, themes);
         var (localKeys, widerKeys) = KeysOf(_tree, territories, includeWider);
-        foreach (var (keys, fresh, closing) in new[] { (localKeys, _fresh, _closing), (widerKeys, _freshWider, _closingWider) })
+        var distances = 0;
+        foreach (var (distance, keys) in ByDistance(territories, localKeys, widerKeys))
         {
+            while (_fresh.Count <= distance)
+            {
+                _fresh.Add(new ulong[_words]);
+                _closing.Add(new ulong[_words]);
+            }
+
+            distances = Math.Max(distances, distance + 1);
+            var fresh = _fresh[distance];
+            var closing = _closing[distance];
             foreach (var code in keys)
             {
                 if (!_byKey.TryGetValue(code, out var list))
@@ -263,18 +271,56 @@ public sealed class DigestOffers
             }
         }
 
-        // Newest first for the new ones, soonest deadline first for the closing ones, ties by id: the ranks' order.
-        var freshItems = Top(_fresh, _byNewestFirst, Math.Min(max, freshTotal), isNew: true);
-        freshItems.AddRange(Top(_freshWider, _byNewestFirst, Math.Min(max, freshTotal) - freshItems.Count, isNew: true));
-        var closingItems = Top(_closing, _bySoonestFirst, Math.Min(max, closingTotal), isNew: false);
-        closingItems.AddRange(Top(_closingWider, _bySoonestFirst, Math.Min(max, closingTotal) - closingItems.Count, isNew: false));
+        // Within each distance, newest first for the new ones, soonest deadline first for the closing ones, ties by id:
+        // the ranks' order.
+        var freshItems = new List<DigestItem>(Math.Min(max, freshTotal));
+        var closingItems = new List<DigestItem>(Math.Min(max, closingTotal));
+        for (var d = 0; d < distances; d++)
+        {
+            Top(_fresh[d], _byNewestFirst, Math.Min(max, freshTotal), isNew: true, freshItems);
+            Top(_closing[d], _bySoonestFirst, Math.Min(max, closingTotal), isNew: false, closingItems);
+        }
+
         return new DigestMatch(freshItems, closingItems, freshTotal, closingTotal);
     }
 
-    /// <summary>The <paramref name="count"/> lowest ranks marked in <paramref name="marks"/>, whose marks it clears for the next group.</summary>
-    private static List<DigestItem> Top(ulong[] marks, DigestCandidate[] ordered, int count, bool isNew)
+    /// <summary>
+    /// The keys to read, by distance from the group's territories: 0 for their own (local) keys, then each wider key
+    /// ('=' + an ancestor) at the fewest levels it lies above one of them.
+    /// </summary>
+    private IEnumerable<(int Distance, string[] Keys)> ByDistance(IReadOnlyList<string> territories, string[] local, string[] wider)
     {
-        var items = new List<DigestItem>(count);
+        yield return (0, local);
+        if (wider.Length == 0)
+        {
+            yield break;
+        }
+
+        var distance = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in territories)
+        {
+            var lineage = _tree.Get(t)?.Lineage ?? [t];
+            for (var i = 0; i < lineage.Length - 1; i++)
+            {
+                var key = "=" + lineage[i];
+                var d = lineage.Length - 1 - i;
+                if (!distance.TryGetValue(key, out var known) || d < known)
+                {
+                    distance[key] = d;
+                }
+            }
+        }
+
+        foreach (var level in wider.GroupBy(k => distance.GetValueOrDefault(k, 1)).OrderBy(g => g.Key))
+        {
+            yield return (level.Key, level.ToArray());
+        }
+    }
+
+    /// <summary>Adds to <paramref name="items"/> the lowest ranks marked in <paramref name="marks"/> until it holds
+    /// <paramref name="count"/>, and clears the marks for the next group.</summary>
+    private static void Top(ulong[] marks, DigestCandidate[] ordered, int count, bool isNew, List<DigestItem> items)
+    {
         for (var w = 0; w < marks.Length && items.Count < count; w++)
         {
             for (var word = marks[w]; word != 0 && items.Count < count; word &= word - 1)
@@ -284,7 +330,6 @@ public sealed class DigestOffers
         }
 
         Array.Clear(marks);
-        return items;
     }
 
     private static readonly Comparison<DigestCandidate> NewestFirst = (a, b) =>

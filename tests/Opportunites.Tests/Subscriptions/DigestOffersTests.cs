@@ -83,13 +83,18 @@ public sealed class DigestOffersTests
             // Local: one of its territories lies within one of the group's; wider: contains one of them.
             bool Local(DigestCandidate c) => c.TerritoryCodes.Any(t => groupTerritories.Any(g => Tree.IsWithin(t, g)));
             bool Wider(DigestCandidate c) => includeWider && c.TerritoryCodes.Any(t => groupTerritories.Any(g => Tree.IsWithin(g, t)));
+            // Local first, then the wider ones nearest first: levels between the offer's territory and the group's.
+            int Distance(DigestCandidate c) => Local(c) ? 0 : c.TerritoryCodes
+                .SelectMany(t => groupTerritories.Where(g => Tree.IsWithin(g, t))
+                    .Select(g => Tree.Get(g)!.Lineage.Length - 1 - Array.IndexOf(Tree.Get(g)!.Lineage, t)))
+                .Min();
             var matched = candidates.Where(c => (Local(c) || Wider(c)) && groupKinds.Contains(c.Kind)
                                                 && (groupThemes.Length == 0 || c.ThemeCodes.Any(groupThemes.Contains))).ToList();
             var fresh = matched.Where(c => c.PublishedAt > since && c.PublishedAt <= until)
-                .OrderBy(c => Local(c) ? 0 : 1).ThenByDescending(c => c.PublishedAt).ThenBy(c => c.Id).ToList();
+                .OrderBy(Distance).ThenByDescending(c => c.PublishedAt).ThenBy(c => c.Id).ToList();
             var closing = matched.Except(fresh)
                 .Where(c => c.ClosesAt is { } closes && closes <= closingUntil && !(hasPrevious && c.PublishedAt <= since && closes <= since + window))
-                .OrderBy(c => Local(c) ? 0 : 1).ThenBy(c => c.ClosesAt).ThenBy(c => c.Id).ToList();
+                .OrderBy(Distance).ThenBy(c => c.ClosesAt).ThenBy(c => c.Id).ToList();
             var context = $"graine {seed}, groupe {g}";
             Assert.That(match.FreshTotal, Is.EqualTo(fresh.Count), context);
             Assert.That(match.ClosingTotal, Is.EqualTo(closing.Count), context);

@@ -255,7 +255,8 @@ public sealed class DigestSmtpTests
             return title;
         }
 
-        // Published oldest first: were the digest only "newest first", the local one would come last.
+        // Published oldest first, nearest first: were the digest only "newest first", the local one would come last and
+        // France first.
         var begles = await OfferInAsync("Ville de Bègles", "C33039");
         published = published.AddMinutes(10);
         var metropole = await OfferInAsync("Bordeaux Métropole", "E243300316");
@@ -297,6 +298,8 @@ public sealed class DigestSmtpTests
             // The commune's own offer first, before those of the territories containing it.
             Assert.That(toWide.IndexOf(begles, StringComparison.Ordinal), Is.LessThan(toWide.IndexOf(metropole, StringComparison.Ordinal)));
             Assert.That(toWide.IndexOf(begles, StringComparison.Ordinal), Is.LessThan(toWide.IndexOf(gironde, StringComparison.Ordinal)));
+            // Then the wider ones nearest first (published the other way round): métropole, département, région, France.
+            Assert.That(new[] { metropole, gironde, region, france }.Select(t => toWide.IndexOf(t, StringComparison.Ordinal)), Is.Ordered);
             // "Seulement ce territoire et ce qu'il contient": none of the wider offers, nor the neighbour's.
             Assert.That(toNear, Does.Contain(begles));
             Assert.That(toNear, Does.Not.Contain(region).And.Not.Contain(france).And.Not.Contain(merignac));
