@@ -188,7 +188,8 @@ public sealed record MailTemplate(Guid BodyId, string Subject, byte[] TextBody, 
 /// </summary>
 public sealed record MailFragment(Guid Id, byte[] Text, byte[] Html)
 {
-    /// <summary>Where a body puts its next fragment: this line alone (U+001A, "substitute", which no text of ours holds).</summary>
+    /// <summary>Where a body puts its next fragment: this line alone (U+001A, "substitute"). A body's own text is ours
+    /// (headings, links), never a user's: what users write is in the fragments, where markers are not looked for.</summary>
     public const string Marker = "\u001A\n";
 
     public static MailFragment Of(string text, string html)
@@ -197,7 +198,7 @@ public sealed record MailFragment(Guid Id, byte[] Text, byte[] Html)
         var htmlUtf8 = Encoding.UTF8.GetBytes(html);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(textUtf8);
-        // The length first: no other split of the same bytes between the two parts has the same id.
+        // The text's length after it: no other split of the same bytes between the two parts has the same id.
         hash.AppendData(BitConverter.GetBytes(textUtf8.Length));
         hash.AppendData(htmlUtf8);
         Span<byte> digest = stackalloc byte[32];
