@@ -174,8 +174,12 @@ public sealed class MessageBuilder
     internal static string NormalizeLineEnds(string text) =>
         text.AsSpan().IndexOfAny(OtherLineEnds) < 0 ? text : text.ReplaceLineEndings("\n");
 
-    /// <summary>Whether UTF-8 bytes hold a line end other than '\n' (what <see cref="NormalizeLineEnds"/> replaces).</summary>
-    internal static bool HasOtherLineEnds(ReadOnlySpan<byte> utf8) =>
+    /// <summary>UTF-8 text with its line ends normalized as for a string; the same bytes when there is nothing to change.</summary>
+    internal static ReadOnlyMemory<byte> NormalizeLineEnds(ReadOnlyMemory<byte> utf8) =>
+        HasOtherLineEnds(utf8.Span) ? Encoding.UTF8.GetBytes(NormalizeLineEnds(Encoding.UTF8.GetString(utf8.Span))) : utf8;
+
+    /// <summary>Whether UTF-8 bytes hold a line end other than '\n' (what <see cref="NormalizeLineEnds(string)"/> replaces).</summary>
+    private static bool HasOtherLineEnds(ReadOnlySpan<byte> utf8) =>
         utf8.IndexOfAny((byte)'\r', (byte)'\f') >= 0 || utf8.IndexOf("\u0085"u8) >= 0 || utf8.IndexOf("\u2028"u8) >= 0
         || utf8.IndexOf("\u2029"u8) >= 0;
 
@@ -208,9 +212,7 @@ public sealed class PreparedBody
     public PreparedBody(ReadOnlyMemory<byte> utf8, IReadOnlyList<string> placeholders, IReadOnlyList<byte[]>? fragments = null)
     {
         Placeholders = [.. placeholders];
-        var text = MessageBuilder.HasOtherLineEnds(utf8.Span)
-            ? Encoding.UTF8.GetBytes(MessageBuilder.NormalizeLineEnds(Encoding.UTF8.GetString(utf8.Span))).AsSpan()
-            : utf8.Span;
+        var text = MessageBuilder.NormalizeLineEnds(utf8).Span;
         var marks = Placeholders.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
         var plain = 0;
         var fragment = 0;
@@ -255,10 +257,7 @@ public sealed class PreparedBody
     private static readonly byte[] FragmentMarker = Encoding.UTF8.GetBytes(MailFragment.Marker);
 
     /// <summary>A fragment's part (UTF-8, whole lines) as it goes in place of its marker.</summary>
-    public static byte[] EncodeFragment(byte[] utf8) =>
-        Encode(MessageBuilder.HasOtherLineEnds(utf8)
-            ? Encoding.UTF8.GetBytes(MessageBuilder.NormalizeLineEnds(Encoding.UTF8.GetString(utf8)))
-            : utf8);
+    public static byte[] EncodeFragment(byte[] utf8) => Encode(MessageBuilder.NormalizeLineEnds(utf8).Span);
 
     private static bool HasPlaceholder(ReadOnlySpan<byte> line, byte[][] marks)
     {

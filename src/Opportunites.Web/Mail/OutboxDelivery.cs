@@ -191,7 +191,7 @@ public sealed class OutboxDelivery(
     private async Task ClaimLoopAsync(ClaimedQueue queue, int batchSize, CancellationToken stopping)
     {
         var bodies = new Dictionary<Guid, SharedBody>();
-        var fragments = new Dictionary<Guid, (byte[] Text, byte[] Html)>();
+        var fragments = new Dictionary<Guid, EncodedFragment>();
         // The last row read (next_attempt_at, id): the next claim starts after it.
         var after = (At: DateTime.MinValue, Id: 0L);
         NpgsqlConnection? conn = null;
@@ -332,7 +332,7 @@ public sealed class OutboxDelivery(
     }
 
     private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection conn, int limit, (DateTime At, long Id) after,
-        Dictionary<Guid, SharedBody> bodies, Dictionary<Guid, (byte[] Text, byte[] Html)> fragments)
+        Dictionary<Guid, SharedBody> bodies, Dictionary<Guid, EncodedFragment> fragments)
     {
         var rows = (await conn.QueryAsync<OutboxRow>(ClaimSql, new { limit, afterAt = after.At, afterId = after.Id })).ToList();
         var needed = rows.Where(r => r.BodyId is not null).Select(r => r.BodyId!.Value).ToHashSet();
@@ -390,7 +390,7 @@ public sealed class OutboxDelivery(
     private const int MaxCachedFragments = 16_384;
 
     private static async Task ReadFragmentsAsync(NpgsqlConnection conn, List<SharedBody> bodies,
-        Dictionary<Guid, (byte[] Text, byte[] Html)> fragments)
+        Dictionary<Guid, EncodedFragment> fragments)
     {
         var wanted = bodies.SelectMany(b => b.Fragments).ToHashSet();
         var missing = wanted.Where(id => !fragments.ContainsKey(id)).ToArray();
@@ -409,7 +409,7 @@ public sealed class OutboxDelivery(
 
         foreach (var f in await conn.QueryAsync<(Guid Id, byte[] TextPart, byte[] HtmlPart)>(FragmentsSql, new { ids = missing }))
         {
-            fragments[f.Id] = (PreparedBody.EncodeFragment(f.TextPart), PreparedBody.EncodeFragment(f.HtmlPart));
+            fragments[f.Id] = new EncodedFragment(PreparedBody.EncodeFragment(f.TextPart), PreparedBody.EncodeFragment(f.HtmlPart));
         }
     }
 
@@ -488,6 +488,9 @@ public sealed class OutboxDelivery(
         public DateTime DueAt { get; init; }
     }
 
+    /// <summary>A fragment's parts as they go in place of its markers (<see cref="PreparedBody.EncodeFragment"/>).</summary>
+    internal readonly record struct EncodedFragment(byte[] Text, byte[] Html);
+
     internal sealed class SharedBody
     {
         public Guid Id { get; init; }
@@ -506,7 +509,7 @@ public sealed class OutboxDelivery(
         /// after the other, and preparing on first use had each of them encode the same body at the same time.
         /// </summary>
         /// <param name="fragments">Encoded fragments by id, <see cref="Fragments"/> among them.</param>
-        public SharedBody Prepare(IReadOnlyDictionary<Guid, (byte[] Text, byte[] Html)>? fragments = null)
+        public SharedBody Prepare(IReadOnlyDictionary<Guid, EncodedFragment>? fragments = null)
         {
             PreparedText = new PreparedBody(TextBody, Placeholders,
                 Fragments.Length == 0 ? null : Fragments.Select(id => fragments![id].Text).ToList());

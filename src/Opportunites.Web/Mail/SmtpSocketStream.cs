@@ -115,7 +115,8 @@ internal sealed class SmtpSocketStream : Stream
     {
         if (EndsData() && EndOfDataGate is { IsCompleted: false } gate)
         {
-            ((IAsyncResult)gate).AsyncWaitHandle.WaitOne();
+            // Task's own wait (a short spin, then a slim event): its AsyncWaitHandle made an event per message.
+            gate.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
         }
     }
 
