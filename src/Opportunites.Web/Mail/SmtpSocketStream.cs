@@ -115,8 +115,8 @@ internal sealed class SmtpSocketStream : Stream
     {
         if (EndsData() && EndOfDataGate is { IsCompleted: false } gate)
         {
-            // Task's own wait (a short spin, then a slim event): its AsyncWaitHandle made an event per message.
-            gate.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+            // Blocks at once: the task's own wait spins first, on cores PostgreSQL needs to write that very mark.
+            ((IAsyncResult)gate).AsyncWaitHandle.WaitOne();
         }
     }
 
