@@ -8,7 +8,9 @@ of messages at DATA, at random; a recipient whose local part starts with "refuse
 with 550 (or 451), a failure at a chosen place in a run; a file "slow" holding SECONDS delays every answer to DATA.
 With --count-only, nothing is parsed or stored but one line per accepted message in received.txt (its recipients,
 comma-separated): fast enough for tens of thousands of messages. With --pipelining, announces PIPELINING.
-Prints "READY <port>" once listening; exits when stdin closes.
+Prints "READY <port>" once listening; exits when stdin closes. A line "crash" on stdin ends the process at once, as a
+server going down, connections cut: between two steps of its event loop, so never between storing a message and
+answering it (a kill there leaves a message stored but unanswered, which any client sends again: RFC 1047).
 With --parse FILE, prints the JSON description of an .eml file instead (pickup-mode tests).
 """
 import argparse
@@ -181,7 +183,9 @@ def main():
     controller.start()
     print(f"READY {port}", flush=True)
     try:
-        sys.stdin.read()
+        for line in sys.stdin:
+            if line.strip() == "crash":
+                controller.loop.call_soon_threadsafe(os._exit, 0)
     finally:
         controller.stop()
 
