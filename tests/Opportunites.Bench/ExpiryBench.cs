@@ -238,9 +238,10 @@ internal sealed class ExpiryBench(NpgsqlDataSource db)
     private async Task<int> VisibleOverdueAsync()
     {
         var board = new BoardQueries(db, TimeProvider.System);
-        var france = await new Opportunites.Web.Board.TerritoryDirectory(db).ResolveAsync("FR");
+        var territories = await Opportunites.Web.Territories.TerritoryDirectory.LoadAsync(db);
+        var france = territories.Describe(territories.Get("FR")!);
         var visible = 0;
-        foreach (var filter in new[] { new BoardFilter(), new BoardFilter { Territories = [france!] } })
+        foreach (var filter in new[] { new BoardFilter(), new BoardFilter { Territories = [france] } })
         {
             var page = await board.SearchAsync(filter);
             visible += page.Items.Count(i => i.ClosesAt is { } c && c <= DateTime.UtcNow);

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Board;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Bench;
 
@@ -39,15 +40,13 @@ internal sealed record PageView(string Url, BoardFilter Filter, IReadOnlyList<St
 /// </summary>
 internal sealed partial class PageViews(NpgsqlDataSource db)
 {
-    private readonly TerritoryDirectory _territories = new(db);
-
-    private BoardFilterParser Parser => new(_territories, new ThemeCatalog(db));
+    private readonly ThemeCatalog _themes = new(db);
 
     public async Task<PageView> ForAsync(string url)
     {
         var mark = url.IndexOf('?', StringComparison.Ordinal);
         var input = BoardQueryInput.Parse(mark < 0 ? "" : url[mark..]);
-        var parsed = await Parser.ParseAsync(input);
+        var parsed = await new BoardFilterParser(await TerritoryDirectory.LoadAsync(db), _themes).ParseAsync(input);
         if (!parsed.IsValid)
         {
             throw new InvalidOperationException($"URL refusée par le filtre : {url} ({string.Join(" ", parsed.Errors.Values.SelectMany(v => v))})");

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Opportunites.Web.Board;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Bench;
 
@@ -48,7 +49,7 @@ internal sealed class SqlMeasurements(NpgsqlDataSource db, Report report)
         }
 
         // Whole page views as the app runs them (parse with its territory lookup, then page + count in one round trip).
-        var parser = new BoardFilterParser(new TerritoryDirectory(db), new ThemeCatalog(db));
+        var parser = new BoardFilterParser(await TerritoryDirectory.LoadAsync(db), new ThemeCatalog(db));
         var board = new BoardQueries(db, TimeProvider.System);
         foreach (var (name, urls) in mixes.Select(w => (w.Name, w.Urls)))
         {

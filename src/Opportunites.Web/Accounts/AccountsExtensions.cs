@@ -44,9 +44,6 @@ public static class AccountsExtensions
             "Courriel quotidien aux administrateurs : file de modération", MisfirePolicy.FireOnceNow, requestRecovery: false);
         builder.Services.AddSingleton<Import.Importer>();
         builder.Services.AddSingleton<Import.NewsletterExport>();
-        // The territory tree changes only with migrations: loaded once, on first use (after the app has migrated).
-        builder.Services.AddSingleton(sp =>
-            Publishing.TerritoryDirectory.LoadAsync(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()).GetAwaiter().GetResult());
 
         builder.Services.AddRateLimiter(o =>
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Opportunites.Web.Mail;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -61,7 +62,7 @@ public static class BoardEndpoints
             .WithSummary("Une offre publique, ouverte ou close.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/territoires", TerritoriesAsync)
+        api.MapGet("/territoires", Territories)
             .WithName("ChercherTerritoires")
             .WithSummary("Territoires (France, régions, départements, intercommunalités, communes) désignés par q : début du nom "
                 + "(sans accents ni tirets requis, « st » pour « saint »), code postal (33130), code INSEE, numéro de département, "
@@ -169,8 +170,8 @@ public static class BoardEndpoints
             o.WorkTerritoryCode is { } w ? new ApiWorkPlace(w, o.WorkTerritoryLabel ?? w) : null));
     }
 
-    private static async Task<Results<Ok<IReadOnlyList<ApiTerritory>>, ProblemHttpResult>> TerritoriesAsync(
-        [FromQuery] string? q, [FromQuery] string? niveau, TerritoryDirectory territories, CancellationToken ct)
+    private static Results<Ok<IReadOnlyList<ApiTerritory>>, ProblemHttpResult> Territories(
+        [FromQuery] string? q, [FromQuery] string? niveau, TerritoryDirectory territories)
     {
         if (q is { Length: > 100 })
         {
@@ -181,8 +182,8 @@ public static class BoardEndpoints
         // niveau=commune: the place-of-work field; a wider look so that ten communes remain after the larger places.
         var communesOnly = string.Equals(niveau, "commune", StringComparison.OrdinalIgnoreCase);
         var rows = string.IsNullOrWhiteSpace(q) ? []
-            : communesOnly ? [.. (await territories.SearchAsync(q, 40, ct)).Where(t => t.Level == "commune").Take(10)]
-            : await territories.SearchAsync(q, 10, ct);
+            : communesOnly ? [.. territories.Search(q, 40).Where(t => t.Level == "commune").Take(10)]
+            : territories.Search(q, 10);
         IReadOnlyList<ApiTerritory> result = rows.Select(t => new ApiTerritory(t.Code, t.InseeCode, t.Name, t.Level, t.Label,
             t.DepartementCode, t.DepartementName, t.RegionCode, t.RegionName, t.PostalCodes)).ToList();
         return TypedResults.Ok(result);

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Microsoft.OpenApi;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -19,7 +20,9 @@ public static class BoardExtensions
         builder.Services.AddRateLimiter(o => o.AddPolicy<string, ReadConcurrencyPolicy>(ReadConcurrencyPolicy.Name));
         builder.Services.AddBoardPageCache();
         builder.Services.AddSingleton<BoardQueries>();
-        builder.Services.AddSingleton<TerritoryDirectory>();
+        // The territory tree changes only with migrations: loaded once, on first use (after the app has migrated).
+        builder.Services.AddSingleton(sp =>
+            TerritoryDirectory.LoadAsync(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()).GetAwaiter().GetResult());
         builder.Services.AddSingleton<ThemeCatalog>();
         builder.Services.AddSingleton<BoardFilterParser>();
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Opportunites.Web.Opportunities;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Board;
 
@@ -338,7 +339,7 @@ public sealed class BoardFilterParser(TerritoryDirectory territories, ThemeCatal
         var unknown = new List<string>();
         foreach (var text in typed)
         {
-            var territory = text.Length > 200 ? null : await territories.ResolveAsync(text, ct);
+            var territory = text.Length > 200 ? null : territories.Resolve(text) is { } t ? territories.Describe(t) : null;
             if (territory is null)
             {
                 unknown.Add($"« {Truncate(text)} »");

@@ -3,6 +3,7 @@ using Opportunites.Web.Data;
 using Opportunites.Web.Import;
 using Opportunites.Web.Moderation;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Cli;
 

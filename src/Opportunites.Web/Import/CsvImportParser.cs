@@ -2,6 +2,7 @@ using System.Globalization;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Import;
 

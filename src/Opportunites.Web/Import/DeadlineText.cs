@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Import;
 

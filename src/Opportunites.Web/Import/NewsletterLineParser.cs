@@ -1,6 +1,7 @@
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Import;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Publishing;
 

@@ -1,4 +1,5 @@
 using Opportunites.Web.Board;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Shared;
 
@@ -35,8 +36,7 @@ public sealed class TerritorySelection
     /// several separated by commas when typed without JavaScript). With <paramref name="multiple"/> false, a typed
     /// text replaces the chip already chosen, as picking a new one in the list does.
     /// </summary>
-    public static async Task<TerritorySelection> ResolveAsync(TerritoryDirectory directory, IEnumerable<string?> values,
-        bool multiple = true, CancellationToken ct = default)
+    public static TerritorySelection Resolve(TerritoryDirectory directory, IEnumerable<string?> values, bool multiple = true)
     {
         var texts = values.Where(v => !string.IsNullOrWhiteSpace(v))
             .SelectMany(v => v!.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -50,7 +50,7 @@ public sealed class TerritorySelection
         }
 
         // Codes (the chips) first; what is left was typed by a person.
-        var byCode = await GetByCodesAsync(directory, texts);
+        var byCode = GetByCodes(directory, texts);
         var codes = byCode.Select(t => t.Code).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var chosen = new List<Territory>(byCode);
         var typed = new List<Territory>();
@@ -58,7 +58,7 @@ public sealed class TerritorySelection
         var unknown = new List<TerritoryQuestion>();
         foreach (var text in texts.Where(t => !codes.Contains(t)))
         {
-            var candidates = Distinct(await directory.ResolveCandidatesAsync(text, ct));
+            var candidates = Distinct(directory.ResolveCandidates(text));
             switch (candidates.Count)
             {
                 case 1:
@@ -73,7 +73,7 @@ public sealed class TerritorySelection
                     var trimmed = text.Trim();
                     for (var n = trimmed.Length; trimmed.Length <= 100 && n >= 4 && close.Count == 0; n--)
                     {
-                        close = await directory.SearchAsync(trimmed[..n], 5, ct);
+                        close = directory.Search(trimmed[..n], 5);
                     }
 
                     unknown.Add(new TerritoryQuestion(text, close));
@@ -97,12 +97,9 @@ public sealed class TerritorySelection
     }
 
     /// <summary>The territories of these codes (any case), in the order given; unknown codes are left out.</summary>
-    public static async Task<IReadOnlyList<Territory>> GetByCodesAsync(TerritoryDirectory directory, IEnumerable<string> codes)
-    {
-        var tree = await directory.GetTreeAsync();
-        return [.. codes.Select(c => tree.Get(c.Trim().ToUpperInvariant())).OfType<Territories.TerritoryInfo>()
-            .DistinctBy(t => t.Code).Select(t => Territory.From(t, tree))];
-    }
+    public static IReadOnlyList<Territory> GetByCodes(TerritoryDirectory directory, IEnumerable<string> codes) =>
+        [.. codes.Select(c => directory.Get(c.Trim().ToUpperInvariant())).OfType<TerritoryInfo>()
+            .DistinctBy(t => t.Code).Select(directory.Describe)];
 
     // One name for nested places (La Réunion the région and the département, Paris the département and the commune)
     // asks nothing: the largest, listed first, holds the others and matches them both ways.

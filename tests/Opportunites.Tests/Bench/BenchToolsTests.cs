@@ -7,6 +7,7 @@ using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Bench;
 
@@ -25,7 +26,7 @@ public sealed class BenchToolsTests
     public async Task BoardUrls_Mix_EveryUrlAcceptedByTheBoardAndHalfAreSearches()
     {
         var urls = BoardUrls.Mix(400, Departements, Regions, ["numérique", "insertion", "jeunes", "santé", "culture"]);
-        var parser = new BoardFilterParser(new TerritoryDirectory(SharedDatabase.DataSource), new ThemeCatalog(SharedDatabase.DataSource));
+        var parser = new BoardFilterParser(await TerritoryDirectory.LoadAsync(SharedDatabase.DataSource), new ThemeCatalog(SharedDatabase.DataSource));
 
         foreach (var url in urls)
         {

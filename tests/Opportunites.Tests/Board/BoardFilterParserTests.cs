@@ -1,14 +1,14 @@
 using Opportunites.Tests;
 using Opportunites.Web.Board;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Board;
 
 public sealed class BoardFilterParserTests
 {
-    private static BoardFilterParser Parser() =>
-        new(new TerritoryDirectory(SharedDatabase.DataSource), new ThemeCatalog(SharedDatabase.DataSource));
-
-    private static Task<BoardFilterResult> ParseAsync(string query) => Parser().ParseAsync(BoardQueryInput.Parse(query));
+    private static async Task<BoardFilterResult> ParseAsync(string query) =>
+        await new BoardFilterParser(await TerritoryDirectory.LoadAsync(SharedDatabase.DataSource), new ThemeCatalog(SharedDatabase.DataSource))
+            .ParseAsync(BoardQueryInput.Parse(query));
 
     [Test]
     public async Task Parse_NoParameters_OpenOffersByDeadlinePageOne()

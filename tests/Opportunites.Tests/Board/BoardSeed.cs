@@ -3,6 +3,7 @@ using Opportunites.Tests.Infrastructure;
 using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Board;
 
@@ -27,12 +28,12 @@ internal static class BoardSeed
 
     public static BoardQueries Queries() => new(Db, TimeProvider.System);
 
-    public static BoardFilterParser Parser() => new(new TerritoryDirectory(Db), new ThemeCatalog(Db));
+    public static async Task<BoardFilterParser> ParserAsync() => new(await TerritoryDirectory.LoadAsync(Db), new ThemeCatalog(Db));
 
     /// <summary>Parses a query string the way the page and the API do; fails the test on invalid input.</summary>
     public static async Task<BoardFilter> FilterAsync(string query)
     {
-        var r = await Parser().ParseAsync(BoardQueryInput.Parse(query));
+        var r = await (await ParserAsync()).ParseAsync(BoardQueryInput.Parse(query));
         Assert.That(r.IsValid, Is.True, string.Join(" ", r.Errors.Values.SelectMany(v => v)));
         return r.Filter;
     }

@@ -5,6 +5,7 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Import;
 using Opportunites.Web.Moderation;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 using static Opportunites.Tests.Infrastructure.WebForms;
 
 namespace Opportunites.Tests.Import;

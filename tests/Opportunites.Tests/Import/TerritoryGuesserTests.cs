@@ -1,6 +1,7 @@
 using Opportunites.Web.Demo;
 using Opportunites.Web.Import;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Import;
 

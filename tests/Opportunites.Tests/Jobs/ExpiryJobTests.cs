@@ -138,8 +138,8 @@ public sealed class ExpiryJobTests
         await conn.ExecuteAsync("DELETE FROM opportunity_territories WHERE opportunity_id = @id", new { id });
         await conn.ExecuteAsync("INSERT INTO opportunity_territories (opportunity_id, territory_code) VALUES (@id, 'FR')", new { id });
         var board = new Opportunites.Web.Board.BoardQueries(_db.DataSource, TimeProvider.System);
-        var gironde = await new Opportunites.Web.Board.TerritoryDirectory(_db.DataSource).ResolveAsync("33");
-        var inGironde = new Opportunites.Web.Board.BoardFilter { Territories = [gironde!] };
+        var territories = await Opportunites.Web.Territories.TerritoryDirectory.LoadAsync(_db.DataSource);
+        var inGironde = new Opportunites.Web.Board.BoardFilter { Territories = [territories.Describe(territories.Get("33")!)] };
         const string RowsSql = "SELECT count(*) FROM opportunity_territory_matches WHERE opportunity_id = @id";
         var rowsBefore = await conn.ExecuteScalarAsync<int>(RowsSql, new { id });
 

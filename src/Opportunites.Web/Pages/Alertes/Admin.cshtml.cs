@@ -6,6 +6,7 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Digests;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Alertes;
 
@@ -54,7 +55,7 @@ public sealed class AdminModel(DigestPreview preview, AlertCatalog catalog, Terr
         }
         else if (Territories.Any(t => !string.IsNullOrWhiteSpace(t)))
         {
-            var selection = await TerritorySelection.ResolveAsync(territories, Territories, ct: ct);
+            var selection = TerritorySelection.Resolve(territories, Territories);
             TerritoryField = Field(selection);
             var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
             var errors = selection.IsResolved ? await catalog.ValidateAsync(prefs, ct) : [.. selection.Messages];

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Alertes;
 
@@ -75,7 +76,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
             return Invalid();
         }
 
-        var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
+        var selection = TerritorySelection.Resolve(territories, TerritoryValues);
         var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
         var errors = new List<string>(selection.Messages);
         if (!Request.Form["Kinds"].Any(k => !string.IsNullOrWhiteSpace(k)))
@@ -161,7 +162,7 @@ public sealed class GererModel(SubscriptionService subscriptions, AlertCatalog c
         }
 
         Subscriber = s;
-        SavedTerritories = await TerritorySelection.GetByCodesAsync(territories, s.TerritoryCodes ?? []);
+        SavedTerritories = TerritorySelection.GetByCodes(territories, s.TerritoryCodes ?? []);
         ThemeOptions = await catalog.GetThemesAsync(ct);
         return true;
     }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
 using Opportunites.Web.Subscriptions;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Alertes;
 
@@ -73,7 +74,7 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
         Themes = [.. query["theme"].Select(t => t?.Trim().ToLowerInvariant() ?? "").Where(known.Contains).Distinct()];
         if (query["territoire"].Count > 0)
         {
-            var selection = await TerritorySelection.ResolveAsync(territories, query["territoire"], ct: ct);
+            var selection = TerritorySelection.Resolve(territories, query["territoire"]);
             TerritoryField = PreferenceFields.TerritoryField(selection, null);
         }
     }
@@ -96,7 +97,7 @@ public sealed partial class IndexModel(SubscriptionService subscriptions, AlertC
             errors.Add(NoKindError);
         }
 
-        var selection = await TerritorySelection.ResolveAsync(territories, TerritoryValues, ct: ct);
+        var selection = TerritorySelection.Resolve(territories, TerritoryValues);
         errors.AddRange(selection.Messages);
         var prefs = DigestPreferences.Canonical(selection.Codes, Kinds, Themes, Frequency, IncludeWider);
         var invalid = await catalog.ValidateAsync(prefs, ct);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Compte;
 
@@ -29,7 +30,7 @@ public sealed class InscriptionModel(AccountService accounts, TerritoryDirectory
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        var selection = await TerritorySelection.ResolveAsync(territories, HomeTerritoryValues, multiple: false, ct);
+        var selection = TerritorySelection.Resolve(territories, HomeTerritoryValues, multiple: false);
         var home = selection.IsResolved && selection.Chosen.Count > 0 ? selection.Chosen[0].Code : null;
         var errors = await accounts.SignUpAsync(new SignUpInput(Email, Password, OrganisationName, OrganisationType, JoinExisting, home));
         if (errors.Remove(AccountService.ExistingOrganisationKey, out var existing))

@@ -6,11 +6,12 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class ApercuModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock) : PageModel
+public sealed class ApercuModel(OfferStore offers, TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock) : PageModel
 {
     public OfferDetail Offer { get; private set; } = null!;
     public string Status { get; private set; } = "";
@@ -22,7 +23,7 @@ public sealed class ApercuModel(OfferStore offers, Publishing.TerritoryDirectory
     /// <summary>The description as the public page renders it (MarkdownRenderer): lists and line breaks kept.</summary>
     public string DescriptionHtml { get; private set; } = "";
 
-    public Publishing.TerritoryDirectory Territories => territories;
+    public TerritoryDirectory Territories => territories;
     public CurrentUser Me => CurrentUser.From(User)!;
 
     [TempData] public string? Message { get; set; }

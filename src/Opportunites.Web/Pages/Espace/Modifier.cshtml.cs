@@ -5,11 +5,12 @@ using Opportunites.Web.Board;
 using Opportunites.Web.Import;
 using Opportunites.Web.Opportunities;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class ModifierModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock,
+public sealed class ModifierModel(OfferStore offers, TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock,
     Importer importer)
     : OfferFormPage(offers, territories, themes, clock)
 {

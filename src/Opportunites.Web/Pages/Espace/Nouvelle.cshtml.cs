@@ -3,11 +3,12 @@ using Microsoft.AspNetCore.Mvc;
 using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Espace;
 
 [Authorize(Policy = Policies.Issuer)]
-public sealed class NouvelleModel(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock)
+public sealed class NouvelleModel(OfferStore offers, TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock)
     : OfferFormPage(offers, territories, themes, clock)
 {
     public string IssuerName { get; private set; } = "";

@@ -5,12 +5,12 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
-using TerritoryFinder = Opportunites.Web.Board.TerritoryDirectory;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Espace;
 
 /// <summary>What the "new" and "edit" pages share: the form, its checks and the duplicate warning.</summary>
-public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock) : PageModel
+public abstract class OfferFormPage(OfferStore offers, TerritoryDirectory territories, ThemeCatalog themes, TimeProvider clock) : PageModel
 {
     [BindProperty] public OfferInput Input { get; set; } = new();
 
@@ -30,7 +30,7 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
     private TerritorySelection? selection;
     private TerritorySelection? workSelection;
     public IReadOnlyList<Theme> ThemeOptions { get; private set; } = [];
-    public Publishing.TerritoryDirectory Territories => territories;
+    public TerritoryDirectory Territories => territories;
     public CurrentUser Me => CurrentUser.From(User)!;
     protected OfferStore Offers => offers;
     protected TimeProvider Clock => clock;
@@ -60,11 +60,9 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
         ModelState.Clear();
         // Names typed without JavaScript ("Bègles", "33130") become codes here; a name shared by several places
         // ("Saint-Denis") is a choice to make, shown in the field, not an unknown territory.
-        selection = await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
-            Input.Territories, ct: HttpContext.RequestAborted);
+        selection = TerritorySelection.Resolve(territories, Input.Territories);
         Input.Territories = [.. selection.Codes];
-        workSelection = await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
-            Input.WorkPlace, multiple: false, ct: HttpContext.RequestAborted);
+        workSelection = TerritorySelection.Resolve(territories, Input.WorkPlace, multiple: false);
         Input.WorkPlace = [.. workSelection.Codes];
         await LoadThemesAsync();
         var (data, errors) = OfferForm.Validate(Input, ParisTime.Today(clock), territories,
@@ -119,14 +117,12 @@ public abstract class OfferFormPage(OfferStore offers, Publishing.TerritoryDirec
         var executed = await next();
         if (executed.Result is PageResult)
         {
-            selection ??= await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
-                Input.Territories, ct: HttpContext.RequestAborted);
+            selection ??= TerritorySelection.Resolve(territories, Input.Territories);
             var error = ModelState.TryGetValue($"{nameof(Input)}.{nameof(OfferInput.Territories)}", out var e) && e.Errors.Count > 0
                 ? e.Errors[0].ErrorMessage
                 : null;
             TerritoryField = Field(selection, selection.IsResolved ? error : null);
-            workSelection ??= await TerritorySelection.ResolveAsync(HttpContext.RequestServices.GetRequiredService<TerritoryFinder>(),
-                Input.WorkPlace, multiple: false, ct: HttpContext.RequestAborted);
+            workSelection ??= TerritorySelection.Resolve(territories, Input.WorkPlace, multiple: false);
             var workError = ModelState.TryGetValue($"{nameof(Input)}.{nameof(OfferInput.WorkPlace)}", out var w) && w.Errors.Count > 0
                 ? w.Errors[0].ErrorMessage
                 : null;

@@ -16,7 +16,7 @@ namespace Opportunites.Web.Pages.Offres;
 
 /// <summary>/offres/{id}-{slug}: one offer, open or archived; a wrong or missing slug redirects to the canonical URL.</summary>
 [EnableRateLimiting(ReadConcurrencyPolicy.Name)]
-public sealed partial class DetailModel(BoardQueries board, Publishing.TerritoryDirectory territories, TimeProvider clock) : PageModel
+public sealed partial class DetailModel(BoardQueries board, TerritoryDirectory territories, TimeProvider clock) : PageModel
 {
     [GeneratedRegex(@"^(\d{1,18})(?:-(.*))?$")]
     private static partial Regex Key();

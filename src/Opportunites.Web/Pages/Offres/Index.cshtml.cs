@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.RateLimiting;
 using Opportunites.Web.Board;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Offres;
 
@@ -31,7 +32,7 @@ public sealed class IndexModel(BoardFilterParser parser, BoardQueries board, Ter
         Input = BoardQueryInput.From(Request.Query);
         Themes = await themes.GetAllAsync(ct);
         // The field sends the chosen codes, or text typed without JavaScript: a shared name asks which place is meant.
-        TerritorySelection = await TerritorySelection.ResolveAsync(territories, Request.Query["territoire"], ct: ct);
+        TerritorySelection = TerritorySelection.Resolve(territories, Request.Query["territoire"]);
         Input.Territoire = [.. TerritorySelection.Codes];
         var parsed = await parser.ParseAsync(Input, ct);
         Filter = parsed.Filter;

@@ -4,6 +4,7 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Import;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Admin.Export;
 

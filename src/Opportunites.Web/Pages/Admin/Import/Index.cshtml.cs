@@ -6,13 +6,13 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Import;
 using Opportunites.Web.Publishing;
 using Opportunites.Web.Shared;
-using TerritoryFinder = Opportunites.Web.Board.TerritoryDirectory;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Admin.Import;
 
 /// <summary>Admins import for anyone; a trusted issuer imports for its own organisation only.</summary>
 [Authorize(Policy = Policies.Issuer)]
-public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDirectory territories, TerritoryFinder finder) : PageModel
+public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDirectory territories) : PageModel
 {
     /// <summary>Each preview line with a territory field posts its number here, so that an emptied field means "none".</summary>
     public const string FieldLines = "champ_territoire";
@@ -68,8 +68,7 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
             NomFichier = Path.GetFileName(Fichier.FileName);
         }
 
-        var fallback = await TerritorySelection.ResolveAsync(finder, Request.Form[nameof(TerritoireParDefaut)], multiple: false,
-            ct: HttpContext.RequestAborted);
+        var fallback = TerritorySelection.Resolve(territories, Request.Form[nameof(TerritoireParDefaut)], multiple: false);
         DefaultField = Default(fallback);
         TerritoireParDefaut = fallback.Codes.FirstOrDefault();
         if (!fallback.IsResolved)
@@ -117,7 +116,7 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
             .Distinct();
         foreach (var line in lines)
         {
-            selections[line] = await TerritorySelection.ResolveAsync(finder, Request.Form[TerritoryPrefix + line], ct: HttpContext.RequestAborted);
+            selections[line] = TerritorySelection.Resolve(territories, Request.Form[TerritoryPrefix + line]);
         }
 
         var territoryChoices = selections.ToDictionary(s => s.Key, s => string.Join(",", s.Value.Codes));
@@ -144,16 +143,15 @@ public sealed class IndexModel(Importer importer, OfferStore offers, TerritoryDi
     /// </summary>
     private async Task BuildFieldsAsync(ImportResult preview, Dictionary<int, TerritorySelection> posted)
     {
-        var tree = await finder.GetTreeAsync();
         foreach (var c in preview.Candidates.Where(c => c.State is CandidateState.New or CandidateState.Incomplete))
         {
             var selection = posted.GetValueOrDefault(c.LineNumber) is { IsResolved: false } asked
                 ? asked
                 : new TerritorySelection
                 {
-                    Chosen = await TerritorySelection.GetByCodesAsync(finder, c.TerritoryCodes),
+                    Chosen = TerritorySelection.GetByCodes(territories, c.TerritoryCodes),
                     Ambiguous = c.TerritoryCandidates.Count > 0
-                        ? [new TerritoryQuestion(c.TerritoryWords ?? c.Issuer, [.. c.TerritoryCandidates.Select(t => Board.Territory.From(t, tree))])]
+                        ? [new TerritoryQuestion(c.TerritoryWords ?? c.Issuer, [.. c.TerritoryCandidates.Select(territories.Describe)])]
                         : [],
                 };
             var known = c.TerritoryCodes.Count > 0;

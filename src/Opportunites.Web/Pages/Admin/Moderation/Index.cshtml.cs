@@ -5,19 +5,20 @@ using Opportunites.Web.Accounts;
 using Opportunites.Web.Board;
 using Opportunites.Web.Moderation;
 using Opportunites.Web.Publishing;
+using Opportunites.Web.Territories;
 
 namespace Opportunites.Web.Pages.Admin.Moderation;
 
 [Authorize(Policy = Policies.Admin)]
 public sealed class IndexModel(ModerationService moderation, OrganisationService organisations,
-    Publishing.TerritoryDirectory territories, ThemeCatalog themes) : PageModel
+    TerritoryDirectory territories, ThemeCatalog themes) : PageModel
 {
     public IReadOnlyList<QueueItem> Queue { get; private set; } = [];
     public IReadOnlyList<ClaimRow> Claims { get; private set; } = [];
     public IReadOnlyList<QueueItem>? Results { get; private set; }
     public string? Q { get; private set; }
     public string? Error { get; private set; }
-    public Publishing.TerritoryDirectory Territories => territories;
+    public TerritoryDirectory Territories => territories;
     public IReadOnlyDictionary<string, string> ThemeLabels { get; private set; } = new Dictionary<string, string>();
 
     [TempData] public string? Message { get; set; }
