@@ -285,21 +285,4 @@ public static partial class OfferForm
         Beneficiaries = o.Beneficiaries,
         Amount = o.AmountEur?.ToString("0.##", CultureInfo.InvariantCulture),
     };
-
-    public static OfferInput ToInput(OfferDetail o) => new()
-    {
-        Kind = o.Kind,
-        Title = o.Title,
-        Description = o.Description,
-        Url = o.Url,
-        Contact = o.Contact,
-        Deadline = o.DeadlineDate is { } d ? ParisTime.FormatDate(d) : null,
-        DeadlineTime = o.DeadlineTime?.ToString("HH:mm", CultureInfo.InvariantCulture),
-        Territories = o.TerritoryCodes,
-        WorkPlace = o.WorkTerritoryCode is { } w ? [w] : [],
-        Themes = o.ThemeCodes,
-        ContractType = o.ContractType,
-        Beneficiaries = o.Beneficiaries,
-        Amount = o.AmountEur?.ToString("0.##", CultureInfo.InvariantCulture),
-    };
 }

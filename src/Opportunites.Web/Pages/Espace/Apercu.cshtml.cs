@@ -49,7 +49,7 @@ public sealed class ApercuModel(OfferStore offers, TerritoryDirectory territorie
         }
 
         // A draft may be incomplete: it is checked as the form checks a submission before it leaves the drafts.
-        var (_, errors) = OfferForm.Validate(OfferForm.ToInput(Offer), ParisTime.Today(clock), territories,
+        var (_, errors) = OfferForm.Validate(OfferForm.ToInput(Offer.ToData()), ParisTime.Today(clock), territories,
             (await themes.GetAllAsync()).Select(t => t.Code).ToHashSet());
         if (errors.Count > 0)
         {

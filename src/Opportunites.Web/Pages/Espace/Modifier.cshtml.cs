@@ -36,7 +36,7 @@ public sealed class ModifierModel(OfferStore offers, TerritoryDirectory territor
         Offer = offer;
         Imported = await importer.IsImportedAsync(id);
         // A waiting edit is what the issuer goes on from; saving again replaces it.
-        Input = offer.Revision is { } revision ? OfferForm.ToInput(revision) : OfferForm.ToInput(offer);
+        Input = offer.Revision is { } revision ? OfferForm.ToInput(revision) : OfferForm.ToInput(offer.ToData());
         await LoadThemesAsync();
         return Page();
     }
