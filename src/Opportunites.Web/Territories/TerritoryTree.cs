@@ -203,7 +203,12 @@ public sealed class TerritoryTree
     /// several communes may share one), an INSEE code (33039), a SIREN, a name (any case, accents, hyphens, "st" for
     /// "saint") or a label ("Saint-Denis (974)", "Gironde (33)"). Several for homonyms, larger and more populous first.
     /// </summary>
-    public IReadOnlyList<TerritoryInfo> ResolveCandidates(string? text)
+    public IReadOnlyList<TerritoryInfo> ResolveCandidates(string? text) => Candidates(text, inseeBehindPostal: false);
+
+    // Five characters are first a postal code (what people type): the commune whose INSEE code they also are (33130 is
+    // Bègles' postal code and Coimères' INSEE code) is a candidate only when no commune has that postal code, or for
+    // the autocomplete, which lists it after them.
+    private List<TerritoryInfo> Candidates(string? text, bool inseeBehindPostal)
     {
         var (name, hint) = SplitLabel(text);
         if (name.Length == 0)
@@ -220,13 +225,13 @@ public sealed class TerritoryTree
         var compact = name.Replace(" ", "", StringComparison.Ordinal);
         if (compact.Length == 5 && compact.All(char.IsAsciiLetterOrDigit))
         {
-            // A postal code first (what people type), then the INSEE code of a commune (2A004 too).
             if (_byPostalCode.TryGetValue(compact, out var byPostal))
             {
                 found.AddRange(byPostal.OrderByDescending(t => t.Population ?? 0));
             }
 
-            if (Get("C" + compact) is { } byInsee)
+            // The INSEE code of a commune (2A004 too).
+            if ((byPostal is null || inseeBehindPostal) && Get("C" + compact) is { } byInsee)
             {
                 found.Add(byInsee);
             }
@@ -257,7 +262,7 @@ public sealed class TerritoryTree
     private List<TerritoryInfo> SearchList(string? text, int limit)
     {
         limit = Math.Clamp(limit, 1, 50);
-        var exact = ResolveCandidates(text);
+        var exact = Candidates(text, inseeBehindPostal: true);
         var result = new List<TerritoryInfo>(limit);
         result.AddRange(exact.Take(limit));
         var (name, hint) = SplitLabel(text);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Opportunites.Tests.Infrastructure;
+using Opportunites.Web.Shared;
 using Opportunites.Web.Territories;
 
 namespace Opportunites.Tests.Territories;
@@ -108,6 +109,24 @@ public sealed class TerritoryResolutionTests
         var found = tree.ResolveCandidates(shared.Key).Select(t => t.Code).ToList();
 
         Assert.That(found, Is.SupersetOf(shared.Select(x => x.Code)));
+    }
+
+    [Test]
+    public async Task ResolveCandidates_PostalCodeAlsoAnInseeCode_ThePostalCodeAsksNothingTheAutocompleteListsBoth()
+    {
+        var tree = await TreeAsync();
+        var directory = await TerritoryDirectory.LoadAsync(SharedDatabase.DataSource);
+
+        // 33130: Bègles' postal code, and the INSEE code of Coimères.
+        Assert.That(tree.Get("C33130")!.Name, Is.EqualTo("Coimères"));
+        Assert.That(tree.ResolveCandidates("33130").Select(t => t.Code), Is.EqualTo(new[] { "C33039" }));
+        var typed = TerritorySelection.Resolve(directory, ["33130"]);
+        Assert.That(typed.IsResolved, Is.True, string.Join(" ", typed.Messages));
+        Assert.That(typed.Codes, Is.EqualTo(new[] { "C33039" }));
+        Assert.That(tree.Search("33130").Select(t => t.Code).Take(2), Is.EqualTo(new[] { "C33039", "C33130" }));
+        // An INSEE code that is no postal code, and Coimères by its name or its chip.
+        Assert.That(tree.ResolveCandidates("33039").Select(t => t.Code), Is.EqualTo(new[] { "C33039" }));
+        Assert.That(TerritorySelection.Resolve(directory, ["Coimères", "C33130"]).Codes, Is.EqualTo(new[] { "C33130" }));
     }
 
     [Test]
