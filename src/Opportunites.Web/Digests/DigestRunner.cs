@@ -382,8 +382,8 @@ public sealed class DigestRunner(NpgsqlDataSource db, SubscriptionService subscr
     private const string UnlinkLedgerSql = "UPDATE digest_deliveries SET outbox_id = NULL WHERE id = ANY (@ids)";
 
     private async Task<(int Queued, int Already)> WriteBatchAsync(
-        IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> batch, HashSet<Guid> storedBodies, HashSet<Guid> storedFragments, string period,
-        DateTimeOffset now, CancellationToken ct)
+        IReadOnlyList<(DueSubscriber Subscriber, RenderedDigest Digest, Guid BodyId)> batch, HashSet<Guid> storedBodies,
+        HashSet<Guid> storedFragments, string period, DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -224,8 +224,7 @@ public sealed class DigestRunnerTests
         var digests = await DigestsAsync(email);
         Assert.That(digests, Has.Count.EqualTo(1));
         await using var conn = await SharedDatabase.DataSource.OpenConnectionAsync();
-        var ledger = await conn.QuerySingleAsync<(string Period, long? OutboxId)>(
-            "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @id", new { id });
+        var ledger = await LedgerAsync(conn, id);
         Assert.That(ledger.Period, Is.EqualTo(DigestRunner.PeriodOf(monday, Frequencies.Weekly)));
         Assert.That(ledger.OutboxId, Is.EqualTo(digests[0].Id));
     }
@@ -250,11 +249,14 @@ public sealed class DigestRunnerTests
         Assert.That(result.Queued, Is.Zero);
         Assert.That(result.AlreadySent, Is.EqualTo(1));
         Assert.That((await DigestsAsync(email)).Select(d => d.Id), Is.EqualTo(new[] { existing!.Value }));
-        var ledger = await conn.QuerySingleAsync<(string Period, long? OutboxId)>(
-            "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @id", new { id });
+        var ledger = await LedgerAsync(conn, id);
         Assert.That(ledger.Period, Is.EqualTo(period));
         Assert.That(ledger.OutboxId, Is.Null);
     }
+
+    private static Task<(string Period, long? OutboxId)> LedgerAsync(Npgsql.NpgsqlConnection conn, long subscriberId) =>
+        conn.QuerySingleAsync<(string Period, long? OutboxId)>(
+            "SELECT period, outbox_id FROM digest_deliveries WHERE subscriber_id = @subscriberId", new { subscriberId });
 
     [Test]
     public async Task Purge_DigestEmailDeleted_LedgerRowStaysWithoutItsLinkOthersKeepTheirs()
